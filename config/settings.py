@@ -1,0 +1,66 @@
+"""esgtrack's settings: one pydantic-settings class read from ESGTRACK_* variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ESGTRACK_", extra="ignore")
+
+    home: Path = Field(
+        default=Path.home() / ".esgtrack",
+        description="Data directory: the SQLite database, the evidence store, the journal.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the database; default a SQLite file in the data directory. "
+        "PostgreSQL: postgresql+psycopg://user@host:5432/esgtrack.",
+    )
+    directory: Path | None = Field(
+        default=None,
+        description="Directory YAML (people, roles, superiors); default the shipped example.",
+    )
+    policy: Path | None = Field(
+        default=None,
+        description="Policy YAML (reminder offsets, escalation levels); default the shipped policy.",
+    )
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="apprise mailto:// or mailtos:// URL without to=, e.g. "
+        "mailto://127.0.0.1:2525?from=esg@example.kz; unset: email goes to the journal.",
+    )
+    org: str = Field(
+        default="KT",
+        description="Organisation code used when a command is given no --org.",
+    )
+    notify_workers: int = Field(
+        default=8, ge=1, le=64,
+        description="Messages sent at once (bounded thread pool).",
+    )
+    notify_timeout: float = Field(
+        default=20.0, gt=0,
+        description="Seconds before a send counts as timed out (outcome unknown, not resent blindly).",
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'esgtrack.db'}"
+
+    @property
+    def journal_path(self) -> Path:
+        return self.home / "journal.jsonl"
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.home / "evidence"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process; tests call get_settings.cache_clear() after changing env."""
+    return Settings()

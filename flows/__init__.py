@@ -1,0 +1,1 @@
+"""The shell: Prefect flows, the outbox worker, deployments and the esgtrack CLI."""

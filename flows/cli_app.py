@@ -1,0 +1,68 @@
+"""The typer application and what every command shares: options, the database, dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import pendulum
+import typer
+from sqlalchemy.engine import Engine
+
+from config.settings import get_settings
+from flows.output import Format, Lang
+from models.errors import InputError
+from models.roadmap import ROADMAP_TZ
+
+app = typer.Typer(
+    name="esgtrack",
+    help="Track an ESG roadmap's obligations: import, remind, escalate, record, audit.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+roadmap_app = typer.Typer(help="Import and convert roadmap documents.", no_args_is_help=True)
+app.add_typer(roadmap_app, name="roadmap")
+
+OrgOpt = Annotated[str | None, typer.Option("--org", help="Organisation code (default: all, or ESGTRACK_ORG when one is needed).")]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of titles in the output.")]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Date (YYYY-MM-DD) to compute from; default today in Almaty.")]
+
+_migrated: set[str] = set()
+
+
+def db() -> Engine:
+    """The configured database, migrated to the newest schema on first use in a process."""
+    from models.db import get_engine, upgrade
+
+    url = get_settings().resolved_database_url
+    engine = get_engine(url)
+    if url not in _migrated:
+        upgrade(engine)
+        _migrated.add(url)
+    return engine
+
+
+def org_or_default(org: str | None) -> str:
+    return org or get_settings().org
+
+
+def parse_date(text: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError("expected a date as YYYY-MM-DD", field=option, value=text) from None
+
+
+def today() -> dt.date:
+    return pendulum.now(ROADMAP_TZ).date()
+
+
+def as_of_date(text: str | None) -> dt.date:
+    return parse_date(text, "--as-of") if text else today()
+
+
+def title_in(row, lang: Lang) -> str:
+    return {"ru": row.title_ru, "en": row.title_en}.get(lang.value) or row.title

@@ -1,0 +1,235 @@
+"""CLI: init, roadmap import/normalise, measures, occurrences, upcoming, open."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from config import SHIPPED_ROADMAP
+from config.settings import get_settings
+from flows.cli_app import (
+    AsOfOpt, FormatOpt, LangOpt, OrgOpt, app, as_of_date, db, org_or_default, parse_date,
+    roadmap_app, title_in,
+)
+from flows.output import Format, Lang, console, emit, err_console
+from models import repository as repo
+from models.db import session_scope
+from models.errors import InputError
+from models.normalised import catalogue_from_yaml, dump_yaml, load_roadmap, roadmap_to_dict
+from models.schedule import end_of_day, local_date
+
+
+@app.command()
+def init() -> None:
+    """Create the data directory and bring the database schema to the newest version."""
+    settings = get_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    engine = db()
+    console.print(f"database ready: {engine.url.render_as_string(hide_password=True)}")
+    console.print(f"data directory: {settings.home}")
+
+
+def _catalogue():
+    return catalogue_from_yaml(SHIPPED_ROADMAP) if SHIPPED_ROADMAP.exists() else None
+
+
+def import_path(path: Path, org: str):
+    """The import use case: read, then write measures + occurrences + edition in one commit."""
+    loaded = load_roadmap(path, _catalogue())
+    with session_scope(db()) as session:
+        report = repo.import_roadmap(session, org=org, loaded=loaded)
+    return loaded, report
+
+
+@roadmap_app.command("import")
+def roadmap_import(
+    path: Annotated[Path, typer.Argument(help="The roadmap document (.txt) or its normalised YAML.")],
+    org: OrgOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Import (or re-import) a roadmap: measures and their occurrences, updated in place."""
+    org = org_or_default(org)
+    loaded, report = import_path(path, org)
+    if fmt is not Format.table:
+        emit([report.as_dict()], fmt=fmt, columns=list(report.as_dict()), json_data=report.as_dict())
+        return
+    for warning in report.warnings:
+        err_console.print(f"[yellow]warning:[/yellow] {warning}")
+    m = loaded.roadmap.measures
+    counts = {a: sum(1 for x in m if x.aspect.value == a) for a in "ESG"}
+    console.print(f"[bold]{org}[/bold]: {len(m)} measures (E {counts['E']}, S {counts['S']}, "
+                  f"G {counts['G']}) from {loaded.source_name}, edition #{report.edition_id}")
+    _print_changes(report)
+
+
+def _print_changes(report: repo.ImportReport) -> None:
+    lines = []
+    if report.added:
+        lines.append(f"added: {', '.join(report.added)}")
+    if report.removed:
+        lines.append(f"removed: {', '.join(report.removed)}")
+    lines += [f"renumbered: {old} → {new}" for old, new in report.renumbered]
+    lines += [f"deadline changed: {i}: {old!r} → {new!r}" for i, old, new in report.deadlines]
+    if report.retitled:
+        lines.append(f"retitled: {', '.join(report.retitled)}")
+    lines += report.other_changes
+    if not lines:
+        lines.append("no changes")
+    for line in lines:
+        console.print(f"  {line}")
+    occ = report.occurrences
+    console.print(f"  occurrences: {occ.get('added', 0)} added, {occ.get('moved', 0)} moved, "
+                  f"{occ.get('withdrawn', 0)} withdrawn, {occ.get('unchanged', 0)} unchanged")
+
+
+@roadmap_app.command("normalise")
+def roadmap_normalise(
+    path: Annotated[Path, typer.Argument(help="The roadmap document (.txt).")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the YAML.")],
+    i18n: Annotated[Path | None, typer.Option(help="YAML with ru/en titles, topics and roles "
+                                                   "(default: those of the shipped roadmap).")] = None,
+) -> None:
+    """Convert a roadmap document to the normalised YAML (with ru/en titles and role ids)."""
+    from models.normalised import Catalogue, catalogue_from_i18n
+
+    catalogue = catalogue_from_i18n(i18n, path) if i18n else (_catalogue() or Catalogue())
+    loaded = load_roadmap(path, catalogue)
+    data = roadmap_to_dict(loaded.roadmap, loaded.roles, source_name=loaded.source_name,
+                           sha256=loaded.sha256)
+    header = (f"# Normalised from {loaded.source_name} by `esgtrack roadmap normalise`.\n"
+              "# Import with: esgtrack roadmap import THIS_FILE [--org CODE]\n")
+    out.write_text(header + dump_yaml(data), encoding="utf-8")
+    for warning in loaded.roadmap.warnings:
+        err_console.print(f"[yellow]warning:[/yellow] {warning}")
+    console.print(f"wrote {out}: {len(loaded.roadmap.measures)} measures, {len(loaded.roles)} roles")
+
+
+@app.command("measures")
+def measures_cmd(
+    org: OrgOpt = None,
+    aspect: Annotated[str | None, typer.Option(help="Only this aspect: E, S or G.")] = None,
+    fmt: FormatOpt = Format.table,
+    lang: LangOpt = Lang.kk,
+) -> None:
+    """List the roadmap's measures (JSON: one object per measure, DESIGN.md's contract)."""
+    with session_scope(db()) as session:
+        items = []
+        for code in repo.org_codes(session, org=org):
+            for row in repo.measures(session, org=code):
+                if aspect and row.aspect != aspect.upper():
+                    continue
+                data = repo.measure_from_row(row).contract_dict()
+                items.append({"org": code, **data, "shown_title": title_in(row, lang)})
+    if fmt is Format.json:
+        emit([], fmt=fmt, columns=[], json_data=[{k: v for k, v in i.items() if k != "shown_title"}
+                                                  for i in items])
+        return
+    rows = [{**i, "title": i["shown_title"], "kind": i["recurrence"]["kind"],
+             "years": _years(i["recurrence"]), "target": _target(i["target"]),
+             "executors": i["executors"] or ([f"external: {i['external_party']}"]
+                                             if i["external_dependency"] else [])}
+            for i in items]
+    columns = ["org", "id", "title", "deadline_text", "kind", "years", "completion_form",
+               "executors", "units", "target"]
+    emit(rows, fmt=fmt, columns=columns if fmt is Format.csv else
+         ["id", "title", "deadline_text", "kind", "years", "completion_form", "executors", "target"],
+         title="Measures", empty="no measures: run `esgtrack roadmap import PATH` first")
+
+
+def _years(rec: dict) -> str:
+    if rec["start_year"] is None:
+        return ""
+    return str(rec["start_year"]) if rec["start_year"] == rec["end_year"] else f"{rec['start_year']}–{rec['end_year']}"
+
+
+def _target(target: dict | None) -> str:
+    if not target:
+        return ""
+    sign = "≥" if target.get("direction", "at_least") == "at_least" else "≤"
+    return f"{target['metric']} {sign} {target['value']:g}{target['unit']} by {target['year']}"
+
+
+def occurrence_dict(occ, measure, lang: Lang, as_of: dt.date | None = None) -> dict:
+    due = local_date(occ.due_at)
+    data = {
+        "org": occ.org, "occurrence_id": occ.id, "measure": measure.code,
+        "aspect": measure.aspect, "period": occ.period, "kind": occ.kind,
+        "status": occ.status, "due": due.isoformat(), "title": title_in(measure, lang),
+        "completion_form": measure.completion_form, "executor_roles": measure.executor_roles,
+        "unit_roles": measure.unit_roles, "late": occ.late,
+        "completed_at": occ.completed_at.isoformat() if occ.completed_at else None,
+    }
+    if as_of is not None:
+        data["days_left"] = (due - as_of).days
+    return data
+
+
+OCC_COLUMNS = ["org", "measure", "period", "kind", "status", "due", "title", "executor_roles"]
+
+
+@app.command("occurrences")
+def occurrences_cmd(
+    org: OrgOpt = None,
+    period: Annotated[int | None, typer.Option(help="Only this year.")] = None,
+    status: Annotated[str | None, typer.Option(help="open, done, waived or withdrawn.")] = None,
+    aspect: Annotated[str | None, typer.Option(help="E, S or G.")] = None,
+    executor: Annotated[str | None, typer.Option(help="A role id, or part of an executor or unit name.")] = None,
+    measure: Annotated[str | None, typer.Option(help="A measure id, e.g. E4.")] = None,
+    fmt: FormatOpt = Format.table,
+    lang: LangOpt = Lang.kk,
+) -> None:
+    """List dated obligations, filtered by period, status, aspect, executor or measure."""
+    if status and status not in {"open", "done", "waived", "withdrawn"}:
+        raise InputError("status must be open, done, waived or withdrawn", field="--status", value=status)
+    if aspect and aspect.upper() not in {"E", "S", "G"}:
+        raise InputError("aspect must be E, S or G", field="--aspect", value=aspect)
+    where = repo.OccurrenceFilter(period=period, status=status, aspect=aspect,
+                                  executor=executor, measure=measure)
+    with session_scope(db()) as session:
+        if org:
+            repo.org_codes(session, org=org)
+        rows = [occurrence_dict(o, m, lang) for o, m in repo.occurrences(session, org=org, where=where)]
+    emit(rows, fmt=fmt, columns=OCC_COLUMNS + ["occurrence_id", "completion_form", "late"]
+         if fmt is Format.csv else OCC_COLUMNS, title="Occurrences")
+
+
+@app.command("upcoming")
+def upcoming_cmd(
+    days: Annotated[int, typer.Option(min=0, help="How many days ahead.")] = 30,
+    as_of: AsOfOpt = None,
+    org: OrgOpt = None,
+    overdue: Annotated[bool, typer.Option(help="Also list open items already past due.")] = True,
+    fmt: FormatOpt = Format.table,
+    lang: LangOpt = Lang.kk,
+) -> None:
+    """What falls due in the next N days (and what is overdue), as of a date."""
+    day = as_of_date(as_of)
+    start = end_of_day(day - dt.timedelta(days=1))
+    where = repo.OccurrenceFilter(status="open", due_from=None if overdue else start,
+                                  due_to=end_of_day(day + dt.timedelta(days=days)))
+    with session_scope(db()) as session:
+        if org:
+            repo.org_codes(session, org=org)
+        rows = [occurrence_dict(o, m, lang, day) for o, m in repo.occurrences(session, org=org, where=where)]
+    columns = ["org", "measure", "period", "kind", "due", "days_left", "title", "executor_roles"]
+    emit(rows, fmt=fmt, columns=columns, title=f"Due by {day + dt.timedelta(days=days)} (as of {day})",
+         empty=f"nothing due in the {days} days after {day}")
+
+
+@app.command("open")
+def open_cmd(
+    measure: Annotated[str, typer.Argument(help="An as-needed measure's id, e.g. S10.")],
+    due: Annotated[str, typer.Option("--due", help="Due date, YYYY-MM-DD.")],
+    org: OrgOpt = None,
+    by: Annotated[str, typer.Option("--by", help="Who opens it (recorded in the ledger).")] = "esg-office",
+    reason: Annotated[str, typer.Option(help="Why it is needed now.")] = "",
+) -> None:
+    """Open an occurrence of an as-needed measure, due on a date."""
+    org = org_or_default(org)
+    day = parse_date(due, "--due")
+    with session_scope(db()) as session:
+        row = repo.open_occurrence(session, org=org, code=measure, due=day)
+    console.print(f"opened {measure.upper()} {row.period} (occurrence {row.id}), due {day}")

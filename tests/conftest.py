@@ -1,0 +1,140 @@
+"""Shared fixtures: a fresh database per test (SQLite, and PostgreSQL when
+ESGTRACK_TEST_POSTGRES_URL names a server), the shipped roadmap, and the CLI."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, SQLModel
+
+import models.tables  # noqa: F401
+from config import SHIPPED_DOCUMENT, SHIPPED_ROADMAP
+from models import db as dbmod
+
+POSTGRES_URL = os.environ.get("ESGTRACK_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test gets its own data directory and default settings."""
+    from config.settings import get_settings
+
+    home = tmp_path / "esgtrack-home"
+    monkeypatch.setenv("ESGTRACK_HOME", str(home))
+    for name in ("ESGTRACK_DATABASE_URL", "ESGTRACK_DIRECTORY", "ESGTRACK_POLICY", "ESGTRACK_SMTP_URL", "ESGTRACK_ORG"):
+        monkeypatch.delenv(name, raising=False)
+    get_settings.cache_clear()
+    yield home
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A database of this test session's own on the PostgreSQL server, dropped at the end."""
+    if not POSTGRES_URL:
+        pytest.skip("ESGTRACK_TEST_POSTGRES_URL is not set")
+    name = f"esgtrack_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    yield url
+    dbmod.get_engine.cache_clear()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def _reset_postgres(url: str) -> sa.Engine:
+    engine = dbmod.get_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA public")
+    return engine
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A fresh, migrated database URL (SQLite file or PostgreSQL), set as ESGTRACK_DATABASE_URL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        engine = dbmod.get_engine(url)
+    else:
+        url = request.getfixturevalue("postgres_server_url")
+        engine = _reset_postgres(url)
+    dbmod.upgrade(engine)
+    monkeypatch.setenv("ESGTRACK_DATABASE_URL", url)
+    from config.settings import get_settings
+    from flows import cli_app
+
+    get_settings.cache_clear()
+    cli_app._migrated.add(url)
+    return url
+
+
+@pytest.fixture
+def engine(db_url: str) -> sa.Engine:
+    return dbmod.get_engine(db_url)
+
+
+@pytest.fixture
+def session(engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def memory_engine() -> sa.Engine:
+    """A fresh in-memory SQLite (StaticPool) with the tables created: fastest, for logic tests."""
+    engine = sa.create_engine("sqlite://", poolclass=StaticPool,
+                              connect_args={"check_same_thread": False})
+    SQLModel.metadata.create_all(engine)
+    return engine
+
+
+@pytest.fixture(scope="session")
+def shipped_document() -> Path:
+    return SHIPPED_DOCUMENT
+
+
+@pytest.fixture(scope="session")
+def shipped_roadmap() -> Path:
+    return SHIPPED_ROADMAP
+
+
+@pytest.fixture
+def imported(engine, shipped_roadmap):
+    """The shipped roadmap imported for organisation KT; returns the import report."""
+    from models import repository as repo
+    from models.db import session_scope
+    from models.normalised import load_roadmap
+
+    with session_scope(engine) as s:
+        return repo.import_roadmap(s, org="KT", loaded=load_roadmap(shipped_roadmap))
+
+
+@pytest.fixture
+def cli():
+    """Run the esgtrack CLI in-process: cli("measures", "--format", "json") → (code, out, err)."""
+    from typer.testing import CliRunner
+
+    from flows.cli import main
+
+    def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
+        runner = CliRunner()
+        with runner.isolation(input=input) as (out, err, _):
+            try:
+                main(list(args))
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+            return code, out.getvalue().decode(), err.getvalue().decode()
+
+    return run
