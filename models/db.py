@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -16,10 +15,25 @@ from sqlmodel import Session
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-@lru_cache(maxsize=8)
+_ENGINES: dict[str, Engine] = {}
+
+
 def get_engine(url: str) -> Engine:
-    """One engine per URL per process. SQLite: WAL, foreign keys, and a busy timeout so that
-    two processes writing at once wait instead of failing."""
+    """One engine per URL per process (see dispose_all)."""
+    if url not in _ENGINES:
+        _ENGINES[url] = _create_engine(url)
+    return _ENGINES[url]
+
+
+def dispose_all() -> None:
+    """Close every engine's connections (tests, forked workers)."""
+    while _ENGINES:
+        _ENGINES.popitem()[1].dispose()
+
+
+def _create_engine(url: str) -> Engine:
+    """SQLite: WAL, foreign keys, and a busy timeout so that two processes writing at once
+    wait instead of failing."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

@@ -13,7 +13,7 @@ from models.errors import InputError, NotFound
 from models.normalised import LoadedRoadmap
 from models.roadmap import Aspect, DueRule, Measure, Recurrence, RecurrenceKind, Target
 from models.schedule import OccurrenceKind, end_of_day, expand
-from models.tables import MeasureRow, OccurrenceRow, Organisation, RoadmapEdition, utcnow
+from models.tables import MeasureRow, OccurrenceRow, Organisation, RoadmapEdition, RoleRow, utcnow
 
 OPEN = "open"
 DONE = "done"
@@ -181,6 +181,7 @@ def import_roadmap(session: Session, *, org: str, loaded: LoadedRoadmap) -> Impo
                 row.code = original[row.id]
             session.add(row)
     session.flush()
+    _store_roles(session, org=org, loaded=loaded)
     edition = RoadmapEdition(
         org=org, title=loaded.roadmap.title, source_name=loaded.source_name,
         sha256=loaded.sha256, horizon_start=loaded.roadmap.horizon_start,
@@ -193,6 +194,33 @@ def import_roadmap(session: Session, *, org: str, loaded: LoadedRoadmap) -> Impo
     report.occurrences = refresh_occurrences(session, org=org)
     return report
 
+
+
+def _store_roles(session: Session, *, org: str, loaded: LoadedRoadmap) -> None:
+    """Upsert the roles the roadmap names, with their kk / ru / en names."""
+    known = {r.id: r for r in loaded.roles}
+    wanted: dict[str, tuple[str, str]] = {}  # role id → (kind, Kazakh name as in the document)
+    for m in loaded.roadmap.measures:
+        for names, ids, kind in ((m.executors, m.executor_roles, "executor"), (m.units, m.unit_roles, "unit")):
+            for name, rid in zip(names, ids, strict=False):
+                wanted.setdefault(rid, (kind, name))
+    for rid, role in known.items():
+        wanted.setdefault(rid, (role.kind, role.kk[0] if role.kk else rid))
+    for rid, (kind, name) in wanted.items():
+        role = known.get(rid)
+        row = session.get(RoleRow, (org, rid)) or RoleRow(org=org, id=rid)
+        row.kind = role.kind if role else kind
+        row.name_kk = role.kk[0] if role and role.kk else name
+        row.name_ru, row.name_en = (role.ru, role.en) if role else ("", "")
+        session.add(row)
+    session.flush()
+
+
+def role_names(session: Session, *, org: str) -> dict[str, dict[str, str]]:
+    """role id → {"kk": ..., "ru": ..., "en": ...}, falling back to Kazakh."""
+    rows = session.exec(select(RoleRow).where(RoleRow.org == org)).all()
+    return {r.id: {"kk": r.name_kk, "ru": r.name_ru or r.name_kk, "en": r.name_en or r.name_kk}
+            for r in rows}
 
 
 def _note_changes(report: ImportReport, row: MeasureRow, old_code: str, m: Measure) -> None:

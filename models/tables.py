@@ -118,3 +118,16 @@ class OccurrenceRow(SQLModel, table=True):
     completed_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     late: bool | None = None
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class RoleRow(SQLModel, table=True):
+    """A role the roadmap names (an executor or a unit), with its names in kk / ru / en."""
+
+    __tablename__ = "role"
+
+    org: str = Field(foreign_key="organisation.code", primary_key=True, max_length=32)
+    id: str = Field(primary_key=True, max_length=80)
+    kind: str = Field(default="unit", max_length=16)
+    name_kk: str = ""
+    name_ru: str = ""
+    name_en: str = ""

@@ -46,7 +46,7 @@ def postgres_server_url() -> Iterator[str]:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     url = admin.url.set(database=name).render_as_string(hide_password=False)
     yield url
-    dbmod.get_engine.cache_clear()
+    dbmod.dispose_all()
     with admin.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.dispose()
@@ -61,7 +61,7 @@ def _reset_postgres(url: str) -> sa.Engine:
 
 
 @pytest.fixture(params=BACKENDS)
-def db_url(request, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+def db_url(request, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A fresh, migrated database URL (SQLite file or PostgreSQL), set as ESGTRACK_DATABASE_URL."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'test.db'}"
@@ -76,7 +76,9 @@ def db_url(request, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
     get_settings.cache_clear()
     cli_app._migrated.add(url)
-    return url
+    yield url
+    if request.param == "sqlite":
+        dbmod._ENGINES.pop(url).dispose()
 
 
 @pytest.fixture

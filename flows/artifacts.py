@@ -1,0 +1,114 @@
+"""What the daily flow shows the ESG office in the Prefect UI: upcoming deadlines, overdue
+items by escalation level, and progress per aspect."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from models.policy import Policy
+from models.schedule import end_of_day, local_date
+from models.tables import MeasureRow, OccurrenceRow
+
+MAX_ROWS = 200  # a holding has thousands of items; the artifact shows the first ones
+
+
+def upcoming_rows(session: Session, *, orgs: list[str], as_of: dt.date, days: int = 60) -> list[dict]:
+    query = (
+        select(OccurrenceRow, MeasureRow).join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
+        .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == "open",
+               OccurrenceRow.due_at > end_of_day(as_of - dt.timedelta(days=1)),
+               OccurrenceRow.due_at <= end_of_day(as_of + dt.timedelta(days=days)))
+        .order_by(OccurrenceRow.due_at, OccurrenceRow.org, MeasureRow.position).limit(MAX_ROWS)
+    )
+    return [{"org": o.org, "measure": m.code, "period": o.period, "kind": o.kind,
+             "due": local_date(o.due_at).isoformat(), "days_left": (local_date(o.due_at) - as_of).days,
+             "title": m.title_en or m.title}
+            for o, m in session.exec(query)]
+
+
+def level_of(days_overdue: int, policy: Policy) -> int:
+    """The escalation level an item has reached after this many days past due."""
+    return sum(1 for level in policy.levels if days_overdue >= level.after_days)
+
+
+def overdue_by_level(session: Session, *, orgs: list[str], as_of: dt.date, policy: Policy) -> dict[int, list[dict]]:
+    query = (
+        select(OccurrenceRow, MeasureRow).join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
+        .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == "open",
+               OccurrenceRow.due_at <= end_of_day(as_of - dt.timedelta(days=1)))
+        .order_by(OccurrenceRow.due_at, MeasureRow.position)
+    )
+    groups: dict[int, list[dict]] = defaultdict(list)
+    for o, m in session.exec(query):
+        days = (as_of - local_date(o.due_at)).days
+        owner = ", ".join(m.executor_roles or m.unit_roles) or (f"external: {m.external_party}" if m.external_dependency else "")
+        groups[level_of(days, policy)].append({"org": o.org, "measure": m.code, "period": o.period,
+                                               "days_overdue": days, "owner": owner})
+    return dict(sorted(groups.items(), reverse=True))
+
+
+def progress_by_aspect(session: Session, *, orgs: list[str], as_of: dt.date) -> dict[str, Counter]:
+    """Occurrences due by as_of, per aspect: how many done, waived, open."""
+    query = (
+        sa.select(MeasureRow.aspect, OccurrenceRow.status, sa.func.count())
+        .join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
+        .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status != "withdrawn",
+               OccurrenceRow.due_at <= end_of_day(as_of))
+        .group_by(MeasureRow.aspect, OccurrenceRow.status)
+    )
+    result: dict[str, Counter] = {a: Counter() for a in "ESG"}
+    for aspect, status, count in session.execute(query):
+        result.setdefault(aspect, Counter())[status] += count
+    return result
+
+
+def overdue_markdown(groups: dict[int, list[dict]], as_of: dt.date, policy: Policy) -> str:
+    lines = [f"# Overdue as of {as_of}", ""]
+    if not groups:
+        return "\n".join(lines + ["Nothing is overdue."])
+    for level, rows in groups.items():
+        after = policy.levels[level - 1].after_days if level else 0
+        head = f"Level {level} (≥ {after} days overdue)" if level else "Due, not yet escalated"
+        lines += [f"## {head}: {len(rows)}", "", "| org | measure | period | days overdue | owner |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {r['org']} | {r['measure']} | {r['period']} | {r['days_overdue']} | {r['owner']} |"
+                  for r in rows[:MAX_ROWS]]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def progress_markdown(progress: dict[str, Counter], as_of: dt.date) -> tuple[str, float]:
+    lines = [f"# Progress per aspect, occurrences due by {as_of}", "",
+             "| aspect | due | done | waived | open | % complete |", "|---|---|---|---|---|---|"]
+    total = closed = 0
+    for aspect, c in progress.items():
+        due = sum(c.values())
+        finished = c["done"] + c["waived"]
+        total, closed = total + due, closed + finished
+        pct = 100.0 * finished / due if due else 100.0
+        lines.append(f"| {aspect} | {due} | {c['done']} | {c['waived']} | {c['open']} | {pct:.0f} % |")
+    return "\n".join(lines), (100.0 * closed / total if total else 100.0)
+
+
+def publish_all(engine: Engine, *, orgs: list[str], as_of: dt.date, policy: Policy) -> None:
+    from prefect.artifacts import (
+        create_markdown_artifact, create_progress_artifact, create_table_artifact,
+    )
+
+    with Session(engine) as session:
+        upcoming = upcoming_rows(session, orgs=orgs, as_of=as_of)
+        groups = overdue_by_level(session, orgs=orgs, as_of=as_of, policy=policy)
+        progress = progress_by_aspect(session, orgs=orgs, as_of=as_of)
+    create_table_artifact(key="upcoming-deadlines", table=upcoming or [{"note": "nothing due in 60 days"}],
+                          description=f"Open occurrences due in the 60 days after {as_of}")
+    create_markdown_artifact(key="overdue-by-level", markdown=overdue_markdown(groups, as_of, policy),
+                             description="Overdue items by escalation level")
+    text, percent = progress_markdown(progress, as_of)
+    create_markdown_artifact(key="progress-by-aspect", markdown=text, description="Progress per aspect")
+    create_progress_artifact(progress=percent, key="roadmap-progress",
+                             description="Share of occurrences due so far that are closed")

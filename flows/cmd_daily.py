@@ -1,0 +1,89 @@
+"""CLI: run the daily flow once, serve the deployments, and the demo."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from typing import Annotated
+
+import typer
+
+from config.settings import get_settings
+from flows.cli_app import AsOfOpt, FormatOpt, OrgOpt, app, as_of_date, db
+from flows.output import Format, console, emit, err_console
+
+run_app = typer.Typer(help="Run a flow once, now.", no_args_is_help=True)
+app.add_typer(run_app, name="run")
+
+
+@run_app.command("daily")
+def run_daily(
+    as_of: AsOfOpt = None,
+    org: OrgOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and print; send nothing, write nothing.")] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Run the daily-deadlines flow once (as of a date): remind, escalate, deliver, publish."""
+    day = as_of_date(as_of)
+    if dry_run:
+        _dry_run(day, org, fmt)
+        return
+    summary = run_flow(day, org)
+    if fmt is not Format.table:
+        emit([summary], fmt=fmt, columns=list(summary), json_data=summary)
+        return
+    print_summary(summary)
+
+
+def _dry_run(day: dt.date, org: str | None, fmt: Format) -> None:
+    from flows.planning import all_orgs, load_directory_for, load_policy_for, plan_batch
+
+    settings = get_settings()
+    engine = db()
+    result = plan_batch(engine, orgs=all_orgs(engine, org), as_of=day, settings=settings,
+                        directory=load_directory_for(settings), policy=load_policy_for(settings),
+                        claim=False)
+    rows = [{"org": i["org"], "measure": i["measure"], "period": i["period"], "step": i["step"],
+             "due": i["due"], "days": i["days"], "recipient": i["recipient"]} for i in result.items]
+    emit(rows, fmt=fmt, columns=["org", "measure", "period", "step", "due", "days", "recipient"],
+         title=f"Would send as of {day} (dry run: nothing sent, nothing written)",
+         empty=f"nothing to send as of {day}")
+    for warning in result.warnings:
+        err_console.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+def run_flow(day: dt.date, org: str | None) -> dict:
+    """Run the flow in this process (ephemeral Prefect unless PREFECT_API_URL names a server)."""
+    from flows.prefect_env import quiet
+
+    quiet()
+    db()  # migrate before Prefect starts, so errors read as esgtrack's, not the flow's
+    started = time.monotonic()
+    with console.status("starting Prefect and running daily-deadlines …"):
+        from flows.daily import daily_deadlines
+
+        summary = daily_deadlines(as_of=day, org=org)
+    summary["seconds"] = round(time.monotonic() - started, 1)
+    return summary
+
+
+def print_summary(summary: dict) -> None:
+    delivery = summary.get("delivery", {})
+    console.print(f"[bold]daily-deadlines[/bold] as of {summary['as_of']}: "
+                  f"{summary['organisations']} organisation(s), {summary['planned']} item(s) planned, "
+                  f"{summary['claimed']} newly claimed; delivery: {delivery.get('counts', delivery)} "
+                  f"({summary['seconds']} s)")
+    for warning in sorted(set(summary.get("warnings", []))):
+        err_console.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+@app.command("serve")
+def serve_cmd(
+    daily_cron: Annotated[str, typer.Option(help="Cron (Asia/Almaty) of the daily flow.")] = "0 9 * * 1-5",
+    retry_cron: Annotated[str, typer.Option(help="Cron (Asia/Almaty) of the outbox retry.")] = "30 * * * *",
+) -> None:
+    """Serve the deployments (daily flow on working days, outbox retry hourly) until stopped."""
+    db()
+    from flows.deploy import serve_all
+
+    serve_all(daily_cron, retry_cron)

@@ -1,0 +1,103 @@
+"""Importing and re-importing roadmaps into a real database (SQLite; PostgreSQL when set)."""
+
+import datetime as dt
+import re
+from pathlib import Path
+
+from sqlmodel import select
+
+from models import repository as repo
+from models.db import session_scope
+from models.normalised import load_roadmap
+from models.tables import MeasureRow, OccurrenceRow
+
+
+def do_import(engine, path: Path, org="KT"):
+    with session_scope(engine) as s:
+        return repo.import_roadmap(s, org=org, loaded=load_roadmap(path))
+
+
+def count(engine, model, **where):
+    with session_scope(engine) as s:
+        rows = s.exec(select(model)).all()
+        return sum(1 for r in rows if all(getattr(r, k) == v for k, v in where.items()))
+
+
+def test_first_import_creates_measures_and_occurrences(engine, shipped_document):
+    report = do_import(engine, shipped_document)
+    assert len(report.added) == 49
+    assert report.occurrences["added"] == 220
+    assert count(engine, MeasureRow) == 49
+    assert count(engine, OccurrenceRow) == 220
+
+
+def test_reimport_is_idempotent(engine, shipped_document):
+    do_import(engine, shipped_document)
+    report = do_import(engine, shipped_document)
+    assert not report.changed
+    assert report.occurrences == {"added": 0, "moved": 0, "withdrawn": 0, "unchanged": 220}
+    assert count(engine, MeasureRow) == 49 and count(engine, OccurrenceRow) == 220
+
+
+def test_organisations_are_separate(engine, shipped_document):
+    do_import(engine, shipped_document, org="KT")
+    do_import(engine, shipped_document, org="KCELL")
+    assert count(engine, MeasureRow, org="KCELL") == 49
+    assert count(engine, OccurrenceRow) == 440
+
+
+def revise(text: str) -> str:
+    """A revised edition: E6 moves to 2026, E8 is removed, a new measure is inserted as E2
+    (E2..E7 are renumbered E3..E8), S10 is unchanged."""
+    text = text.replace("\t2025 ж.\n\tБұйрық\n\tБас әкімшілік директор.   \n\tКорпоративтік басқару және тұрақты даму департаменті.\n\n\t\nҚалдықтар",
+                        "\t2026 ж.\n\tБұйрық\n\tБас әкімшілік директор.   \n\tКорпоративтік басқару және тұрақты даму департаменті.\n\n\t\nҚалдықтар")
+    e8 = re.search(r"\t8\.\n.*?(?=\tБиоалуантүрлілік)", text, re.S).group(0)
+    text = text.replace(e8, "")
+    new = "\t2\n\tЖаңа іс-шара: су тұтыну мақсаттары.\n\t2026 ж.\n\tБұйрық\n\tБас әкімшілік директор\n\tКорпоративтік басқару және тұрақты даму департаменті\n\n"
+    head, tail = text.split("\t2\n\tЖыл сайын қаржылық", 1)
+    tail = "\t2\n\tЖыл сайын қаржылық" + tail
+    for n in range(7, 1, -1):  # renumber E2..E7 → E3..E8 within the E table only
+        e_table, rest = tail.split(" 1. \"Қазақтелеком\" АҚ ESG", 1)
+        e_table = re.sub(rf"^\t{n}\.?\n", f"\t{n + 1}\n", e_table, count=1, flags=re.M)
+        tail = e_table + " 1. \"Қазақтелеком\" АҚ ESG" + rest
+    return head + new + tail
+
+
+def test_revised_edition_updates_in_place(engine, shipped_document, tmp_path):
+    do_import(engine, shipped_document)
+    with session_scope(engine) as s:  # a recorded completion of the 2025 E6 order
+        e6 = repo.get_measure(s, org="KT", code="E6")
+        occ = s.exec(select(OccurrenceRow).where(OccurrenceRow.measure_id == e6.id)).one()
+        occ.status, occ.completed_at, occ.late = "done", dt.datetime(2025, 11, 1, tzinfo=dt.timezone.utc), False
+        s.add(occ)
+        e6_id = e6.id
+    revised = tmp_path / "roadmap-rev2.txt"
+    revised.write_text(revise(shipped_document.read_text(encoding="utf-8")), encoding="utf-8")
+    report = do_import(engine, revised)
+    assert report.added == ["E2"]
+    assert report.removed == ["E8"]
+    assert ("E2", "E3") in report.renumbered and ("E6", "E7") in report.renumbered
+    assert [d[0] for d in report.deadlines] == ["E7"]  # the old E6, now 2026
+    with session_scope(engine) as s:
+        moved = s.get(MeasureRow, e6_id)
+        assert moved.code == "E7" and moved.start_year == 2026
+        occs = s.exec(select(OccurrenceRow).where(OccurrenceRow.measure_id == e6_id)).all()
+        by_period = {o.period: o.status for o in occs}
+        assert by_period == {2025: "done", 2026: "open"}  # the completion is untouched
+        codes = [m.code for m in repo.measures(s, org="KT")]
+        assert len(codes) == len(set(codes)) == 49
+        e8_old = s.exec(select(MeasureRow).where(MeasureRow.active == False)).all()  # noqa: E712
+        assert [m.code for m in e8_old] == ["E8"] or [m.title[:10] for m in e8_old]
+    again = do_import(engine, revised)
+    assert not again.changed and again.occurrences["added"] == 0
+
+
+def test_withdrawn_occurrences_of_removed_measures(engine, shipped_document, tmp_path):
+    do_import(engine, shipped_document)
+    revised = tmp_path / "rev.txt"
+    revised.write_text(revise(shipped_document.read_text(encoding="utf-8")), encoding="utf-8")
+    report = do_import(engine, revised)
+    assert report.occurrences["withdrawn"] >= 1
+    with session_scope(engine) as s:
+        opened = repo.occurrences(s, org="KT", where=repo.OccurrenceFilter(measure="E8"))
+        assert all(o.status != "withdrawn" for o, _ in opened)
