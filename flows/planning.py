@@ -45,19 +45,24 @@ def ladder_window(policy: Policy, as_of: dt.date) -> tuple[dt.datetime, dt.datet
 
 
 def open_items(session: Session, *, orgs: list[str], policy: Policy, as_of: dt.date) -> list[OpenItem]:
-    """Open occurrences whose ladder may have a step on as_of, as the planner's plain values."""
+    """Open occurrences whose ladder may have a step on as_of, as the planner's plain values.
+    Occurrences are read as plain tuples and each measure once: a holding has millions."""
     start, end = ladder_window(policy, as_of)
     query = (
-        select(OccurrenceRow, MeasureRow)
-        .join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
+        sa.select(OccurrenceRow.id, OccurrenceRow.org, OccurrenceRow.measure_id,
+                  OccurrenceRow.period, OccurrenceRow.kind, OccurrenceRow.due_at)
         .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == repo.OPEN,
                OccurrenceRow.due_at >= start, OccurrenceRow.due_at <= end)
-        .order_by(OccurrenceRow.org, OccurrenceRow.due_at, MeasureRow.position)
+        .order_by(OccurrenceRow.org, OccurrenceRow.due_at, OccurrenceRow.id)
     )
-    return [to_open_item(occ, m) for occ, m in session.exec(query)]
+    rows = session.execute(query).all()
+    wanted = {row.measure_id for row in rows}
+    measures = {m.id: m for m in session.exec(select(MeasureRow).where(MeasureRow.id.in_(wanted)))} if wanted else {}
+    return [to_open_item(row, measures[row.measure_id]) for row in rows]
 
 
-def to_open_item(occ: OccurrenceRow, m: MeasureRow) -> OpenItem:
+def to_open_item(occ, m: MeasureRow) -> OpenItem:
+    """An occurrence (row or tuple with id, org, period, kind, due_at) and its measure."""
     return OpenItem(
         occurrence_id=occ.id, org=occ.org, measure=m.code, period=occ.period, kind=occ.kind,
         due=local_date(occ.due_at),

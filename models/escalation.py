@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from models.policy import Policy
 from models.schedule import is_business_day, next_business_day, previous_business_day
@@ -63,24 +64,30 @@ def _shift(day: dt.date, how: str) -> dt.date:
     return day
 
 
-def steps_for(item: OpenItem, policy: Policy) -> list[Step]:
+def steps_for(item: OpenItem, policy: Policy) -> tuple[Step, ...]:
     """The whole ladder of an occurrence, each step with its (business-day) send date."""
+    return _ladder(item.due, item.kind == "progress", policy)
+
+
+@lru_cache(maxsize=4096)
+def _ladder(due: dt.date, progress: bool, policy: Policy) -> tuple[Step, ...]:
+    # Many occurrences share a due date (31 December): their ladders are computed once.
     steps = [
         Step(f"remind-{days}", "reminder", 0,
-             _shift(item.due - dt.timedelta(days=days), policy.reminders_shift), policy.reminder_to)
+             _shift(due - dt.timedelta(days=days), policy.reminders_shift), policy.reminder_to)
         for days in policy.reminder_days
     ]
     for index, level in enumerate(policy.levels, start=1):
-        nominal = item.due + dt.timedelta(days=level.after_days)
+        nominal = due + dt.timedelta(days=level.after_days)
         steps.append(Step(f"escalate-{level.after_days}", "escalation", index,
                           _shift(nominal, policy.escalations_shift), level.to))
-    if policy.levels and item.kind != "progress":
+    if policy.levels and not progress:  # progress check-ins do not repeat at the top
         top, index = policy.levels[-1], len(policy.levels)
         for n in range(1, policy.repeat_max + 1):
-            nominal = item.due + dt.timedelta(days=top.after_days + n * policy.repeat_every)
+            nominal = due + dt.timedelta(days=top.after_days + n * policy.repeat_every)
             steps.append(Step(f"escalate-{top.after_days}-r{n}", "escalation", index,
                               _shift(nominal, policy.escalations_shift), top.to))
-    return sorted(steps, key=lambda s: (s.send_on, s.kind == "escalation", s.level))
+    return tuple(sorted(steps, key=lambda s: (s.send_on, s.kind == "escalation", s.level)))
 
 
 def current_step(item: OpenItem, policy: Policy, as_of: dt.date) -> Step | None:

@@ -4,6 +4,7 @@ ESGTRACK_TEST_POSTGRES_URL names a server), the shipped roadmap, and the CLI."""
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,16 @@ from sqlmodel import Session, SQLModel
 import models.tables  # noqa: F401
 from config import SHIPPED_DOCUMENT, SHIPPED_ROADMAP
 from models import db as dbmod
+
+# Prefect: quiet, and a home of this test session's own (cached results must not leak between
+# runs). Set before anything imports prefect.
+_PREFECT_HOME = tempfile.mkdtemp(prefix="esgtrack-prefect-")
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
+os.environ["PREFECT_RESULTS_LOCAL_STORAGE_PATH"] = os.path.join(_PREFECT_HOME, "results")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 POSTGRES_URL = os.environ.get("ESGTRACK_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
