@@ -1,42 +1,63 @@
-"""Alerts outside the roadmap's ladder: a failed flow run tells the ESG office."""
+"""Alerts outside the roadmap's ladder: a failed flow run tells the ESG office.
+
+The alert goes straight through the channels (email, Teams, journal), not through the
+outbox: the failure may well be the database itself.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
+from config import DEFAULT_POLICY
 from config.settings import get_settings
-from flows.planning import load_directory_for, load_policy_for
+from models.policy import load_policy
+
+log = logging.getLogger("esgtrack.alerts")
 
 
-def send_flow_failure(*, flow_name: str, run_id: str, run_name: str, message: str) -> int:
-    """Claim and deliver one alert per ESG office holder; returns how many were claimed.
+def failure_item(*, org: str, flow_name: str, run_id: str, run_name: str, message: str,
+                 recipient: str, today: dt.date) -> dict:
+    text = f"Prefect flow {flow_name!r}, run {run_name} ({run_id}), failed: {message}"
+    return {
+        "org": org, "occurrence_id": None, "measure": "FLOW",
+        "titles": {"kk": text, "ru": text, "en": text}, "period": today.year,
+        "occurrence_kind": "alert", "due": None, "days": None, "step": f"flow-failed-{run_id}",
+        "kind": "alert", "level": 0, "completion_form": "", "completion_kind": "",
+        "units": {}, "executors": {}, "others_told": [], "external_party": None,
+        "record_hint": "Open the run in the Prefect UI, read its logs, fix the cause, then "
+                       "run it again: esgtrack run daily --as-of YYYY-MM-DD",
+        "recipient": recipient,
+    }
+
+
+def send_flow_failure(*, flow_name: str, run_id: str, run_name: str, message: str) -> list[str]:
+    """Tell the ESG office's holder on each of their channels; returns the outcomes.
     Never raises: an alert that cannot be sent must not hide the original failure."""
-    from flows.cli_app import db
-    from models.db import session_scope
-    from notifications.outbox import deliver_pending, enqueue
+    from flows.planning import load_directory_for, load_policy_for
+    from notifications.channels import channels_for, send, target_for
+    from notifications.messages import render
 
+    settings = get_settings()
     try:
-        settings = get_settings()
-        directory, policy = load_directory_for(settings), load_policy_for(settings)
+        try:
+            policy = load_policy_for(settings)
+        except Exception:  # noqa: BLE001 - a broken policy file may be why the flow failed
+            policy = load_policy(DEFAULT_POLICY)
+        directory = load_directory_for(settings)
         person = directory.holder(policy.esg_office)
         if person is None:
-            return 0
-        text = f"Prefect flow {flow_name!r} run {run_name} ({run_id}) failed: {message}"
-        item = {
-            "org": settings.org, "occurrence_id": None, "measure": "FLOW",
-            "titles": {"kk": text, "ru": text, "en": text}, "period": dt.date.today().year,
-            "occurrence_kind": "alert", "due": None, "days": None, "step": f"flow-failed-{run_id}",
-            "kind": "alert", "level": 0, "completion_form": "", "completion_kind": "",
-            "units": {}, "executors": {}, "others_told": [], "external_party": None,
-            "record_hint": "Open the Prefect UI, read the run's logs, then re-run it: "
-                           "esgtrack run daily --as-of YYYY-MM-DD",
-            "recipient": person.id,
-        }
-        now = dt.datetime.now(dt.timezone.utc)
-        engine = db()
-        with session_scope(engine) as session:
-            claimed = enqueue(session, items=[item], directory=directory, settings=settings, now=now)
-        deliver_pending(engine, directory=directory, settings=settings, now=now)
-        return claimed
-    except Exception:  # noqa: BLE001 - reported by Prefect's own failure state already
-        return 0
+            log.error("flow failure alert: nobody holds %s", policy.esg_office)
+            return []
+        today = dt.date.today()
+        item = failure_item(org=settings.org, flow_name=flow_name, run_id=run_id,
+                            run_name=run_name, message=message, recipient=person.id, today=today)
+        message_ = render("alert", [item], person, as_of=today)
+        outcomes = []
+        for channel in channels_for(person, settings):
+            result = send(message_, target_for(person, channel, settings), timeout=settings.notify_timeout)
+            outcomes.append(f"{channel}: {result.outcome}")
+        return outcomes
+    except Exception:  # noqa: BLE001
+        log.exception("flow failure alert could not be sent")
+        return []

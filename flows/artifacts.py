@@ -104,11 +104,16 @@ def publish_all(engine: Engine, *, orgs: list[str], as_of: dt.date, policy: Poli
         upcoming = upcoming_rows(session, orgs=orgs, as_of=as_of)
         groups = overdue_by_level(session, orgs=orgs, as_of=as_of, policy=policy)
         progress = progress_by_aspect(session, orgs=orgs, as_of=as_of)
+        from flows.status import status_markdown, status_report
+
+        status = status_markdown(status_report(session, orgs=orgs, as_of=as_of, lang="en"))
     create_table_artifact(key="upcoming-deadlines", table=upcoming or [{"note": "nothing due in 60 days"}],
                           description=f"Open occurrences due in the 60 days after {as_of}")
     create_markdown_artifact(key="overdue-by-level", markdown=overdue_markdown(groups, as_of, policy),
                              description="Overdue items by escalation level")
     text, percent = progress_markdown(progress, as_of)
     create_markdown_artifact(key="progress-by-aspect", markdown=text, description="Progress per aspect")
+    create_markdown_artifact(key="status", markdown=status,
+                             description="Status per aspect and targets with their latest reading")
     create_progress_artifact(progress=percent, key="roadmap-progress",
                              description="Share of occurrences due so far that are closed")

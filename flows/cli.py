@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from flows import cmd_roadmap  # noqa: F401  (registers its commands)
+from flows import cmd_daily, cmd_roadmap  # noqa: F401  (register their commands)
+from flows import cmd_notify  # noqa: F401
+from flows import cmd_report  # noqa: F401
+from flows import cmd_ledger  # noqa: F401
 from flows.cli_app import app
 from flows.output import err_console
 from models.errors import EsgtrackError
@@ -20,13 +23,23 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # click's own usage errors arrive here in non-standalone mode
         import click
 
-        if isinstance(exc, click.exceptions.ClickException):
+        usage, abort = _vendored_click()  # typer 0.2x raises its own copy of click's errors
+        if isinstance(exc, (click.exceptions.ClickException, *usage)):
             exc.show()
             sys.exit(2)
-        if isinstance(exc, click.exceptions.Abort):
+        if isinstance(exc, (click.exceptions.Abort, *abort)):
             sys.exit(130)
         raise
     sys.exit(0)
+
+
+def _vendored_click() -> tuple[tuple, tuple]:
+    try:
+        import typer
+        from typer._click import exceptions
+    except ImportError:
+        return (), ()
+    return (exceptions.ClickException,), (typer.Abort,)
 
 
 if __name__ == "__main__":

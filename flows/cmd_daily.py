@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -87,3 +88,38 @@ def serve_cmd(
     from flows.deploy import serve_all
 
     serve_all(daily_cron, retry_cron)
+
+
+@app.command("demo")
+def demo_cmd(
+    as_of: AsOfOpt = None,
+    home: Annotated[Path | None, typer.Option(help="Data directory of the demo (wiped first); "
+                                                   "default: DATA_DIR/demo.")] = None,
+) -> None:
+    """Run the main job on embedded defaults: the shipped roadmap, the example directory, a
+    short history, and the daily flow on a morning with reminders and every escalation level."""
+    from flows.demo import DEMO_AS_OF, run_demo
+
+    day = as_of_date(as_of) if as_of else DEMO_AS_OF
+    home = home or get_settings().home / "demo"
+    result = run_demo(home=home, as_of=day)
+    m = result["loaded"].roadmap.measures
+    console.rule("[bold]esgtrack demo")
+    console.print(f"Imported {len(m)} measures (E {sum(x.aspect == 'E' for x in m)}, "
+                  f"S {sum(x.aspect == 'S' for x in m)}, G {sum(x.aspect == 'G' for x in m)}) and "
+                  f"{result['report'].occurrences.get('added', 0)} occurrences for KT.")
+    console.print("Recorded before the morning of the run:")
+    for line in result["history"]:
+        console.print(f"  {line}")
+    print_summary(result["summary"])
+    emit(result["sent"], fmt=Format.table, columns=["person", "lang", "channel", "status", "told about"],
+         title=f"What was sent to whom, as of {day}")
+    journal = get_settings().journal_path
+    console.print(f"""
+Where to look:
+  messages (JSON lines)   {journal}
+  the outbox              ESGTRACK_HOME={home} esgtrack outbox
+  overdue and upcoming    ESGTRACK_HOME={home} esgtrack upcoming --as-of {day} --days 60
+  the completion ledger   ESGTRACK_HOME={home} esgtrack log   (and: esgtrack verify)
+  the Prefect UI          start `prefect server start`, export PREFECT_API_URL=http://127.0.0.1:4200/api,
+                          then `esgtrack demo` again: the run and its artifacts appear under Runs.""")

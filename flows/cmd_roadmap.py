@@ -36,11 +36,16 @@ def _catalogue():
     return catalogue_from_yaml(SHIPPED_ROADMAP) if SHIPPED_ROADMAP.exists() else None
 
 
-def import_path(path: Path, org: str):
-    """The import use case: read, then write measures + occurrences + edition in one commit."""
+def import_path(path: Path, org: str, by: str = "esg-office"):
+    """The import use case: read, then write measures + occurrences + edition + its ledger
+    entry in one commit."""
+    from models.occurrence_events import record_import
+    from models.tables import utcnow
+
     loaded = load_roadmap(path, _catalogue())
     with session_scope(db()) as session:
         report = repo.import_roadmap(session, org=org, loaded=loaded)
+        record_import(session, report=report, loaded=loaded, actor=by, now=utcnow())
     return loaded, report
 
 
@@ -49,10 +54,11 @@ def roadmap_import(
     path: Annotated[Path, typer.Argument(help="The roadmap document (.txt) or its normalised YAML.")],
     org: OrgOpt = None,
     fmt: FormatOpt = Format.table,
+    by: Annotated[str, typer.Option("--by", help="Who imports it (recorded in the ledger).")] = "esg-office",
 ) -> None:
     """Import (or re-import) a roadmap: measures and their occurrences, updated in place."""
     org = org_or_default(org)
-    loaded, report = import_path(path, org)
+    loaded, report = import_path(path, org, by)
     if fmt is not Format.table:
         emit([report.as_dict()], fmt=fmt, columns=list(report.as_dict()), json_data=report.as_dict())
         return
@@ -230,6 +236,10 @@ def open_cmd(
     """Open an occurrence of an as-needed measure, due on a date."""
     org = org_or_default(org)
     day = parse_date(due, "--due")
+    from models.occurrence_events import record_opened
+    from models.tables import utcnow
+
     with session_scope(db()) as session:
         row = repo.open_occurrence(session, org=org, code=measure, due=day)
+        record_opened(session, occurrence=row, actor=by, reason=reason, now=utcnow())
     console.print(f"opened {measure.upper()} {row.period} (occurrence {row.id}), due {day}")

@@ -43,13 +43,14 @@ def plan_and_claim(orgs: list[str], as_of: dt.date, working_days_only: bool) -> 
 
 
 @task(name="deliver-outbox", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30])
-def deliver_outbox() -> dict:
-    """Send what is claimed and due; a failure of one message never stops the others."""
+def deliver_outbox(as_of: dt.date | None = None) -> dict:
+    """Send what is claimed and due; a failure of one message never stops the others.
+    Messages count days left or overdue as of the run's date (today when None)."""
     from notifications.outbox import deliver_pending
 
     settings = get_settings()
     report = deliver_pending(_engine(), directory=load_directory_for(settings), settings=settings,
-                             now=dt.datetime.now(dt.timezone.utc))
+                             now=dt.datetime.now(dt.timezone.utc), as_of=as_of)
     return report.as_dict()
 
 
@@ -91,7 +92,7 @@ def daily_deadlines(as_of: dt.date | None = None, org: str | None = None,
         totals["warnings"] += part["warnings"]
     for warning in sorted(set(totals["warnings"])):
         logger.warning(warning)
-    totals["delivery"] = deliver_outbox()
+    totals["delivery"] = deliver_outbox(as_of)
     publish(orgs, as_of)
     logger.info("as of %s: %s planned, %s newly claimed, delivery %s", as_of,
                 totals["planned"], totals["claimed"], totals["delivery"].get("counts"))

@@ -105,10 +105,7 @@ def plan_batch(engine: Engine, *, orgs: list[str], as_of: dt.date, settings: Set
     result = BatchResult(orgs=list(orgs))
     with Session(engine, expire_on_commit=False) as session:
         try:
-            for org in orgs:
-                counts = repo.refresh_occurrences(session, org=org)
-                for key, value in counts.items():
-                    result.occurrences[key] = result.occurrences.get(key, 0) + value
+            result.occurrences = repo.refresh_stale(session, orgs=orgs)
             planned = plan_orgs(session, orgs=orgs, as_of=as_of, directory=directory, policy=policy,
                                 working_days_only=working_days_only)
             result.planned, result.warnings = len(planned.items), sorted(set(planned.warnings))
@@ -134,15 +131,22 @@ def plan_orgs(session: Session, *, orgs: list[str], as_of: dt.date, directory, p
               working_days_only: bool = False) -> Plan:
     items = open_items(session, orgs=orgs, policy=policy, as_of=as_of)
     sent = sent_steps(session, orgs=orgs)
+    names = repo.role_names_of(session, orgs=orgs)
+    by_org: dict[str, list[OpenItem]] = {}
+    for item in items:
+        by_org.setdefault(item.org, []).append(item)
     combined = Plan()
-    for org in orgs:
-        mine = [i for i in items if i.org == org]
-        if not mine:
-            continue
+    for org, mine in by_org.items():
         part = plan(mine, directory, policy, sent=sent, as_of=as_of,
-                    role_names=repo.role_names(session, org=org), working_days_only=working_days_only)
+                    role_names=names[org], working_days_only=working_days_only)
         combined.items += part.items
         combined.warnings += part.warnings
+    from flows.targets import target_alerts  # off-track targets → the ESG office, executors
+
+    alerts = target_alerts(session, orgs=orgs, as_of=as_of, directory=directory, policy=policy,
+                           working_days_only=working_days_only)
+    combined.items += alerts.items
+    combined.warnings += alerts.warnings
     return combined
 
 

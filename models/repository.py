@@ -192,6 +192,10 @@ def import_roadmap(session: Session, *, org: str, loaded: LoadedRoadmap) -> Impo
     session.flush()
     report.edition_id = edition.id
     report.occurrences = refresh_occurrences(session, org=org)
+    session.get(Organisation, org).occurrences_edition_id = edition.id
+    from models.target_repository import seed_document_targets  # imports this module
+
+    seed_document_targets(session, org=org)
     return report
 
 
@@ -218,9 +222,38 @@ def _store_roles(session: Session, *, org: str, loaded: LoadedRoadmap) -> None:
 
 def role_names(session: Session, *, org: str) -> dict[str, dict[str, str]]:
     """role id → {"kk": ..., "ru": ..., "en": ...}, falling back to Kazakh."""
-    rows = session.exec(select(RoleRow).where(RoleRow.org == org)).all()
-    return {r.id: {"kk": r.name_kk, "ru": r.name_ru or r.name_kk, "en": r.name_en or r.name_kk}
-            for r in rows}
+    return role_names_of(session, orgs=[org]).get(org, {})
+
+
+def role_names_of(session: Session, *, orgs: list[str]) -> dict[str, dict[str, dict[str, str]]]:
+    """role_names for several organisations in one query: org → role id → names."""
+    result: dict[str, dict[str, dict[str, str]]] = {org: {} for org in orgs}
+    for r in session.exec(select(RoleRow).where(RoleRow.org.in_(orgs))):
+        result[r.org][r.id] = {"kk": r.name_kk, "ru": r.name_ru or r.name_kk, "en": r.name_en or r.name_kk}
+    return result
+
+
+def stale_orgs(session: Session, *, orgs: list[str]) -> list[str]:
+    """Organisations whose occurrences were not expanded from their newest roadmap edition."""
+    newest = (sa.select(RoadmapEdition.org, sa.func.max(RoadmapEdition.id).label("edition"))
+              .where(RoadmapEdition.org.in_(orgs)).group_by(RoadmapEdition.org).subquery())
+    query = (sa.select(Organisation.code).join(newest, newest.c.org == Organisation.code)
+             .where(sa.or_(Organisation.occurrences_edition_id.is_(None),
+                           Organisation.occurrences_edition_id != newest.c.edition)))
+    return list(session.execute(query).scalars())
+
+
+def refresh_stale(session: Session, *, orgs: list[str]) -> dict[str, int]:
+    """Refresh the occurrences of the organisations that need it (see stale_orgs)."""
+    totals = {"added": 0, "moved": 0, "withdrawn": 0, "unchanged": 0, "organisations": 0}
+    for org in stale_orgs(session, orgs=orgs):
+        for key, value in refresh_occurrences(session, org=org).items():
+            totals[key] += value
+        latest = session.execute(sa.select(sa.func.max(RoadmapEdition.id)).where(RoadmapEdition.org == org)).scalar()
+        session.get(Organisation, org).occurrences_edition_id = latest
+        totals["organisations"] += 1
+    session.flush()
+    return totals
 
 
 def _note_changes(report: ImportReport, row: MeasureRow, old_code: str, m: Measure) -> None:

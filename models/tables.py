@@ -44,6 +44,9 @@ class Organisation(SQLModel, table=True):
     code: str = Field(primary_key=True, max_length=32)
     name: str = ""
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+    # The roadmap edition the occurrences were last expanded from: the daily flow refreshes
+    # only organisations whose newest edition is not this one.
+    occurrences_edition_id: int | None = None
 
 
 class RoadmapEdition(SQLModel, table=True):
@@ -131,3 +134,108 @@ class RoleRow(SQLModel, table=True):
     name_kk: str = ""
     name_ru: str = ""
     name_en: str = ""
+
+
+class TargetRow(SQLModel, table=True):
+    """A measure's numeric target: stated by the document ("document") or by the ESG office
+    ("set"), with its baseline and optional milestones [[year, value], ...]."""
+
+    __tablename__ = "target"
+    __table_args__ = (sa.UniqueConstraint("org", "measure_id", "metric", name="uq_target_metric"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org: str = Field(foreign_key="organisation.code", index=True, max_length=32)
+    measure_id: int = Field(foreign_key="measure.id", index=True)
+    metric: str = Field(max_length=120)
+    unit: str = Field(default="", max_length=32)
+    direction: str = Field(default="at_least", max_length=16)  # at_least | at_most
+    baseline_year: int | None = None
+    baseline_value: float | None = None
+    target_year: int
+    target_value: float
+    milestones: list = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
+    source: str = Field(default="set", max_length=16)  # document | set
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class TargetReadingRow(SQLModel, table=True):
+    """One recorded value of a target in a year; a later reading of the same year corrects it."""
+
+    __tablename__ = "target_reading"
+
+    id: int | None = Field(default=None, primary_key=True)
+    org: str = Field(foreign_key="organisation.code", max_length=32)
+    target_id: int = Field(foreign_key="target.id", index=True)
+    year: int
+    value: float
+    actor: str = Field(max_length=200)
+    recorded_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+    evidence_ref: str | None = None
+    evidence_sha256: str | None = Field(default=None, max_length=64)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """One message to one person over one channel about one occurrence's step. The unique
+    idem_key is claimed before sending: a re-run or a concurrent run inserts nothing."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        sa.UniqueConstraint("idem_key", name="uq_outbox_idem_key"),
+        sa.Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        sa.Index("ix_outbox_org_occurrence", "org", "occurrence_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    org: str = Field(max_length=32)  # no foreign key: a flow-failure alert may precede any import
+    idem_key: str = Field(max_length=300)  # occurrence:step:recipient:channel (unique)
+    occurrence_id: int | None = Field(default=None, foreign_key="occurrence.id")
+    measure: str = Field(default="", max_length=16)
+    step: str = Field(max_length=64)
+    kind: str = Field(max_length=16)            # reminder | escalation | alert
+    recipient: str = Field(max_length=120)      # person id in the directory
+    channel: str = Field(max_length=24)         # email | teams | journal | apprise[-N]
+    payload: dict = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    # pending | sending | sent | failed (will retry) | dead | unknown | cancelled
+    attempts: int = 0
+    next_attempt_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    last_error: str | None = None               # masked
+    masked_target: str = ""
+    subject: str | None = None                  # as sent (a digest's subject when grouped)
+    language: str | None = Field(default=None, max_length=8)
+    batch_id: str | None = Field(default=None, max_length=40)
+    claimed_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+    sent_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class LedgerEntry(SQLModel, table=True):
+    """One entry of an organisation's completion ledger: append-only (database triggers refuse
+    UPDATE and DELETE), each entry holding the hash of the one before (models/ledger.py)."""
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (
+        sa.UniqueConstraint("org", "seq", name="uq_ledger_org_seq"),
+        sa.UniqueConstraint("org", "prev_hash", name="uq_ledger_org_prev_hash"),
+        sa.UniqueConstraint("hash", name="uq_ledger_hash"),
+        sa.Index("ix_ledger_org_occurrence", "org", "occurrence_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    org: str = Field(foreign_key="organisation.code", max_length=32)
+    seq: int
+    event: str = Field(max_length=32)
+    actor: str = Field(max_length=200)
+    at: dt.datetime = Field(sa_column=_ts())
+    measure: str | None = Field(default=None, max_length=16)  # the code when it was recorded
+    period: int | None = None
+    occurrence_id: int | None = None  # no foreign key: the ledger outlives any row it names
+    payload: str = Field(sa_column=sa.Column(sa.Text, nullable=False))  # canonical JSON
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+from models.ledger_triggers import attach_append_only  # noqa: E402  (needs the table above)
+
+attach_append_only(LedgerEntry.__table__)

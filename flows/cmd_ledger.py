@@ -1,0 +1,319 @@
+"""CLI: the completion ledger — complete, reopen, reschedule, waive; verify, log, evidence-pack."""
+
+from __future__ import annotations
+
+import re
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import pendulum
+import typer
+
+from config.settings import get_settings
+from flows.cli_app import FormatOpt, OrgOpt, app, db, org_or_default, parse_date
+from flows.output import Format, console, emit, err_console, to_json
+from models import audit, ledger_store
+from models import occurrence_events as events
+from models import repository as repo
+from models.db import session_scope
+from models.errors import CheckFailed, InputError
+from models.evidence_rules import Evidence
+from models.ledger import EVENTS, VerifyResult, iso_utc
+from models.roadmap import ROADMAP_TZ
+from models.schedule import local_date
+from models.sheets import csv_bytes, write_xlsx
+from models.tables import utcnow
+
+MeasureArg = Annotated[str, typer.Argument(help="The measure's id, e.g. E6.")]
+PeriodOpt = Annotated[int | None, typer.Option("--period", help="The occurrence's year, e.g. 2025.")]
+ByOpt = Annotated[str, typer.Option("--by", help="Who records it: recorded in the ledger as the actor.")]
+ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (recorded in the ledger).")]
+ApprovedOpt = Annotated[str, typer.Option("--approved-by", help="Who approved it (recorded in the ledger).")]
+KindOpt = Annotated[str | None, typer.Option("--kind", help="due, progress or opened: when a year has more than one occurrence.")]
+OccurrenceOpt = Annotated[int | None, typer.Option("--occurrence", help="An occurrence id instead of --period (see `esgtrack occurrences --format csv`).")]
+WriteOrgOpt = Annotated[str | None, typer.Option("--org", help="Organisation code (default: ESGTRACK_ORG).")]
+
+
+def _ref(org: str | None, measure: str, period: int | None, kind: str | None,
+         occurrence: int | None) -> events.OccurrenceRef:
+    if kind and kind not in ("due", "progress", "opened"):
+        raise InputError("kind must be due, progress or opened", field="--kind", value=kind)
+    return events.OccurrenceRef(org=org_or_default(org), measure=measure, period=period,
+                                kind=kind, occurrence_id=occurrence)
+
+
+def _done(verb: str, rec: events.Recorded, extra: str = "") -> None:
+    occ, m, entry = rec.occurrence, rec.measure, rec.entry
+    console.print(f"{verb} {m.code} {occ.period} (occurrence {occ.id}){extra}; "
+                  f"ledger entry {entry.org}#{entry.seq} {entry.hash}", highlight=False, soft_wrap=True)
+
+
+@app.command("complete")
+def complete_cmd(
+    measure: MeasureArg,
+    by: ByOpt,
+    period: PeriodOpt = None,
+    evidence_ref: Annotated[str | None, typer.Option("--evidence-ref", help="The order's, decision's, protocol's, contract's or certificate's number.")] = None,
+    evidence_date: Annotated[str | None, typer.Option("--evidence-date", help="The document's date, YYYY-MM-DD.")] = None,
+    valid_until: Annotated[str | None, typer.Option("--valid-until", help="A certificate's last valid day, YYYY-MM-DD.")] = None,
+    file: Annotated[list[Path] | None, typer.Option("--file", help="An evidence file (repeatable): hashed and copied into the evidence store.")] = None,
+    url: Annotated[list[str] | None, typer.Option("--url", help="A link to the evidence (repeatable), e.g. the published report.")] = None,
+    note: Annotated[str | None, typer.Option("--note", help="A free-text note.")] = None,
+    kind: KindOpt = None,
+    occurrence: OccurrenceOpt = None,
+    org: WriteOrgOpt = None,
+) -> None:
+    """Record that an occurrence is done, with the evidence its completion form asks for
+    (order/decision/protocol/contract: number and date; certificate: number and validity;
+    report/annual report/document/software: a file or a link). Stops its reminders."""
+    evidence = Evidence(
+        ref=evidence_ref, date=parse_date(evidence_date, "--evidence-date") if evidence_date else None,
+        valid_until=parse_date(valid_until, "--valid-until") if valid_until else None,
+        urls=tuple(url or ()), note=note)
+    ref = _ref(org, measure, period, kind, occurrence)
+    with session_scope(db()) as session:
+        rec = events.complete(session, ref=ref, actor=by, evidence=evidence, files=list(file or []),
+                              store_root=get_settings().evidence_dir, now=utcnow())
+    occ = rec.occurrence
+    when = (f", late by {(local_date(occ.completed_at) - local_date(occ.due_at)).days} day(s)"
+            if occ.late else ", on time")
+    _done("completed", rec, when)
+
+
+@app.command("reopen")
+def reopen_cmd(measure: MeasureArg, by: ByOpt, reason: ReasonOpt, period: PeriodOpt = None,
+               kind: KindOpt = None, occurrence: OccurrenceOpt = None, org: WriteOrgOpt = None) -> None:
+    """Reopen a done or waived occurrence (reminders and escalations resume)."""
+    with session_scope(db()) as session:
+        rec = events.reopen(session, ref=_ref(org, measure, period, kind, occurrence), actor=by,
+                            reason=reason, now=utcnow())
+    _done("reopened", rec)
+
+
+@app.command("reschedule")
+def reschedule_cmd(
+    measure: MeasureArg, by: ByOpt, reason: ReasonOpt, approved_by: ApprovedOpt,
+    to: Annotated[str, typer.Option("--to", help="The new due date, YYYY-MM-DD (end of that day, Almaty).")],
+    period: PeriodOpt = None, kind: KindOpt = None, occurrence: OccurrenceOpt = None,
+    org: WriteOrgOpt = None,
+) -> None:
+    """Move an open occurrence's deadline, with the reason and who approved it (the roadmap's
+    deadlines carry an asterisk: they can move). Re-imports keep the new date."""
+    day = parse_date(to, "--to")
+    with session_scope(db()) as session:
+        rec = events.reschedule(session, ref=_ref(org, measure, period, kind, occurrence),
+                                actor=by, to=day, reason=reason, approved_by=approved_by, now=utcnow())
+    _done("rescheduled", rec, f" to {day}")
+
+
+@app.command("waive")
+def waive_cmd(
+    measure: MeasureArg, by: ByOpt, reason: ReasonOpt, approved_by: ApprovedOpt,
+    not_applicable: Annotated[bool, typer.Option("--not-applicable", help="Record it as not applicable this period rather than waived.")] = False,
+    period: PeriodOpt = None, kind: KindOpt = None, occurrence: OccurrenceOpt = None,
+    org: WriteOrgOpt = None,
+) -> None:
+    """Close an open occurrence without completing it: waived, or not applicable."""
+    with session_scope(db()) as session:
+        rec = events.waive(session, ref=_ref(org, measure, period, kind, occurrence), actor=by,
+                           reason=reason, approved_by=approved_by, now=utcnow(),
+                           not_applicable=not_applicable)
+    _done("not applicable:" if not_applicable else "waived", rec)
+
+
+# --- verify ------------------------------------------------------------------------------
+
+
+def _check_head(head: str | None) -> str | None:
+    if head is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", head.strip()):
+        raise InputError("expected a full SHA-256 head hash (64 hex digits)", field="--head", value=head)
+    return head.strip().lower() if head else None
+
+
+@app.command("verify")
+def verify_cmd(
+    org: OrgOpt = None,
+    head: Annotated[str | None, typer.Option("--head", help="A head hash handed out earlier: it must still be in the chain (the ledger only grew).")] = None,
+    pack: Annotated[Path | None, typer.Option("--pack", help="Verify an evidence pack (ZIP) offline instead of the database.")] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Re-compute the ledger's hash chains and the evidence files' hashes: exit 0 and the
+    head hash when intact, exit 1 naming the first bad entry."""
+    anchor = _check_head(head)
+    if pack is not None:
+        _verify_pack(pack, anchor, fmt)
+        return
+    settings = get_settings()
+    with session_scope(db()) as session:
+        orgs = repo.org_codes(session, org=org)  # also those without entries: their states
+        results = [audit.verify_org(session, org=code, store_root=settings.evidence_dir, anchor=anchor)
+                   for code in orgs]
+    _report(results, anchor, fmt)
+
+
+def _result_dict(r: VerifyResult) -> dict:
+    return {"org": r.org, "ok": r.ok, "entries": r.count, "head": r.head if r.ok else None,
+            "head_seq": r.head_seq if r.ok else None, "first_bad": r.first_bad, "reason": r.reason,
+            "anchor_seq": r.anchor_seq}
+
+
+def _report(results: list[VerifyResult], anchor: str | None, fmt: Format) -> None:
+    if fmt is not Format.table:
+        emit([_result_dict(r) for r in results], fmt=fmt, columns=list(_result_dict(VerifyResult())))
+    for r in results if fmt is Format.table else []:
+        if r.ok:
+            console.print(f"{r.org}: intact, {r.count} entries, head {r.head}", highlight=False,
+                          soft_wrap=True)
+        else:
+            console.print(f"[red]{r.org}: BROKEN at entry {r.first_bad}[/red]: {r.reason}",
+                          highlight=False, soft_wrap=True)
+    if fmt is Format.table and not results:
+        console.print("no ledger entries yet")
+    bad = [r for r in results if not r.ok]
+    if bad:
+        raise CheckFailed("; ".join(f"ledger of {r.org}: entry {r.first_bad}: {r.reason}" for r in bad))
+    if anchor:
+        _report_anchor(results, anchor, fmt)
+
+
+def _report_anchor(results: list[VerifyResult], anchor: str, fmt: Format) -> None:
+    found = [r for r in results if r.anchor_seq is not None]
+    if not found:
+        raise CheckFailed(f"head {anchor} is not in the ledger: the chain it ended was rewritten "
+                          "or cut short (or it belongs to another database)")
+    r = found[0]
+    if fmt is Format.table:
+        console.print(f"{r.org}: head {anchor} is entry {r.anchor_seq}; "
+                      f"{r.head_seq - r.anchor_seq} entries came after it", highlight=False, soft_wrap=True)
+
+
+def _verify_pack(pack: Path, anchor: str | None, fmt: Format) -> None:
+    from models.pack_verify import verify_pack
+
+    if not pack.is_file():
+        raise InputError("no such file", field="--pack", value=str(pack))
+    r = verify_pack(pack, anchor=anchor)
+    if fmt is not Format.table:
+        sys.stdout.write(to_json(r.__dict__) + "\n")
+    elif r.ok:
+        console.print(f"{pack.name}: intact — {r.org} period {r.period}, {r.entries} entries, "
+                      f"{r.files} evidence file(s), head {r.head}", highlight=False, soft_wrap=True)
+        if anchor:
+            console.print(f"head {anchor} is entry {r.anchor_seq}; "
+                          f"{r.head_seq - r.anchor_seq} entries came after it", highlight=False, soft_wrap=True)
+    else:
+        for problem in r.problems:
+            err_console.print(f"[red]problem:[/red] {problem}", highlight=False)
+    if not r.ok:
+        at = f"entry {r.first_bad}: " if r.first_bad else ""
+        raise CheckFailed(f"pack {pack.name}: {at}{r.problems[0]}")
+
+
+# --- log and evidence pack ---------------------------------------------------------------
+
+
+class LogFormat(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+TABLE_COLUMNS = ["org", "seq", "when", "event", "actor", "measure", "period", "summary", "hash"]
+
+
+@app.command("log")
+def log_cmd(
+    org: OrgOpt = None,
+    period: Annotated[int | None, typer.Option("--period", help="Only entries about this year.")] = None,
+    aspect: Annotated[str | None, typer.Option("--aspect", help="Only E, S or G measures.")] = None,
+    measure: Annotated[str | None, typer.Option("--measure", help="Only this measure, e.g. E6.")] = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="Only entries recorded by this actor.")] = None,
+    event: Annotated[str | None, typer.Option("--event", help=f"Only this event: {', '.join(EVENTS)}.")] = None,
+    fmt: Annotated[LogFormat, typer.Option("--format", "-f", help="Output format (xlsx needs --out).")] = LogFormat.table,
+    out: Annotated[Path | None, typer.Option("--out", help="Write to this file (CSV: UTF-8 with BOM, Excel dialect).")] = None,
+) -> None:
+    """The completion log: who recorded what, when, with which evidence, and each entry's hash."""
+    if event and event not in EVENTS:
+        raise InputError(f"event must be one of {', '.join(EVENTS)}", field="--event", value=event)
+    if aspect and aspect.upper() not in ("E", "S", "G"):
+        raise InputError("aspect must be E, S or G", field="--aspect", value=aspect)
+    if fmt is LogFormat.xlsx and out is None:
+        raise InputError("--format xlsx writes a file: give --out FILE.xlsx", field="--out")
+    if fmt is LogFormat.table and out is not None:
+        raise InputError("--out needs --format csv, json or xlsx", field="--out")
+    where = ledger_store.LogFilter(org=org, period=period, aspect=aspect, measure=measure,
+                                   actor=actor, event=event)
+    with session_scope(db()) as session:
+        if org:
+            repo.org_codes(session, org=org)
+        rows = audit.log_rows(session, where=where)
+    _write_log(rows, fmt, out)
+
+
+def _when(at: str) -> str:
+    """An entry's time for people: Almaty local, to the minute."""
+    return pendulum.parse(at).in_timezone(ROADMAP_TZ).format("YYYY-MM-DD HH:mm")
+
+
+def _write_log(rows: list[dict], fmt: LogFormat, out: Path | None) -> None:
+    if fmt is LogFormat.xlsx:
+        write_xlsx(out, {"ledger": (rows, audit.LOG_COLUMNS)})
+    elif fmt is LogFormat.csv:
+        data = csv_bytes(rows, audit.LOG_COLUMNS)
+        if out is None:
+            sys.stdout.write(data.decode("utf-8-sig"))
+            return
+        out.write_bytes(data)
+    elif fmt is LogFormat.json:
+        emit(rows, fmt=Format.json, columns=audit.LOG_COLUMNS, out=out)
+        return
+    else:
+        shown = [{**r, "when": _when(r["at"]), "hash": r["hash"][:12]} for r in rows]
+        emit(shown, fmt=Format.table, columns=TABLE_COLUMNS, title="Ledger",
+             empty="no ledger entries match", out=out)
+        return
+    err_console.print(f"wrote {out}: {len(rows)} entries")
+
+
+@app.command("evidence-pack")
+def evidence_pack_cmd(
+    period: Annotated[int, typer.Option("--period", help="The year the pack covers.")],
+    out: Annotated[Path, typer.Option("--out", help="The ZIP file to write.")],
+    org: WriteOrgOpt = None,
+) -> None:
+    """Write an auditor's evidence pack (ZIP) for one organisation and year: manifest (JSON,
+    CSV), evidence files, notifications sent, roadmap edition, and the whole chain so that
+    `esgtrack verify --pack` checks it offline."""
+    from models.pack import build_manifest, write_pack
+
+    code, settings = org_or_default(org), get_settings()
+    with session_scope(db()) as session:
+        repo.org_codes(session, org=code)
+        ledger_store.lock(session, org=code)  # the chain read below is the one verified
+        verified = audit.verify_org(session, org=code, store_root=settings.evidence_dir)
+        if not verified.ok:
+            raise CheckFailed(f"the ledger of {code} does not verify (entry {verified.first_bad}: "
+                              f"{verified.reason}); no pack written")
+        contents = audit.pack_contents(session, org=code, period=period)
+    if not contents["occurrences"]:
+        raise InputError(f"{code} has no occurrences in {period}", field="--period", value=period)
+    head = {"head": verified.head, "seq": verified.head_seq, "entries": verified.count}
+    manifest = build_manifest(contents, head=head, generated_at=iso_utc(utcnow()),
+                              generated_by=f"esgtrack {_version()}")
+    write_pack(out, manifest, chain=contents["chain"], store_root=settings.evidence_dir)
+    console.print(f"wrote {out}: {code} {period}, {len(manifest['occurrences'])} occurrences, "
+                  f"{len(manifest['completions'])} completions, {len(manifest['evidence'])} evidence "
+                  f"file(s), {len(manifest['notifications'])} notifications; chain head "
+                  f"{verified.head} (entry {verified.head_seq})", highlight=False, soft_wrap=True)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("esgtrack")
+    except PackageNotFoundError:
+        return "dev"

@@ -1,0 +1,164 @@
+"""CLI: the people directory (load, check, show) and the outbox (list, retry)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from config.settings import get_settings
+from flows.cli_app import FormatOpt, OrgOpt, app, db
+from flows.output import Format, console, emit, err_console
+
+directory_app = typer.Typer(help="The people directory: who holds which role, and how to reach them.",
+                            no_args_is_help=True)
+outbox_app = typer.Typer(help="Messages claimed for delivery: list them (default) or retry now.",
+                         invoke_without_command=True)
+app.add_typer(directory_app, name="directory")
+app.add_typer(outbox_app, name="outbox")
+
+
+@directory_app.command("load")
+def directory_load(
+    path: Annotated[Path, typer.Argument(help="The directory YAML (see config/directory.example.yaml).")],
+) -> None:
+    """Validate a directory file and copy it into the data directory; later runs use it."""
+    from notifications.admin import load_into_home
+
+    settings = get_settings()
+    directory, target = load_into_home(path, settings)
+    console.print(f"loaded {len(directory.people)} people and {len(directory.roles)} roles into {target}")
+    if settings.directory is not None:
+        err_console.print(f"[yellow]warning:[/yellow] ESGTRACK_DIRECTORY={settings.directory} is set "
+                          "and takes precedence over the loaded copy")
+    console.print("next: esgtrack directory check")
+
+
+@directory_app.command("check")
+def directory_check(org: OrgOpt = None, fmt: FormatOpt = Format.table) -> None:
+    """List roles nobody holds and people without a channel; exit 1 if there are any.
+
+    Roles needed: the database's measures' (else the shipped roadmap's) and the policy's.
+    """
+    from notifications.admin import check
+
+    result = check(_engine_if_any(), get_settings(), org=org)
+    if fmt is not Format.table:
+        emit([result], fmt=fmt, columns=list(result), json_data=result)
+    else:
+        _print_check(result)
+    if not result["ok"]:
+        sys.exit(1)
+
+
+def _engine_if_any():
+    settings = get_settings()
+    if settings.database_url is None and not (settings.home / "esgtrack.db").exists():
+        return None  # nothing imported yet: check against the shipped roadmap, create nothing
+    return db()
+
+
+def _print_check(result: dict) -> None:
+    console.print(f"directory: {result['directory']}")
+    console.print(f"{result['roles_required']} roles needed (from {result['roles_from']} and the policy)")
+    rows = [{"problem": "role nobody holds", "id": r} for r in result["unheld_roles"]]
+    rows += [{"problem": "no channel (journal only)", "id": p} for p in result["no_channel"]]
+    rows += [{"problem": "unusable URL", "id": f"{b['person']} {b['channel']}", "detail": b["url"]}
+             for b in result["invalid_urls"]]
+    if rows:
+        emit(rows, fmt=Format.table, columns=["problem", "id", "detail"], title="Directory problems")
+    else:
+        console.print("[green]ok[/green]: every role has a holder, everyone has a channel")
+    if result["email_without_smtp"]:
+        err_console.print(f"[yellow]note:[/yellow] ESGTRACK_SMTP_URL is unset: "
+                          f"{len(result['email_without_smtp'])} people reachable only by email "
+                          "get their messages in the journal")
+
+
+@directory_app.command("show")
+def directory_show(fmt: FormatOpt = Format.table) -> None:
+    """List the people of the directory in use: language, channels (masked), roles, deputy."""
+    from models.directory import default_directory_path, load_directory
+    from notifications.admin import people_rows
+
+    settings = get_settings()
+    path = default_directory_path()
+    rows = people_rows(load_directory(path), settings)
+    emit(rows, fmt=fmt, columns=["id", "name", "language", "channels", "targets", "roles", "deputy"]
+         if fmt is not Format.table else ["id", "name", "language", "channels", "roles", "deputy"],
+         title=f"Directory {path}")
+
+
+STATUS_HELP = "Only rows in this status: pending, sending, sent, failed, dead, unknown, cancelled."
+COLUMNS = ["id", "org", "measure", "step", "recipient", "channel", "status", "attempts",
+           "next_attempt_at", "sent_at", "masked_target", "last_error"]
+
+
+@outbox_app.callback()
+def outbox_list(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option("--status", help=STATUS_HELP)] = None,
+    org: OrgOpt = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many rows (oldest first).")] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """List the outbox: every message claimed, its status, attempts and masked target."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from models.db import session_scope
+    from notifications.admin import list_rows, outbox_dicts, status_counts
+
+    with session_scope(db()) as session:
+        rows = outbox_dicts(list_rows(session, status=status, org=org, limit=limit))
+        counts = status_counts(session, org=org)
+    emit(rows, fmt=fmt, columns=COLUMNS + ["subject", "idem_key"] if fmt is Format.csv else COLUMNS,
+         title="Outbox " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())),
+         empty="the outbox is empty")
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    unknown: Annotated[bool, typer.Option("--unknown", help="Also resend messages whose outcome is "
+                                          "unknown (timed out): they may arrive twice.")] = False,
+    dead: Annotated[bool, typer.Option("--dead", help="Also resend dead messages, with fresh attempts.")] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Deliver now: failed messages (skipping their backoff) and anything due.
+
+    Exits 1 if a message ended dead or unknown."""
+    from notifications.outbox import make_due
+
+    settings = get_settings()
+    engine = db()
+    now = dt.datetime.now(dt.timezone.utc)
+    made_due = make_due(engine, now=now, unknown=unknown, dead=dead)
+    report = _deliver_with_progress(engine, settings, now)
+    result = {"made_due": made_due, **report.as_dict()}
+    if fmt is not Format.table:
+        emit([result], fmt=fmt, columns=list(result), json_data=result)
+    else:
+        counts = ", ".join(f"{k}: {v}" for k, v in sorted(report.counts.items())) or "nothing due"
+        console.print(f"{report.claimed} rows in {report.messages} messages; {counts} ({report.seconds} s)")
+        if report.problems:
+            emit(report.problems, fmt=Format.table, title="Dead or unknown",
+                 columns=["id", "measure", "recipient", "channel", "status", "attempts", "last_error"])
+    if report.problems:
+        sys.exit(1)
+
+
+def _deliver_with_progress(engine, settings, now):
+    from models.directory import default_directory_path, load_directory
+    from notifications.outbox import deliver_pending
+
+    directory = load_directory(default_directory_path())
+    if not err_console.is_terminal:
+        return deliver_pending(engine, directory=directory, settings=settings, now=now)
+    from rich.progress import Progress
+
+    with Progress(console=err_console, transient=True) as bar:
+        task = bar.add_task("sending", total=None)
+        return deliver_pending(engine, directory=directory, settings=settings, now=now,
+                               progress=lambda done, total: bar.update(task, completed=done, total=total))

@@ -1,0 +1,243 @@
+"""CLI: targets (set, record, list), status, the Board report and calendar feeds."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from config.settings import get_settings
+from flows.cli_app import AsOfOpt, FormatOpt, LangOpt, OrgOpt, app, as_of_date, db, org_or_default
+from flows.output import Format, Lang, console, emit, err_console
+from models import repository as repo
+from models import target_repository as trepo
+from models.db import session_scope
+from models.errors import InputError
+
+target_app = typer.Typer(help="Numeric targets: set them, record readings, list them.", no_args_is_help=True)
+app.add_typer(target_app, name="target")
+
+MeasureArg = Annotated[str, typer.Argument(help="The measure's id, e.g. G5.")]
+MetricOpt = Annotated[str | None, typer.Option("--metric", help="The target's metric (needed when a measure has several).")]
+
+
+class By(StrEnum):
+    aspect = "aspect"
+    topic = "topic"
+    executor = "executor"
+    unit = "unit"
+
+
+class ReportFormat(StrEnum):
+    md = "md"
+    html = "html"
+    pdf = "pdf"
+
+
+def _milestones(values: list[str] | None) -> tuple[tuple[int, float], ...] | None:
+    if not values:
+        return None
+    parsed = []
+    for text in values:
+        year, _, value = text.partition("=")
+        try:
+            parsed.append((int(year), float(value)))
+        except ValueError:
+            raise InputError("expected YEAR=VALUE, e.g. 2028=25", field="--milestone", value=text) from None
+    return tuple(parsed)
+
+
+@target_app.command("set")
+def target_set(
+    measure: MeasureArg,
+    metric: MetricOpt = None,
+    unit: Annotated[str | None, typer.Option(help="Unit, e.g. %, t, tCO2e.")] = None,
+    direction: Annotated[str | None, typer.Option(help="at_least or at_most.")] = None,
+    baseline_year: Annotated[int | None, typer.Option(help="Year of the baseline value.")] = None,
+    baseline_value: Annotated[float | None, typer.Option(help="The baseline value.")] = None,
+    target_year: Annotated[int | None, typer.Option(help="Year by which the target is to be met.")] = None,
+    target_value: Annotated[float | None, typer.Option(help="The target value.")] = None,
+    milestone: Annotated[list[str] | None, typer.Option(help="A stated milestone YEAR=VALUE (repeatable; replaces the stored ones).")] = None,
+    org: OrgOpt = None,
+) -> None:
+    """Set a target the document does not state (e.g. E4's), or a baseline and milestones."""
+    from flows.targets import set_target
+
+    given = trepo.TargetInput(metric, unit, direction, baseline_year, baseline_value, target_year,
+                              target_value, _milestones(milestone))
+    row = set_target(db(), org=org_or_default(org), code=measure, given=given)
+    sign = "≥" if row.direction == "at_least" else "≤"
+    base = f", baseline {row.baseline_value:g}{row.unit} in {row.baseline_year}" if row.baseline_year else ""
+    console.print(f"{measure.upper()} {row.metric}: {sign} {row.target_value:g}{row.unit} by "
+                  f"{row.target_year}{base} ({row.source})")
+
+
+@target_app.command("record")
+def target_record(
+    measure: MeasureArg,
+    year: Annotated[int, typer.Option("--year", help="The year the value is for.")],
+    value: Annotated[float, typer.Option("--value", help="The measured value.")],
+    by: Annotated[str, typer.Option("--by", help="Who records it (written to the ledger).")],
+    metric: MetricOpt = None,
+    evidence_ref: Annotated[str | None, typer.Option("--evidence-ref", help="Reference of the source document.")] = None,
+    file: Annotated[Path | None, typer.Option("--file", help="The source document, kept in the evidence store.")] = None,
+    org: OrgOpt = None,
+) -> None:
+    """Record a target's value for a year (a ledger event); judged against its trajectory."""
+    from flows.targets import record_reading
+
+    done = record_reading(db(), settings=get_settings(), org=org_or_default(org), code=measure,
+                          metric=metric, year=year, value=value, actor=by, evidence_ref=evidence_ref,
+                          file=file, now=dt.datetime.now(dt.timezone.utc))
+    console.print(f"recorded {measure.upper()} {done.target.metric} {year} = {value:g}{done.target.unit} "
+                  f"(ledger entry {done.ledger_seq}, {done.ledger_hash[:12]}…)")
+
+
+@target_app.command("list")
+def target_list(org: OrgOpt = None, as_of: AsOfOpt = None, fmt: FormatOpt = Format.table,
+                lang: LangOpt = Lang.kk) -> None:
+    """List targets with their latest reading and whether they are on track."""
+    from flows.status import target_rows, target_views
+
+    day = as_of_date(as_of)
+    with session_scope(db()) as session:
+        views = target_views(session, orgs=repo.org_codes(session, org=org), as_of=day)
+    if fmt is Format.json:
+        emit([], fmt=fmt, columns=[], json_data=[v.as_dict() for v in views])
+        return
+    from flows.status import StatusReport
+
+    rows = target_rows(StatusReport(day, "aspect", lang.value, None, targets=views), lang.value)
+    emit(rows, fmt=fmt, columns=["org", "measure", "metric", "target", "baseline", "latest",
+                                 "expected", "status"], title=f"Targets as of {day}",
+         empty="no targets: import the roadmap, or `esgtrack target set`")
+
+
+@app.command("status")
+def status_cmd(
+    as_of: AsOfOpt = None,
+    by: Annotated[By, typer.Option("--by", help="Group by aspect, topic, executor or unit.")] = By.aspect,
+    fmt: FormatOpt = Format.table,
+    org: OrgOpt = None,
+    lang: LangOpt = Lang.kk,
+    period: Annotated[int | None, typer.Option(help="Only occurrences of this year.")] = None,
+) -> None:
+    """Where the roadmap stands: per group, due so far, done on time / late, open, overdue,
+    waived, % complete; and each target's latest reading."""
+    from flows.status import status_report, status_rows, target_rows
+
+    day = as_of_date(as_of)
+    with session_scope(db()) as session:
+        report = status_report(session, orgs=repo.org_codes(session, org=org), as_of=day,
+                               by=by.value, lang=lang.value, period=period)
+    if fmt is Format.json:
+        emit([], fmt=fmt, columns=[], json_data=report.as_dict())
+        return
+    columns = ["org", "group", "label", "due", "done_on_time", "done_late", "open", "overdue",
+               "waived", "percent_complete"]
+    emit(status_rows(report), fmt=fmt, columns=columns if fmt is Format.csv else columns[:1] + columns[2:],
+         title=f"Status as of {day}, by {by.value}", empty="nothing imported yet")
+    if fmt is Format.table and report.targets:
+        emit(target_rows(report, lang.value), fmt=fmt, title="Targets",
+             columns=["org", "measure", "metric", "target", "latest", "expected", "status"])
+
+
+@app.command("report")
+def report_cmd(
+    period: Annotated[int, typer.Option("--period", help="The year the report covers.")],
+    out: Annotated[Path, typer.Option("--out", help="The file to write.")],
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="md, html or pdf.")] = ReportFormat.html,
+    lang: LangOpt = Lang.kk,
+    org: OrgOpt = None,
+    as_of: AsOfOpt = None,
+) -> None:
+    """Write the Board committee's report for a year: progress per aspect and topic, overdue
+    items, targets with charts, completed items with their evidence."""
+    from flows.planning import load_policy_for
+    from flows.report import build_report
+
+    trepo.check_year(period, "--period")
+    day = as_of_date(as_of)
+    settings = get_settings()
+    with session_scope(db()) as session:
+        orgs = repo.org_codes(session, org=org)
+        report = build_report(session, orgs=orgs, period=period, as_of=day, lang=lang.value,
+                              policy=load_policy_for(settings), directory=_directory_or_none())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt is ReportFormat.pdf:
+        from flows.report_pdf import render_pdf
+
+        out.write_bytes(render_pdf(report))
+    else:
+        from flows.report_render import render_html, render_markdown
+
+        text = render_html(report) if fmt is ReportFormat.html else render_markdown(report, out)
+        out.write_text(text, encoding="utf-8")
+    console.print(f"wrote {out} ({fmt.value}, {lang.value}, {period}, as of {day})")
+
+
+def _directory_or_none():
+    """Owners' names come from the directory when it loads; the report does without them."""
+    from flows.planning import load_directory_for
+
+    try:
+        return load_directory_for(get_settings())
+    except (InputError, ImportError) as exc:
+        err_console.print(f"[yellow]warning:[/yellow] directory not used: {exc}")
+        return None
+
+
+@app.command("calendar")
+def calendar_cmd(
+    out: Annotated[Path, typer.Option("--out", help="The .ics file to write.")],
+    person: Annotated[str | None, typer.Option("--person", help="A person id in the directory: the occurrences of the roles they hold, in their language.")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="A role id (executor or unit): its measures' occurrences.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every open occurrence.")] = False,
+    lang: Annotated[Lang | None, typer.Option("--lang", help="Language of titles (default: the person's, else kk).")] = None,
+    org: OrgOpt = None,
+) -> None:
+    """Write an iCalendar (.ics) feed: one event per open occurrence on its due date, with
+    alarms at the policy's reminder offsets; re-importing updates events (stable UIDs)."""
+    from flows.ics_feed import build_calendar, feed_items
+    from flows.planning import load_policy_for
+
+    if sum([person is not None, unit is not None, all_]) != 1:
+        raise InputError("choose exactly one of --person ID, --unit ID or --all", field="--person")
+    settings = get_settings()
+    policy = load_policy_for(settings)
+    roles, external, language, name = None, False, (lang.value if lang else "kk"), None
+    if person is not None:
+        roles, external, language, name = _person_scope(person, policy, lang)
+    with session_scope(db()) as session:
+        orgs = repo.org_codes(session, org=org)
+        if unit is not None:
+            _check_role(session, orgs, unit)
+            roles = {unit}
+        items = feed_items(session, orgs=orgs, lang=language, roles=roles, external=external)
+    data = build_calendar(items, lang=language, reminder_days=policy.reminder_days,
+                          now=dt.datetime.now(dt.timezone.utc), name=name)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    console.print(f"wrote {out}: {len(items)} events, {len(policy.reminder_days)} alarms each ({language})")
+
+
+def _person_scope(person_id: str, policy, lang: Lang | None):
+    from flows.labels import words
+    from flows.planning import load_directory_for
+
+    directory = load_directory_for(get_settings())
+    if person_id not in directory.people:
+        raise InputError("no such person in the directory", field="--person", value=person_id)
+    person = directory.person(person_id)
+    roles = set(directory.roles_of(person_id))
+    language = lang.value if lang else person.language
+    return roles, policy.esg_office in roles, language, f"{words(language)['calendar_name']} — {person.name}"
+
+
+def _check_role(session, orgs: list[str], role: str) -> None:
+    if not any(role in repo.role_names(session, org=o) for o in orgs):
+        raise InputError("no such role in the roadmap (see `esgtrack measures --format json`, "
+                         "executor_roles / unit_roles)", field="--unit", value=role)

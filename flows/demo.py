@@ -1,0 +1,163 @@
+"""`esgtrack demo`: the main job on embedded defaults, in a data directory of its own.
+
+A fresh SQLite database, the shipped roadmap and example directory, a short recorded history
+(completions, approved reschedules, an as-needed occurrence opened) so that one morning shows
+reminders and every escalation level, then the daily flow — messages go to the journal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from config import EXAMPLE_DIRECTORY, SHIPPED_ROADMAP
+from config.settings import get_settings
+from models.roadmap import ROADMAP_TZ
+
+DEMO_AS_OF = dt.date(2026, 2, 16)  # a Monday: 2025's deadlines are 47 days behind
+
+
+@dataclass(frozen=True)
+class Event:
+    at: str            # when it was recorded (Almaty date)
+    action: str        # complete | reschedule | open
+    measure: str
+    args: dict
+
+
+# What the ESG office recorded before the demo's morning. Each line is a real ledger event.
+HISTORY = (
+    Event("2025-11-03", "reschedule", "E4", {"to": "2025-12-15", "reason": "targets are set in the Q4 plan"}),
+    Event("2025-11-20", "complete", "E6", {"ref": "412-Б", "date": "2025-11-19"}),
+    Event("2025-12-10", "complete", "E8", {"ref": "455-Б", "date": "2025-12-09"}),
+    Event("2025-12-22", "reschedule", "G4", {"to": "2026-01-30", "reason": "Board meeting moved"}),
+    Event("2025-12-22", "reschedule", "S5", {"to": "2026-02-13", "reason": "tariff approval pending"}),
+    Event("2026-01-12", "reschedule", "G9", {"to": "2026-02-23", "reason": "training provider chosen"}),
+    Event("2026-01-20", "complete", "G8", {"ref": "ISO37001-KZ-2026-017", "valid_until": "2029-01-19"}),
+    Event("2026-02-02", "open", "S10", {"due": "2026-03-18", "reason": "two new Board members"}),
+)
+
+
+def prepare_home(home: Path) -> None:
+    """A clean data directory and an environment that points only at it."""
+    if home.exists():
+        shutil.rmtree(home)
+    home.mkdir(parents=True)
+    os.environ["ESGTRACK_HOME"] = str(home)
+    os.environ["ESGTRACK_DATABASE_URL"] = f"sqlite:///{home / 'esgtrack.db'}"
+    os.environ["ESGTRACK_DIRECTORY"] = str(EXAMPLE_DIRECTORY)
+    os.environ.pop("ESGTRACK_SMTP_URL", None)  # the example's addresses are placeholders
+    os.environ.pop("ESGTRACK_POLICY", None)
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the demo prints its own summary
+    get_settings.cache_clear()
+
+
+def moment(day: str) -> dt.datetime:
+    import pendulum
+
+    local = pendulum.parse(day, tz=ROADMAP_TZ).add(hours=10)
+    return local.in_timezone("UTC")
+
+
+def import_shipped(engine, org: str):
+    """The shipped roadmap, imported (and its ledger entry dated) before the history."""
+    from models import repository as repo
+    from models.db import session_scope
+    from models.normalised import load_roadmap
+    from models.occurrence_events import record_import
+
+    loaded = load_roadmap(SHIPPED_ROADMAP)
+    with session_scope(engine) as session:
+        report = repo.import_roadmap(session, org=org, loaded=loaded)
+        record_import(session, report=report, loaded=loaded, actor="esg-head", now=moment("2025-10-01"))
+    return loaded, report
+
+
+def record_history(engine, org: str) -> list[str]:
+    """Replay HISTORY through the same use cases the CLI uses; returns one line per event."""
+    from models import occurrence_events as events
+    from models import repository as repo
+    from models.db import session_scope
+    from models.evidence_rules import Evidence
+
+    settings = get_settings()
+    lines = []
+    for e in HISTORY:
+        now = moment(e.at)
+        ref = events.OccurrenceRef(org=org, measure=e.measure, period=2025)
+        with session_scope(engine) as session:
+            if e.action == "complete":
+                evidence = Evidence(ref=e.args["ref"], date=_day(e.args.get("date")),
+                                    valid_until=_day(e.args.get("valid_until")))
+                rec = events.complete(session, ref=ref, actor="esg-head", evidence=evidence,
+                                      files=[], store_root=settings.evidence_dir, now=now)
+                lines.append(f"{e.at}  {e.measure} 2025 completed ({e.args['ref']})"
+                             + (" — late" if rec.occurrence.late else ""))
+            elif e.action == "reschedule":
+                events.reschedule(session, ref=ref, actor="esg-head", to=_day(e.args["to"]),
+                                  reason=e.args["reason"], approved_by="cao", now=now)
+                lines.append(f"{e.at}  {e.measure} 2025 rescheduled to {e.args['to']}: {e.args['reason']}")
+            else:
+                row = repo.open_occurrence(session, org=org, code=e.measure, due=_day(e.args["due"]))
+                events.record_opened(session, occurrence=row, actor="esg-head", reason=e.args["reason"], now=now)
+                lines.append(f"{e.at}  {e.measure} opened, due {e.args['due']}: {e.args['reason']}")
+    return lines
+
+
+def _day(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+def sent_summary(engine) -> list[dict]:
+    """One row per person: language, channel, the steps and measures they were told about."""
+    from sqlmodel import Session
+
+    from flows.planning import load_directory_for
+    from notifications.outbox import list_rows
+
+    directory = load_directory_for(get_settings())
+    people: dict[tuple[str, str], dict] = {}
+    with Session(engine) as session:
+        for row in list_rows(session):
+            key = (row.recipient, row.channel)
+            entry = people.setdefault(key, {"steps": defaultdict(list), "status": set()})
+            entry["steps"][row.step].append(row.measure)
+            entry["status"].add(row.status)
+    rows = []
+    for (pid, channel), entry in sorted(people.items()):
+        person = directory.people.get(pid)
+        steps = "; ".join(f"{step}: {', '.join(sorted(set(ms), key=_measure_order))}"
+                          for step, ms in sorted(entry["steps"].items(), key=lambda kv: _step_order(kv[0])))
+        rows.append({"person": f"{person.name if person else pid} ({pid})",
+                     "lang": person.language if person else "", "channel": channel,
+                     "status": ", ".join(sorted(entry["status"])), "told about": steps})
+    return rows
+
+
+def _measure_order(code: str) -> tuple:
+    return ("ESG".find(code[0]), int(code[1:]) if code[1:].isdigit() else 0)
+
+
+def _step_order(step: str) -> tuple:
+    kind, _, rest = step.partition("-")
+    number = int(rest.split("-")[0]) if rest.split("-")[0].isdigit() else 0
+    return (kind != "remind", -number if kind == "remind" else number, step)
+
+
+def run_demo(*, home: Path, as_of: dt.date = DEMO_AS_OF, org: str = "KT") -> dict:
+    """The whole demo; returns what the CLI prints."""
+    prepare_home(home)
+    from flows.cli_app import db
+
+    engine = db()
+    loaded, report = import_shipped(engine, org)
+    history = record_history(engine, org)
+    from flows.cmd_daily import run_flow
+
+    summary = run_flow(as_of, org)
+    return {"home": home, "loaded": loaded, "report": report, "history": history,
+            "summary": summary, "sent": sent_summary(engine)}

@@ -1,0 +1,153 @@
+"""The Board report's content for a period: progress per aspect and topic, overdue items with
+their escalation level and owner, targets with charts, completed items with their evidence.
+Rendering lives in report_render.py (Markdown, HTML) and report_pdf.py (PDF)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from flows import charts
+from flows.artifacts import level_of
+from flows.labels import words
+from flows.status import localized, status_report, target_rows
+from models import repository as repo
+from models.policy import Policy
+from models.progress import TOTAL, Counts, GroupRow
+from models.schedule import end_of_day, local_date
+from models.tables import MeasureRow, OccurrenceRow
+from models.targets import TargetView
+
+
+@dataclass
+class BoardReport:
+    orgs: list[str]
+    period: int
+    as_of: dt.date
+    lang: str
+    words: dict[str, str]
+    aspects: list[GroupRow] = field(default_factory=list)
+    topics: list[GroupRow] = field(default_factory=list)
+    overdue: list[dict] = field(default_factory=list)
+    targets: list[TargetView] = field(default_factory=list)
+    target_rows: list[dict] = field(default_factory=list)
+    completed: list[dict] = field(default_factory=list)
+    progress_png: bytes = b""
+    target_pngs: dict[int, bytes] = field(default_factory=dict)
+
+    @property
+    def total(self) -> Counts:
+        totals = Counts()
+        for row in self.aspects:
+            if row.group == TOTAL:
+                for name in ("due", "done_on_time", "done_late", "open", "overdue", "waived"):
+                    setattr(totals, name, getattr(totals, name) + getattr(row.counts, name))
+        return totals
+
+    def summary_line(self) -> str:
+        t = self.total
+        pct = "—" if t.percent is None else f"{t.percent:.0f} %"
+        return self.words["summary_line"].format(due=t.due, closed=t.closed, percent=pct,
+                                                 overdue=t.overdue, period=self.period)
+
+
+def build_report(session: Session, *, orgs: list[str], period: int, as_of: dt.date, lang: str,
+                 policy: Policy, directory=None) -> BoardReport:
+    """Everything the Board report shows, charts included."""
+    w = words(lang)
+    report = BoardReport(orgs, period, as_of, lang, w)
+    by_aspect = status_report(session, orgs=orgs, as_of=as_of, by="aspect", lang=lang, period=period)
+    report.aspects = by_aspect.rows
+    report.topics = [r for r in status_report(session, orgs=orgs, as_of=as_of, by="topic",
+                                              lang=lang, period=period).rows
+                      if r.group != TOTAL and r.counts.due]
+    report.targets, report.target_rows = by_aspect.targets, target_rows(by_aspect, lang)
+    report.overdue = overdue_items(session, orgs=orgs, as_of=as_of, lang=lang, policy=policy,
+                                   directory=directory)
+    report.completed = completed_items(session, orgs=orgs, period=period, as_of=as_of, lang=lang)
+    report.progress_png = charts.progress_chart(report.aspects, w)
+    first = min([period, *(t.spec.baseline_year or period for t in report.targets)])
+    report.target_pngs = {t.target_id: charts.target_chart(t, w, first) for t in report.targets}
+    return report
+
+
+def _owner(m: MeasureRow, names: dict[str, dict[str, str]], lang: str, directory) -> str:
+    roles = list(m.executor_roles or m.unit_roles)
+    if not roles:
+        return f"{words(lang)['external']}: {m.external_party}" if m.external_dependency else "—"
+    parts = []
+    for role in roles:
+        name = names.get(role, {}).get(lang) or role
+        person = directory.holder(role) if directory is not None else None
+        parts.append(f"{name} ({person.name})" if person else name)
+    return "; ".join(parts)
+
+
+def overdue_items(session: Session, *, orgs: list[str], as_of: dt.date, lang: str,
+                  policy: Policy, directory=None) -> list[dict]:
+    """Open occurrences due before as_of (any period), most overdue first."""
+    query = (select(OccurrenceRow, MeasureRow).join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
+             .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == repo.OPEN,
+                    OccurrenceRow.due_at <= end_of_day(as_of - dt.timedelta(days=1)))
+             .order_by(OccurrenceRow.due_at, OccurrenceRow.org, MeasureRow.position))
+    names = {org: repo.role_names(session, org=org) for org in orgs}
+    items = []
+    for occ, m in session.exec(query):
+        due = local_date(occ.due_at)
+        days = (as_of - due).days
+        level = level_of(days, policy)
+        items.append({"org": occ.org, "measure": m.code, "period": occ.period,
+                      "title": localized(m, "title", lang), "due": due.isoformat(),
+                      "days_overdue": days, "level": level,
+                      "level_text": str(level) if level else words(lang)["not_escalated"],
+                      "owner": _owner(m, names[occ.org], lang, directory), "kind": occ.kind})
+    return items
+
+
+def completed_items(session: Session, *, orgs: list[str], period: int, as_of: dt.date,
+                    lang: str) -> list[dict]:
+    """The period's occurrences done by the end of as_of, with the evidence their completion
+    entry names."""
+    query = (select(OccurrenceRow, MeasureRow).join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
+             .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == repo.DONE,
+                    OccurrenceRow.period == period,
+                    sa.or_(OccurrenceRow.completed_at.is_(None), OccurrenceRow.completed_at <= end_of_day(as_of)))
+             .order_by(OccurrenceRow.org, MeasureRow.position, OccurrenceRow.due_at))
+    pairs = list(session.exec(query))
+    evidence = evidence_by_occurrence(session, orgs=orgs, ids=[o.id for o, _ in pairs])
+    return [{"org": o.org, "measure": m.code, "period": o.period, "title": localized(m, "title", lang),
+             "due": local_date(o.due_at).isoformat(),
+             "completed_on": local_date(o.completed_at).isoformat() if o.completed_at else "—",
+             "late": bool(o.late), "evidence": evidence.get(o.id, [])}
+            for o, m in pairs]
+
+
+def evidence_by_occurrence(session: Session, *, orgs: list[str], ids: list[int]) -> dict[int, list[str]]:
+    """occurrence id → the evidence of its latest completion entry in the ledger, as text:
+    the reference (with its date), file names with the start of their SHA-256, links."""
+    if not ids:
+        return {}
+    from models.ledger import COMPLETED
+    from models.ledger_store import LogFilter, entries, to_entry
+
+    found: dict[int, list[str]] = {}
+    for org in orgs:
+        for row in entries(session, where=LogFilter(org=org, event=COMPLETED, occurrence_ids=tuple(ids))):
+            found[row.occurrence_id] = evidence_texts(to_entry(row).data.get("evidence") or {})
+    return found
+
+
+def evidence_texts(evidence: dict) -> list[str]:
+    texts = []
+    if evidence.get("ref"):
+        date = f" ({evidence['date']})" if evidence.get("date") else ""
+        texts.append(f"№ {evidence['ref']}{date}")
+    texts += [f"{f.get('name', '?')} (sha256 {str(f.get('sha256', ''))[:12]}…)"
+              for f in evidence.get("files") or []]
+    texts += list(evidence.get("urls") or [])
+    if not texts and evidence.get("note"):
+        texts.append(str(evidence["note"]))
+    return texts

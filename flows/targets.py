@@ -1,0 +1,78 @@
+"""Target use cases: set a target, record a reading (with its ledger event), list targets."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from config.settings import Settings
+from models import target_repository as trepo
+from models.db import session_scope
+from models.tables import TargetReadingRow, TargetRow
+
+
+@dataclass(frozen=True)
+class Recorded:
+    target: TargetRow
+    reading: TargetReadingRow
+    ledger_seq: int
+    ledger_hash: str
+
+
+def set_target(engine: Engine, *, org: str, code: str, given: trepo.TargetInput) -> TargetRow:
+    with session_scope(engine) as session:
+        return trepo.set_target(session, org=org, code=code, given=given)
+
+
+def record_reading(engine: Engine, *, settings: Settings, org: str, code: str, metric: str | None,
+                   year: int, value: float, actor: str, evidence_ref: str | None = None,
+                   file: Path | None = None, now: dt.datetime) -> Recorded:
+    """Store the evidence file first (content-addressed: a crash leaves at most an unreferenced
+    file), then the reading and its `target_reading` ledger event in one commit."""
+    from models import evidence_store, ledger_store
+    from models.ledger import TARGET_READING
+
+    trepo.check_year(year, "--year")
+    trepo.check_value(value, "--value")
+    stored = None
+    if file is not None:
+        evidence_store.check_readable([file])
+        stored = evidence_store.store(settings.evidence_dir, file)
+    with session_scope(engine) as session:
+        target = trepo.get_target(session, org=org, code=code, metric=metric)
+        reading = trepo.add_reading(session, target=target, year=year, value=value, actor=actor,
+                                    evidence_ref=evidence_ref,
+                                    evidence_sha256=stored.sha256 if stored else None, recorded_at=now)
+        data = {"target_id": target.id, "metric": target.metric, "unit": target.unit,
+                "year": year, "value": reading.value, "reading_id": reading.id,
+                "evidence": {"ref": evidence_ref, "files": [stored.as_dict()] if stored else []}}
+        entry = ledger_store.append(session, org=org, event=TARGET_READING, actor=actor, at=now,
+                                    data=data, measure=code.upper(), period=year)
+        return Recorded(target, reading, entry.seq, entry.hash)
+
+
+def target_alerts(session, *, orgs: list[str], as_of: dt.date, directory, policy,
+                  working_days_only: bool = False):
+    """The daily flow's off-track alerts (models.target_alerts), minus those already claimed."""
+    import sqlalchemy as sa
+
+    from flows.status import target_views
+    from models import repository as repo
+    from models.target_alerts import plan_target_alerts
+
+    views = target_views(session, orgs=orgs, as_of=as_of)
+    if not views:
+        from models.escalation import Plan
+
+        return Plan()
+    table = sa.table("outbox_message", sa.column("org"), sa.column("step"))
+    sent = set(session.execute(sa.select(table.c.step).where(
+        table.c.org.in_(orgs), table.c.step.like("target-offtrack-%")).distinct()).scalars())
+    names = {}
+    for org in orgs:
+        names.update(repo.role_names(session, org=org))
+    return plan_target_alerts(views, directory, policy, as_of=as_of, sent=sent, role_names=names,
+                              working_days_only=working_days_only)

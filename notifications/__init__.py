@@ -1,0 +1,1 @@
+"""Notifications: rendering (pure), channels (apprise) and the outbox (claim, deliver, retry)."""

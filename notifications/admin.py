@@ -1,0 +1,141 @@
+"""Use cases behind `esgtrack directory …` and `esgtrack outbox …`: load, check, list, retry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from config import DEFAULT_POLICY, SHIPPED_ROADMAP
+from models.directory import (
+    Directory, check_directory, default_directory_path, load_directory, loaded_directory_path,
+)
+from models.policy import SPECIAL_RECIPIENTS, load_policy
+from models.errors import InputError
+from models.tables import MeasureRow, OutboxMessage
+from notifications import channels
+from notifications.outbox import STATUSES, T
+
+
+def load_into_home(path: Path, settings) -> tuple[Directory, Path]:
+    """Validate a directory file, then copy it into the data directory (later runs use it)."""
+    directory = load_directory(path)
+    target = loaded_directory_path(settings.home)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if Path(path).resolve() != target.resolve():
+        shutil.copyfile(path, target)
+    return directory, target
+
+
+def policy_roles(settings) -> set[str]:
+    """Role ids the policy names directly (the ESG office, escalation levels' roles)."""
+    policy = load_policy(settings.policy or DEFAULT_POLICY)
+    names = {policy.esg_office, *policy.progress_escalate_to, *policy.external_route_to}
+    for level in policy.levels:
+        names |= set(level.to)
+    return {n for n in names if n not in SPECIAL_RECIPIENTS}
+
+
+def roadmap_roles(engine: Engine | None, *, org: str | None = None) -> tuple[set[str], str]:
+    """Role ids the active measures name (from the database, else the shipped roadmap)."""
+    roles: set[str] = set()
+    if engine is not None:
+        query = sa.select(MeasureRow.executor_roles, MeasureRow.unit_roles).where(MeasureRow.active)
+        if org:
+            query = query.where(MeasureRow.org == org)
+        with Session(engine) as session:
+            for executors, units in session.execute(query):
+                roles |= set(executors or []) | set(units or [])
+        if roles:
+            return roles, "database"
+    if SHIPPED_ROADMAP.exists():
+        from models.normalised import load_roadmap
+
+        for m in load_roadmap(SHIPPED_ROADMAP).roadmap.measures:
+            roles |= set(m.executor_roles) | set(m.unit_roles)
+        return roles, f"shipped roadmap {SHIPPED_ROADMAP.name} (the database has no measures)"
+    return roles, "nothing (no measures imported, no shipped roadmap)"
+
+
+def check(engine: Engine | None, settings, *, org: str | None = None) -> dict:
+    """Everything `directory check` reports, as plain values (exit 1 unless ok)."""
+    path = default_directory_path()
+    directory = load_directory(path)
+    measure_roles, source = roadmap_roles(engine, org=org)
+    required = measure_roles | policy_roles(settings)
+    result = check_directory(directory, required_roles=required,
+                             smtp_configured=channels.smtp_base(settings) is not None)
+    invalid = invalid_urls(directory)
+    return {
+        "directory": str(path), "roles_from": source, "roles_required": len(required),
+        "unheld_roles": list(result.unheld_roles), "no_channel": list(result.no_channel),
+        "email_without_smtp": list(result.email_without_smtp), "invalid_urls": invalid,
+        "ok": result.ok and not invalid,
+    }
+
+
+def invalid_urls(directory: Directory) -> list[dict]:
+    """Teams and apprise URLs that apprise cannot use (shown masked)."""
+    import apprise
+
+    bad = []
+    for person in directory.people.values():
+        urls = ([("teams", person.teams)] if person.teams else []) + \
+               [(f"apprise[{i}]", u) for i, u in enumerate(person.apprise)]
+        for where, url in urls:
+            if apprise.Apprise.instantiate(url, suppress_exceptions=True) is None:
+                bad.append({"person": person.id, "channel": where, "url": channels.mask_url(url)})
+    return bad
+
+
+def people_rows(directory: Directory, settings) -> list[dict]:
+    rows = []
+    for person in directory.people.values():
+        routes = channels.channels_for(person, settings)
+        rows.append({
+            "id": person.id, "name": person.name, "language": person.language,
+            "email": person.email or "", "channels": routes,
+            "targets": [_masked_target(person, c, settings) for c in routes],
+            "roles": directory.roles_of(person.id), "deputy": person.deputy or "",
+        })
+    return rows
+
+
+def _masked_target(person, channel: str, settings) -> str:
+    return channels.target_for(person, channel, settings).masked
+
+
+def outbox_dicts(rows) -> list[dict]:
+    keys = ("id", "org", "measure", "step", "kind", "recipient", "channel", "status", "attempts",
+            "next_attempt_at", "sent_at", "created_at", "masked_target", "subject", "language",
+            "last_error", "idem_key", "occurrence_id", "batch_id")
+    return [{k: _plain(getattr(r, k)) for k in keys} for r in rows]
+
+
+def _plain(value):
+    return value.isoformat(timespec="seconds") if isinstance(value, dt.datetime) else value
+
+
+def list_rows(session: Session, *, status: str | None = None, org: str | None = None,
+              limit: int | None = None) -> list[OutboxMessage]:
+    if status is not None and status not in STATUSES:
+        raise InputError(f"status must be one of {', '.join(STATUSES)}", field="--status", value=status)
+    query = sa.select(OutboxMessage).order_by(OutboxMessage.id)
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    if org:
+        query = query.where(OutboxMessage.org == org)
+    if limit:
+        query = query.limit(limit)
+    return list(session.execute(query).scalars())
+
+
+def status_counts(session: Session, *, org: str | None = None) -> dict[str, int]:
+    query = sa.select(T.c.status, sa.func.count()).group_by(T.c.status)
+    if org:
+        query = query.where(T.c.org == org)
+    return {status: n for status, n in session.execute(query)}

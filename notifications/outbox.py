@@ -1,0 +1,333 @@
+"""The outbox: claim rows under a unique key, deliver digests on a bounded pool, record outcomes.
+
+Row life: pending → sending → sent; a refusal → failed (retried with backoff) → dead after
+MAX_ATTEMPTS; no answer in time → unknown (it may have arrived: resent only on request, by
+`esgtrack outbox retry --unknown`); an occurrence completed or waived meanwhile → cancelled.
+Rows one run left in "sending" (it crashed) become unknown once their lease has expired.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from models.directory import Directory, Person
+from models.errors import InputError
+from models.schedule import local_date
+from models.tables import OccurrenceRow, OutboxMessage
+from notifications import channels
+from notifications.channels import Outcome
+from notifications.messages import Message, render
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+DEAD, UNKNOWN, CANCELLED = "dead", "unknown", "cancelled"
+STATUSES = (PENDING, SENDING, SENT, FAILED, DEAD, UNKNOWN, CANCELLED)
+BACKOFF = tuple(dt.timedelta(minutes=m) for m in (1, 5, 30, 120, 360))
+MAX_ATTEMPTS = 6
+LEASE = dt.timedelta(hours=1)
+CHUNK = 500
+T = OutboxMessage.__table__
+
+
+def idem_key(item: dict, recipient: str, channel: str) -> str:
+    """occurrence:step:recipient:channel. An alert has no occurrence: org/measure stands in."""
+    occurrence = item.get("occurrence_id")
+    if occurrence is None:
+        occurrence = f"{item.get('org')}/{item.get('measure')}"
+    return f"{occurrence}:{item['step']}:{recipient}:{channel}"
+
+
+# --- enqueue ----------------------------------------------------------------------------
+
+
+def enqueue(session: Session, *, items: list[dict], directory: Directory, settings, now: dt.datetime) -> int:
+    """One row per (item, channel of the item's recipient); a key already claimed is left
+    alone (insert-or-ignore on idem_key). Returns how many rows are new. The caller commits."""
+    rows, routes = [], {}
+    for item in items:
+        person = directory.people.get(item["recipient"])
+        for channel in channels.channels_for(person, settings) if person else [channels.JOURNAL]:
+            key = (item["recipient"], channel)
+            if key not in routes:
+                routes[key] = _masked(person, channel, settings)
+            rows.append(_row(item, channel, routes[key], now))
+    unique = list({r["idem_key"]: r for r in rows}.values())
+    inserted = 0
+    for start in range(0, len(unique), CHUNK):
+        statement = _insert(session)(T).values(unique[start:start + CHUNK])
+        statement = statement.on_conflict_do_nothing(index_elements=["idem_key"]).returning(T.c.id)
+        inserted += len(session.execute(statement).all())
+    session.flush()
+    return inserted
+
+
+def _insert(session: Session):
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def _masked(person: Person | None, channel: str, settings) -> str:
+    if person is None:
+        return ""
+    try:
+        return channels.target_for(person, channel, settings).masked
+    except InputError:
+        return ""
+
+
+def _row(item: dict, channel: str, masked: str, now: dt.datetime) -> dict:
+    return {
+        "org": item.get("org") or "", "idem_key": idem_key(item, item["recipient"], channel),
+        "occurrence_id": item.get("occurrence_id"), "measure": str(item.get("measure") or "")[:16],
+        "step": item["step"], "kind": item.get("kind") or "reminder",
+        "recipient": item["recipient"], "channel": channel,
+        "payload": json.loads(json.dumps(item, default=str)),  # dates → ISO text, as JSON keeps them
+        "status": PENDING, "attempts": 0, "next_attempt_at": now, "last_error": None,
+        "masked_target": masked, "subject": None, "language": None, "batch_id": None,
+        "claimed_at": None, "created_at": now, "sent_at": None, "updated_at": now,
+    }
+
+
+# --- deliver ----------------------------------------------------------------------------
+
+
+@dataclass
+class DeliveryReport:
+    batch_id: str
+    claimed: int = 0
+    messages: int = 0
+    expired: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    problems: list[dict] = field(default_factory=list)  # dead and unknown rows
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict:
+        return {"batch_id": self.batch_id, "claimed": self.claimed, "messages": self.messages,
+                "expired": self.expired, "counts": dict(self.counts), "problems": self.problems,
+                "seconds": self.seconds}
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    org: str
+    recipient: str
+    channel: str
+    measure: str
+    payload: dict
+    attempts: int
+
+
+@dataclass
+class Group:
+    """The rows of one recipient and channel: one message."""
+
+    recipient: str
+    channel: str
+    rows: list[Claimed]
+    message: Message | None = None
+    masked: str = ""
+
+
+def deliver_pending(engine: Engine, *, directory: Directory, settings, now: dt.datetime,
+                    limit: int | None = None, progress: Callable[[int, int], None] | None = None,
+                    backoff: Sequence[dt.timedelta] = BACKOFF, max_attempts: int = MAX_ATTEMPTS,
+                    lease: dt.timedelta = LEASE, as_of: dt.date | None = None) -> DeliveryReport:
+    """Claim the rows that are due, send one digest per (recipient, channel) on a bounded
+    pool, record each outcome. A failure of one message never stops the others. Messages
+    count days as of `as_of` (default: now's date in Almaty)."""
+    started = time.monotonic()
+    channels.check_settings(settings)  # bad settings stop here, before anything is claimed
+    report = DeliveryReport(batch_id=uuid.uuid4().hex[:16])
+    report.expired = expire_leases(engine, now=now, lease=lease)
+    claimed, cancelled = claim(engine, now=now, batch_id=report.batch_id, limit=limit)
+    report.claimed = len(claimed) + cancelled
+    _count(report, CANCELLED, cancelled)
+    groups = _groups(claimed)
+    report.messages = len(groups)
+    policy = _Policy(now, tuple(backoff), max_attempts, as_of or local_date(now))
+    with channels.trust_store(getattr(settings, "ca_file", None)):
+        _send_all(engine, groups, directory, settings, policy, report, progress)
+    report.problems = problems(engine, batch_id=report.batch_id)
+    report.seconds = round(time.monotonic() - started, 3)
+    return report
+
+
+def expire_leases(engine: Engine, *, now: dt.datetime, lease: dt.timedelta = LEASE) -> int:
+    """Rows left "sending" by a run that died: we cannot know whether they went out."""
+    with Session(engine) as session, session.begin():
+        result = session.execute(
+            sa.update(T).where(T.c.status == SENDING, T.c.claimed_at < now - lease)
+            .values(status=UNKNOWN, updated_at=now,
+                    last_error="interrupted while sending (lease expired); may have arrived"))
+        return result.rowcount or 0
+
+
+def claim(engine: Engine, *, now: dt.datetime, batch_id: str, limit: int | None = None
+          ) -> tuple[list[Claimed], int]:
+    """Mark due rows "sending" in one committed transaction (FOR UPDATE SKIP LOCKED on
+    PostgreSQL; SQLite's BEGIN IMMEDIATE serialises claimers). Rows whose occurrence is no
+    longer open are cancelled instead. Returns the claimed rows and how many were cancelled."""
+    occ = OccurrenceRow.__table__
+    query = (
+        sa.select(T.c.id, T.c.org, T.c.recipient, T.c.channel, T.c.measure, T.c.payload,
+                  T.c.attempts, occ.c.status.label("occ_status"))
+        .select_from(T.outerjoin(occ, occ.c.id == T.c.occurrence_id))
+        .where(T.c.status.in_((PENDING, FAILED)), T.c.next_attempt_at <= now)
+        .order_by(T.c.next_attempt_at, T.c.id).limit(limit)
+        .with_for_update(of=T, skip_locked=True)
+    )
+    with Session(engine) as session, session.begin():
+        rows = session.execute(query).all()
+        stale = [r.id for r in rows if r.occ_status not in (None, "open")]
+        live = [r for r in rows if r.occ_status in (None, "open")]
+        for ids in _chunks(stale):
+            session.execute(sa.update(T).where(T.c.id.in_(ids)).values(
+                status=CANCELLED, updated_at=now, batch_id=batch_id,
+                last_error="the occurrence is no longer open (completed, waived or withdrawn)"))
+        for ids in _chunks([r.id for r in live]):
+            session.execute(sa.update(T).where(T.c.id.in_(ids)).values(
+                status=SENDING, batch_id=batch_id, claimed_at=now, updated_at=now,
+                attempts=T.c.attempts + 1))
+    claimed = [Claimed(r.id, r.org, r.recipient, r.channel, r.measure, r.payload, r.attempts + 1)
+               for r in live]
+    return claimed, len(stale)
+
+
+def _chunks(values: list, size: int = CHUNK) -> list[list]:
+    return [values[i:i + size] for i in range(0, len(values), size)]
+
+
+def _groups(claimed: list[Claimed]) -> list[Group]:
+    groups: dict[tuple[str, str], Group] = {}
+    for row in claimed:
+        key = (row.recipient, row.channel)
+        groups.setdefault(key, Group(row.recipient, row.channel, [])).rows.append(row)
+    return list(groups.values())
+
+
+@dataclass(frozen=True)
+class _Policy:
+    now: dt.datetime
+    backoff: tuple[dt.timedelta, ...]
+    max_attempts: int
+    as_of: dt.date
+
+    def after_failure(self, attempts: int) -> tuple[str, dt.datetime | None]:
+        if attempts >= self.max_attempts or not self.backoff:
+            return DEAD, None
+        return FAILED, self.now + self.backoff[min(attempts, len(self.backoff)) - 1]
+
+
+def _send_all(engine, groups, directory, settings, policy: _Policy, report, progress) -> None:
+    as_of = policy.as_of
+    pending: list[dict] = []
+    done = 0
+    with ThreadPoolExecutor(max_workers=settings.notify_workers,
+                            thread_name_prefix="esgtrack-send") as pool:
+        futures = [pool.submit(_deliver_group, g, directory, settings, as_of) for g in groups]
+        for future in as_completed(futures):
+            group, result = future.result()
+            pending += _updates(group, result, policy, report)
+            done += 1
+            if progress:
+                progress(done, len(groups))
+            if len(pending) >= CHUNK:
+                _record(engine, pending)
+                pending = []
+    _record(engine, pending)
+
+
+def _deliver_group(group: Group, directory: Directory, settings, as_of: dt.date):
+    """Render and send one group's message (runs on the pool); never raises."""
+    person = directory.people.get(group.recipient)
+    if person is None:
+        return group, channels.SendResult(Outcome.INVALID, f"{group.recipient!r} is not in the directory")
+    try:
+        target = channels.target_for(person, group.channel, settings)
+        group.masked = target.masked
+        kind = group.rows[0].payload.get("kind", "reminder") if len(group.rows) == 1 else "digest"
+        group.message = render(kind, [r.payload for r in group.rows], person, as_of=as_of)
+    except InputError as exc:
+        return group, channels.SendResult(Outcome.INVALID, exc.message)
+    except Exception as exc:  # noqa: BLE001 - a rendering bug fails this message, not the run
+        return group, channels.SendResult(Outcome.INVALID, f"cannot render: {type(exc).__name__}: {exc}")
+    return group, channels.send(group.message, target, timeout=settings.notify_timeout)
+
+
+def _updates(group: Group, result, policy: _Policy, report: DeliveryReport) -> list[dict]:
+    updates = []
+    for row in group.rows:
+        values = {"_id": row.id, "status": SENT, "next_attempt_at": None, "last_error": result.error,
+                  "sent_at": None, "updated_at": policy.now}
+        if result.outcome is Outcome.SENT:
+            values.update(sent_at=policy.now, last_error=None)
+        elif result.outcome is Outcome.TIMEOUT:
+            values["status"] = UNKNOWN
+        elif result.outcome is Outcome.INVALID:
+            values["status"] = DEAD
+        else:
+            values["status"], values["next_attempt_at"] = policy.after_failure(row.attempts)
+        message = group.message
+        values.update(subject=message.subject if message else None,
+                      language=message.language if message else None,
+                      masked_target=group.masked or None)
+        _count(report, values["status"], 1)
+        updates.append(values)
+    return updates
+
+
+def _record(engine: Engine, updates: list[dict]) -> None:
+    if not updates:
+        return
+    with_target = [u for u in updates if u["masked_target"]]
+    without = [{k: v for k, v in u.items() if k != "masked_target"} for u in updates if not u["masked_target"]]
+    with Session(engine) as session, session.begin():
+        for batch in (with_target, without):
+            if batch:  # executemany: the SET clause comes from the keys of the dicts
+                session.execute(sa.update(T).where(T.c.id == sa.bindparam("_id")), batch)
+
+
+def _count(report: DeliveryReport, status: str, n: int) -> None:
+    if n:
+        report.counts[status] = report.counts.get(status, 0) + n
+
+
+def problems(engine: Engine, *, batch_id: str | None = None) -> list[dict]:
+    """Dead and unknown rows (of one batch, or all): what the flow and the CLI report."""
+    query = sa.select(T.c.id, T.c.org, T.c.measure, T.c.step, T.c.recipient, T.c.channel,
+                      T.c.status, T.c.attempts, T.c.last_error, T.c.masked_target) \
+        .where(T.c.status.in_((DEAD, UNKNOWN))).order_by(T.c.id)
+    if batch_id is not None:
+        query = query.where(T.c.batch_id == batch_id)
+    with Session(engine) as session:
+        return [dict(row._mapping) for row in session.execute(query)]
+
+
+# --- retry and listing -------------------------------------------------------------------
+
+
+def make_due(engine: Engine, *, now: dt.datetime, unknown: bool = False, dead: bool = False) -> int:
+    """Make failed rows (and, on request, unknown or dead ones) due now. Dead rows start
+    their attempts afresh. Returns how many rows were made due."""
+    total = 0
+    with Session(engine) as session, session.begin():
+        statuses = [FAILED] + ([UNKNOWN] if unknown else [])
+        total += session.execute(sa.update(T).where(T.c.status.in_(statuses)).values(
+            status=PENDING, next_attempt_at=now, updated_at=now)).rowcount or 0
+        if dead:
+            total += session.execute(sa.update(T).where(T.c.status == DEAD).values(
+                status=PENDING, next_attempt_at=now, attempts=0, updated_at=now)).rowcount or 0
+    return total

@@ -1,0 +1,256 @@
+"""What auditors open: the log as CSV (Excel's dialect), XLSX (openpyxl) and JSON, and the
+evidence pack, verified offline — and caught when tampered with."""
+
+import csv
+import datetime as dt
+import io
+import json
+import zipfile
+
+import openpyxl
+import pytest
+
+from models.audit import LOG_COLUMNS
+from models.db import session_scope
+from models.tables import OutboxMessage
+from tests.db.ledger_helpers import rows
+
+NASTY = "=HYPERLINK(\"http://evil\")"
+
+
+@pytest.fixture
+def recorded(cli, db_url, shipped_roadmap, tmp_path):
+    """KT with an import, three completions (one with a Kazakh-named file and a two-line note),
+    a reschedule and a waiver; the outbox holds two messages about E2 2025."""
+    report = tmp_path / "Жылдық есеп 2025.pdf"
+    report.write_bytes(b"%PDF integrated annual report 2025")
+    for command in (
+        ["roadmap", "import", str(shipped_roadmap), "--by", "esg-office"],
+        ["complete", "E2", "--period", "2025", "--by", "Айгерім Сәрсенова", "--file", str(report),
+         "--note", "бірінші жол\nsecond line, \"quoted\""],
+        ["complete", "E6", "--period", "2025", "--by", NASTY, "--evidence-ref", "45-п",
+         "--evidence-date", "2025-10-01"],
+        ["reschedule", "S1", "--period", "2026", "--by", "esg", "--to", "2027-03-31",
+         "--reason", "budget", "--approved-by", "Management Board"],
+        ["waive", "E8", "--period", "2025", "--by", "esg", "--reason", "merged", "--approved-by", "CAO",
+         "--not-applicable"],
+        ["complete", "G8", "--period", "2025", "--by", "bolat", "--evidence-ref", "ISO-37001-9",
+         "--valid-until", "2099-01-01"],
+    ):
+        code, out, err = cli(*command)
+        assert code == 0, (command, out, err)
+    e2 = json.loads(rows(_engine(db_url), "WHERE seq = 2")[0]["payload"])["occurrence_id"]
+    sent = dt.datetime(2025, 12, 1, 4, 0, tzinfo=dt.timezone.utc)
+    with session_scope(_engine(db_url)) as s:
+        for step, status in (("remind-30", "sent"), ("remind-7", "pending")):
+            s.add(OutboxMessage(org="KT", idem_key=f"{e2}:{step}:ceo:email", occurrence_id=e2,
+                                measure="E2", step=step, kind="reminder", recipient="ceo",
+                                channel="email", status=status, attempts=1, masked_target="c***@kt.kz",
+                                sent_at=sent if status == "sent" else None))
+    return _engine(db_url)
+
+
+def _engine(url):
+    from models.db import get_engine
+
+    return get_engine(url)
+
+
+def test_log_csv_opens_in_a_spreadsheet(cli, recorded, tmp_path):
+    out = tmp_path / "log.csv"
+    code, _, err = cli("log", "--format", "csv", "--out", str(out))
+    assert code == 0, err
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # a BOM: Excel reads the file as UTF-8
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        table = list(csv.DictReader(handle, dialect="excel"))
+    assert list(table[0]) == LOG_COLUMNS and len(table) == 6
+    e2 = table[1]
+    assert e2["actor"] == "Айгерім Сәрсенова" and e2["files"] == "Жылдық есеп 2025.pdf"
+    assert e2["note"] == "бірінші жол\nsecond line, \"quoted\"" and len(e2["sha256"]) == 64
+    assert table[2]["actor"] == "'" + NASTY  # kept as text, not run as a formula
+    assert table[4]["summary"].startswith("not applicable, approved by CAO")
+
+
+def test_log_xlsx_opens_with_openpyxl(cli, recorded, tmp_path):
+    out = tmp_path / "log.xlsx"
+    code, _, err = cli("log", "--format", "xlsx", "--out", str(out), "--period", "2025")
+    assert code == 0, err
+    sheet = openpyxl.load_workbook(out).active
+    values = list(sheet.values)
+    assert list(values[0]) == LOG_COLUMNS and len(values) == 5  # header + 2025's entries
+    actors = [row[LOG_COLUMNS.index("actor")] for row in values[1:]]
+    assert actors == ["Айгерім Сәрсенова", NASTY, "esg", "bolat"]
+    cell = sheet.cell(row=3, column=LOG_COLUMNS.index("actor") + 1)
+    assert cell.data_type == "s"  # a string, never a formula
+
+
+def test_log_json_and_filters(cli, recorded):
+    code, out, err = cli("log", "--format", "json", "--event", "completed", "--aspect", "E")
+    assert code == 0, err
+    data = json.loads(out)
+    assert [(e["measure"], e["seq"]) for e in data] == [("E2", 2), ("E6", 3)]
+    assert data[0]["data"]["evidence"]["files"][0]["name"] == "Жылдық есеп 2025.pdf"
+    code, out, _ = cli("log", "--format", "json", "--actor", "BOLAT")
+    assert [e["measure"] for e in json.loads(out)] == ["G8"]
+
+
+def test_log_table_and_bad_options(cli, recorded):
+    code, out, _ = cli("log", "--measure", "E6")
+    assert code == 0 and "E6" in out and "45-п" in out
+    assert cli("log", "--format", "xlsx")[0] == 2
+    assert cli("log", "--out", "log.txt")[0] == 2
+    assert cli("log", "--event", "deleted")[0] == 2
+    assert cli("log", "--org", "NOPE")[0] == 2
+
+
+def pack(cli, tmp_path, period="2025"):
+    out = tmp_path / f"pack-{period}.zip"
+    code, stdout, err = cli("evidence-pack", "--period", period, "--out", str(out))
+    assert code == 0, err
+    return out
+
+
+def test_the_evidence_pack_holds_what_an_auditor_needs(cli, recorded, tmp_path):
+    out = pack(cli, tmp_path)
+    zf = zipfile.ZipFile(out)
+    names = set(zf.namelist())
+    assert {"manifest.json", "manifest.csv", "evidence.csv", "notifications.csv", "events.csv",
+            "ledger.jsonl", "README.txt", "SHA256SUMS"} <= names
+    manifest = json.loads(zf.read("manifest.json"))
+    head = rows(recorded)[-1]
+    assert manifest["chain"]["head"] == head["hash"] and manifest["chain"]["seq"] == 6
+    assert (manifest["org"], manifest["period"]) == ("KT", 2025)
+    assert manifest["roadmap_editions"][0]["ledger_entry"]["seq"] == 1
+    assert [c["measure"] for c in manifest["completions"]] == ["E2", "E6", "G8"]
+    [evidence] = manifest["evidence"]
+    assert evidence["name"] == "Жылдық есеп 2025.pdf"
+    assert evidence["path"] == f"evidence/{evidence['sha256']}-Zhyldyq_esep_2025.pdf"
+    assert zf.read(evidence["path"]) == b"%PDF integrated annual report 2025"
+    e2 = next(o for o in manifest["occurrences"] if o["measure"] == "E2")
+    assert e2["status"] == "done" and e2["completion"]["actor"] == "Айгерім Сәрсенова"
+    assert e2["notifications"]["sent"] == 1 and e2["notifications"]["recipients"] == ["ceo"]
+    assert {n["step"] for n in manifest["notifications"]} == {"remind-30", "remind-7"}
+    table = list(csv.DictReader(io.StringIO(zf.read("manifest.csv").decode("utf-8-sig")), dialect="excel"))
+    row = next(r for r in table if r["measure"] == "E2")
+    assert row["status"] == "done" and row["notifications_sent"] == "1"
+    assert row["evidence_sha256"] == evidence["sha256"]
+    assert len(zf.read("ledger.jsonl").decode().splitlines()) == 6
+
+
+def test_a_pack_verifies_offline(cli, recorded, tmp_path, monkeypatch):
+    out = pack(cli, tmp_path)
+    head = rows(recorded)[3]["hash"]
+    monkeypatch.setenv("ESGTRACK_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    code, stdout, err = cli("verify", "--pack", str(out), "--head", head)
+    assert code == 0, err
+    assert "intact" in stdout and "1 evidence file(s)" in stdout
+    assert f"head {head} is entry 4; 2 entries came after it" in " ".join(stdout.split())
+
+
+def rewrite(src, dst, **changes):
+    """Copy a ZIP, replacing members (name → bytes, or a function of the old bytes; None drops)."""
+    with zipfile.ZipFile(src) as old, zipfile.ZipFile(dst, "w") as new:
+        for name in old.namelist():
+            key = name.replace("/", "__").replace(".", "_").replace("-", "_")
+            change = next((v for k, v in changes.items() if key.startswith(k)), ...)
+            data = old.read(name)
+            if change is None:
+                continue
+            if change is not ...:
+                data = change(data) if callable(change) else change
+            new.writestr(name, data)
+    return dst
+
+
+def _fix_sums(path):
+    """An attacker who also rewrites SHA256SUMS."""
+    import hashlib
+
+    with zipfile.ZipFile(path) as zf:
+        sums = "".join(f"{hashlib.sha256(zf.read(n)).hexdigest()}  {n}\n"
+                       for n in sorted(zf.namelist()) if n != "SHA256SUMS")
+    return rewrite(path, path.with_suffix(".fixed.zip"), SHA256SUMS=sums.encode())
+
+
+@pytest.mark.parametrize("case, expected", [
+    ("evidence", "entry 2: evidence file"),
+    ("ledger", "entry 3"),
+    ("drop_completion", "omits"),
+    ("status", "ledger says open"),
+])
+def test_a_tampered_pack_is_caught(cli, recorded, tmp_path, case, expected):
+    out = pack(cli, tmp_path)
+    bad = tmp_path / "bad.zip"
+    if case == "evidence":
+        rewrite(out, bad, evidence__=b"%PDF another report")
+    elif case == "ledger":
+        rewrite(out, bad, ledger_jsonl=lambda d: d.replace("45-п".encode(), "46-п".encode()))
+    elif case == "drop_completion":
+        def drop(d):
+            m = json.loads(d)
+            m["completions"] = [c for c in m["completions"] if c["measure"] != "G8"]
+            return json.dumps(m).encode()
+        rewrite(out, bad, manifest_json=drop)
+    else:
+        def reopen(d):
+            m = json.loads(d)
+            for o in m["occurrences"]:
+                if o["measure"] == "E3":
+                    o["status"] = "done"
+            return json.dumps(m).encode()
+        rewrite(out, bad, manifest_json=reopen)
+    bad = _fix_sums(bad)
+    code, stdout, err = cli("verify", "--pack", str(bad))
+    assert code == 1, stdout
+    assert expected in " ".join((stdout + err).split())
+
+
+def test_a_changed_manifest_fails_its_checksums(cli, recorded, tmp_path):
+    out = pack(cli, tmp_path)
+    bad = rewrite(out, tmp_path / "bad.zip", manifest_csv=b"org\nforged\n")
+    code, _, err = cli("verify", "--pack", str(bad))
+    assert code == 1 and "manifest.csv does not match" in " ".join(err.split())
+
+
+def test_no_pack_from_a_broken_ledger(cli, recorded, tmp_path):
+    from tests.db.ledger_helpers import attack
+
+    attack(recorded, "UPDATE ledger_entry SET actor = 'mallory' WHERE seq = 2")
+    out = tmp_path / "pack.zip"
+    code, _, err = cli("evidence-pack", "--period", "2025", "--out", str(out))
+    assert code == 1 and "no pack written" in " ".join(err.split()) and not out.exists()
+
+
+def test_no_pack_for_a_period_without_occurrences(cli, recorded, tmp_path):
+    code, _, err = cli("evidence-pack", "--period", "2040", "--out", str(tmp_path / "p.zip"))
+    assert code == 2 and "--period" in err
+
+
+def test_a_missing_pack_is_bad_input(cli, tmp_path):
+    assert cli("verify", "--pack", str(tmp_path / "nope.zip"))[0] == 2
+
+
+@pytest.mark.parametrize("member, data", [("manifest_json", b"{not json"),
+                                          ("ledger_jsonl", b'{"seq": "one"}\n'),
+                                          ("manifest_json", None)])
+def test_a_malformed_pack_is_a_failed_check_not_a_crash(cli, recorded, tmp_path, member, data):
+    bad = rewrite(pack(cli, tmp_path), tmp_path / "bad.zip", **{member: data})
+    code, _, err = cli("verify", "--pack", str(bad))
+    assert code == 1 and "error:" in err
+
+
+def test_target_reading_evidence_is_packed_and_checked(cli, recorded, tmp_path):
+    from config.settings import get_settings
+    from flows.targets import record_reading
+
+    proof = tmp_path / "board-composition.pdf"
+    proof.write_bytes(b"women on the Board: 2 of 9")
+    record_reading(recorded, settings=get_settings(), org="KT", code="G5", metric=None, year=2025,
+                   value=22.2, actor="esg", file=proof, now=dt.datetime(2025, 12, 20, tzinfo=dt.timezone.utc))
+    out = pack(cli, tmp_path)
+    manifest = json.loads(zipfile.ZipFile(out).read("manifest.json"))
+    assert {(e["event"], e["name"]) for e in manifest["evidence"]} >= {("target_reading", "board-composition.pdf")}
+    assert cli("verify", "--pack", str(out))[0] == 0
+    bad = rewrite(out, tmp_path / "bad.zip", evidence__=b"tampered")
+    assert cli("verify", "--pack", str(_fix_sums(bad)))[0] == 1

@@ -1,0 +1,37 @@
+"""The daily planning pass alerts off-track targets once, to the ESG office and the executors."""
+
+from config.settings import get_settings
+from flows.cli_app import today
+from flows.planning import load_directory_for, load_policy_for, plan_batch
+
+
+
+def run(engine, claim=True):
+    """As of today: a reading counts from the day it was recorded."""
+    settings = get_settings()
+    return plan_batch(engine, orgs=["KT"], as_of=today(), settings=settings,
+                      directory=load_directory_for(settings), policy=load_policy_for(settings),
+                      claim=claim, keep_items=True)
+
+
+def alerts(result):
+    return sorted((i["recipient"], i["step"]) for i in result.items if i["step"].startswith("target-"))
+
+
+def test_an_off_track_reading_is_alerted_once(engine, imported, cli, db_url):
+    assert cli("target", "set", "G6", "--baseline-year", "2024", "--baseline-value", "20")[0] == 0
+    assert cli("target", "record", "G6", "--year", "2025", "--value", "18", "--by", "x")[0] == 0
+    first = run(engine)
+    step = next(s for _, s in alerts(first))
+    assert step.startswith("target-offtrack-") and step.endswith("-2025")
+    # G6: executor chief_administrative_officer (cao), plus the ESG office (esg-head).
+    assert alerts(first) == [("cao", step), ("esg-head", step)]
+    assert first.claimed >= 2
+    second = run(engine)
+    assert alerts(second) == []
+
+
+def test_on_track_targets_send_nothing(engine, imported, cli, db_url):
+    cli("target", "set", "G6", "--baseline-year", "2024", "--baseline-value", "20")
+    cli("target", "record", "G6", "--year", "2025", "--value", "25", "--by", "x")
+    assert alerts(run(engine, claim=False)) == []

@@ -1,0 +1,122 @@
+"""Targets in the database: seeded from the document, set by the ESG office, readings recorded
+with their ledger event in the same commit."""
+
+import json
+
+import pytest
+from sqlmodel import select
+
+from models import ledger_store
+from models import repository as repo
+from models.db import session_scope
+from models.evidence_store import path_for
+from models.normalised import load_roadmap
+from models.tables import LedgerEntry, TargetReadingRow, TargetRow
+
+
+def targets(engine):
+    with session_scope(engine) as s:
+        return {s.get(repo.MeasureRow, t.measure_id).code: t for t in s.exec(select(TargetRow))}
+
+
+def test_import_seeds_the_documents_targets(engine, imported):
+    seeded = targets(engine)
+    assert set(seeded) == {"G1", "G5", "G6"}
+    g5 = seeded["G5"]
+    assert (g5.metric, g5.target_value, g5.unit, g5.target_year, g5.direction, g5.source) == (
+        "women_share_board_of_directors", 35.0, "%", 2032, "at_least", "document")
+    assert g5.baseline_year is None
+
+
+def test_reimport_keeps_a_baseline_the_office_set(engine, imported, shipped_roadmap, cli, db_url):
+    code, out, err = cli("target", "set", "G5", "--baseline-year", "2024", "--baseline-value", "12.5",
+                         "--milestone", "2028=25")
+    assert code == 0, err
+    with session_scope(engine) as s:
+        repo.import_roadmap(s, org="KT", loaded=load_roadmap(shipped_roadmap))
+    g5 = targets(engine)["G5"]
+    assert (g5.baseline_year, g5.baseline_value, g5.milestones, g5.source) == (2024, 12.5, [[2028, 25.0]], "document")
+    assert len(targets(engine)) == 3
+
+
+def test_set_a_target_the_document_does_not_state(engine, imported, cli, db_url):
+    code, out, err = cli("target", "set", "E4", "--metric", "waste_generated_t", "--unit", "t",
+                         "--direction", "at_most", "--baseline-year", "2024", "--baseline-value", "1000",
+                         "--target-year", "2030", "--target-value", "700")
+    assert code == 0, err
+    e4 = targets(engine)["E4"]
+    assert (e4.direction, e4.target_value, e4.source) == ("at_most", 700.0, "set")
+
+
+@pytest.mark.parametrize("args, field", [
+    (["E4", "--metric", "waste_t"], "--target-year"),
+    (["E4", "--metric", "x", "--target-year", "2030", "--target-value", "1", "--direction", "sideways"], "--direction"),
+    (["G5", "--baseline-year", "2033", "--baseline-value", "1"], "--baseline-year"),
+    (["G5", "--baseline-year", "2024"], "--baseline-year"),
+    (["G5", "--milestone", "2028:25"], "--milestone"),
+    (["G5", "--milestone", "2040=25"], "--milestone"),
+    (["E4"], "--metric"),
+    (["Z9", "--metric", "m"], "MEASURE"),
+])
+def test_bad_target_input_exits_2_naming_the_field(engine, imported, cli, db_url, args, field):
+    before = {k: (t.baseline_year, t.target_value) for k, t in targets(engine).items()}
+    code, _, err = cli("target", "set", *args)
+    assert code == 2 and field in err, err
+    assert {k: (t.baseline_year, t.target_value) for k, t in targets(engine).items()} == before
+
+
+def test_record_appends_a_ledger_event_in_the_same_commit(engine, imported, cli, db_url, tmp_path, _isolated_home):
+    source = tmp_path / "board-composition-2025.pdf"
+    source.write_bytes(b"%PDF-1.4 board composition")
+    code, out, err = cli("target", "record", "G5", "--year", "2025", "--value", "22.2", "--by", "Айгерім",
+                         "--evidence-ref", "AR-2025 p.41", "--file", str(source))
+    assert code == 0, err
+    with session_scope(engine) as s:
+        reading = s.exec(select(TargetReadingRow)).one()
+        entry = ledger_store.head(s, org="KT")
+    assert (reading.year, reading.value, reading.actor, reading.evidence_ref) == (2025, 22.2, "Айгерім", "AR-2025 p.41")
+    assert entry.event == "target_reading" and entry.measure == "G5" and entry.period == 2025
+    data = entry.data
+    assert data["value"] == 22.2 and data["reading_id"] == reading.id
+    assert data["evidence"]["files"][0]["sha256"] == reading.evidence_sha256
+    assert path_for(_isolated_home / "evidence", reading.evidence_sha256).read_bytes() == source.read_bytes()
+
+
+def test_a_failed_ledger_append_leaves_no_reading(engine, imported, cli, db_url, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ledger_store, "append", broken)
+    with pytest.raises(RuntimeError):
+        cli("target", "record", "G6", "--year", "2025", "--value", "30", "--by", "x")
+    with session_scope(engine) as s:
+        assert s.exec(select(TargetReadingRow)).all() == []
+        assert s.exec(select(LedgerEntry).where(LedgerEntry.event == "target_reading")).all() == []
+
+
+@pytest.mark.parametrize("args, field", [
+    (["E1", "--year", "2025", "--value", "1", "--by", "x"], "MEASURE"),   # no target
+    (["G5", "--year", "1700", "--value", "1", "--by", "x"], "--year"),
+    (["G5", "--year", "2025", "--value", "nan", "--by", "x"], "--value"),
+    (["G5", "--year", "2025", "--value", "1", "--by", " "], "--by"),
+    (["G5", "--year", "2025", "--value", "1", "--by", "x", "--file", "/nonexistent.pdf"], "--file"),
+    (["G5", "--year", "2025", "--value", "1", "--by", "x", "--metric", "nope"], "--metric"),
+])
+def test_bad_readings_exit_2(engine, imported, cli, db_url, args, field):
+    code, _, err = cli("target", "record", *args)
+    assert code == 2 and field in err, err
+    with session_scope(engine) as s:
+        assert s.exec(select(TargetReadingRow)).all() == []
+
+
+def test_target_list_judges_the_latest_reading(engine, imported, cli, db_url):
+    cli("target", "set", "G5", "--baseline-year", "2024", "--baseline-value", "10")
+    cli("target", "record", "G5", "--year", "2025", "--value", "11", "--by", "x")
+    cli("target", "record", "G5", "--year", "2025", "--value", "9", "--by", "x")  # a correction
+    cli("target", "record", "G6", "--year", "2025", "--value", "30", "--by", "x")
+    code, out, err = cli("target", "list", "--format", "json")
+    assert code == 0, err
+    by_measure = {t["measure"]: t for t in json.loads(out)}
+    assert by_measure["G5"]["latest"]["status"] == "off_track" and by_measure["G5"]["latest"]["value"] == 9
+    assert by_measure["G6"]["latest"]["status"] == "not_judged"
+    assert by_measure["G1"]["latest"]["status"] == "no_reading"

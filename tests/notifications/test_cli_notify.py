@@ -1,0 +1,92 @@
+"""`esgtrack directory …` and `esgtrack outbox …` end to end, in-process."""
+
+from __future__ import annotations
+
+import json
+
+from config import EXAMPLE_DIRECTORY
+from config.settings import get_settings
+from models.db import get_engine, session_scope
+from models.directory import load_directory
+from notifications import outbox
+from tests.notifications.conftest import NOW, item
+
+
+def test_directory_load_copies_a_valid_file_into_the_data_directory(cli, _isolated_home):
+    code, out, _ = cli("directory", "load", str(EXAMPLE_DIRECTORY))
+    assert code == 0 and "loaded 41 people" in out
+    assert (_isolated_home / "directory.yaml").read_bytes() == EXAMPLE_DIRECTORY.read_bytes()
+    code, out, _ = cli("directory", "show", "--format", "json")
+    people = {p["id"]: p for p in json.loads(out)}
+    assert people["esg-head"]["roles"] == ["esg_office"] and people["cao"]["language"] == "ru"
+    assert people["ceo"]["channels"] == ["journal"]
+
+
+def test_directory_load_rejects_a_bad_file_with_exit_2(cli, tmp_path, _isolated_home):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(EXAMPLE_DIRECTORY.read_text("utf-8").replace("language: ru}", "language: de}", 1), "utf-8")
+    code, _, err = cli("directory", "load", str(bad))
+    assert code == 2 and "people[2].language" in err and "bad.yaml" in err
+    assert not (_isolated_home / "directory.yaml").exists()
+
+
+def test_directory_check_against_the_imported_roadmap(cli, db_url, imported, tmp_path, monkeypatch):
+    code, out, _ = cli("directory", "check", "--format", "json")
+    result = json.loads(out)
+    assert code == 0 and result["ok"] and result["roles_from"] == "database"
+    assert result["roles_required"] >= 40 and len(result["email_without_smtp"]) == 41
+
+    lacking = tmp_path / "lacking.yaml"
+    text = EXAMPLE_DIRECTORY.read_text("utf-8")
+    text = text.replace("corporate_secretariat: {holder: secretariat-head,", "corporate_secretariat: {holder: null,")
+    text = text.replace("email: ceo@example.kz, ", "")
+    lacking.write_text(text, "utf-8")
+    monkeypatch.setenv("ESGTRACK_DIRECTORY", str(lacking))
+    get_settings.cache_clear()
+    code, out, _ = cli("directory", "check", "--format", "json")
+    result = json.loads(out)
+    assert code == 1 and result["unheld_roles"] == ["corporate_secretariat"]
+    assert result["no_channel"] == ["ceo"]
+    code, out, _ = cli("directory", "check")
+    assert code == 1 and "corporate_secretariat" in out and "ceo" in out
+
+
+def test_outbox_lists_and_retries(cli, db_url, monkeypatch, tmp_path):
+    engine = get_engine(db_url)
+    directory = load_directory(EXAMPLE_DIRECTORY)
+    settings = get_settings()
+    with session_scope(engine) as session:
+        outbox.enqueue(session, items=[item("E4", "esg-head"), item("S1", "cao")],
+                       directory=directory, settings=settings, now=NOW)
+    code, out, _ = cli("outbox", "--format", "json")
+    listed = json.loads(out)
+    assert code == 0 and [r["status"] for r in listed] == ["pending", "pending"]
+    assert {r["channel"] for r in listed} == {"journal"}
+
+    code, out, _ = cli("outbox", "retry", "--format", "json")
+    result = json.loads(out)
+    assert code == 0 and result["counts"] == {"sent": 2}
+    code, out, _ = cli("outbox", "--status", "sent", "--format", "csv")
+    assert code == 0 and out.count("\n") == 3 and "subject" in out.splitlines()[0]
+    assert len(settings.journal_path.read_text("utf-8").splitlines()) == 2
+
+    code, _, err = cli("outbox", "--status", "bogus")
+    assert code == 2 and "--status" in err
+
+
+def test_outbox_retry_reports_dead_messages_with_exit_1(cli, db_url, monkeypatch):
+    from tests.notifications.servers import free_port
+
+    monkeypatch.setenv("ESGTRACK_SMTP_URL", f"mailto://127.0.0.1:{free_port()}?from=esg@example.kz")
+    get_settings.cache_clear()
+    engine = get_engine(db_url)
+    with session_scope(engine) as session:
+        outbox.enqueue(session, items=[item("E4", "esg-head")], directory=load_directory(EXAMPLE_DIRECTORY),
+                       settings=get_settings(), now=NOW)
+    for _ in range(outbox.MAX_ATTEMPTS - 1):
+        code, out, _ = cli("outbox", "retry")
+        assert code == 0 and "failed: 1" in out
+    code, out, _ = cli("outbox", "retry")
+    assert code == 1 and "dead" in out and "E4" in out
+    code, out, _ = cli("outbox", "retry")
+    assert code == 0 and "nothing due" in out

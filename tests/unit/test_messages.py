@@ -1,0 +1,117 @@
+"""Rendering in kk / ru / en: every message names its measure, in the recipient's language."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from models.directory import Person
+from notifications.messages import labels, render
+
+AS_OF = dt.date(2025, 12, 17)
+
+
+def person(lang: str, name: str = "Айгерім") -> Person:
+    return Person(id=f"p-{lang}", name=name, email=None, teams=None, apprise=(), language=lang)
+
+
+def item(measure="E4", due="2025-12-31", kind="reminder", **extra) -> dict:
+    base = {
+        "org": "KT", "occurrence_id": 1, "measure": measure, "period": 2025, "due": due,
+        "titles": {"kk": "Экологиялық саясат", "ru": "Экологическая политика", "en": "Environmental policy"},
+        "step": "remind-14", "kind": kind, "level": 0, "completion_form": "Бұйрық",
+        "completion_kind": "order", "units": {"kk": ["ТДД"], "ru": ["ДУР"], "en": ["SDD"]},
+        "executors": {"kk": ["Бас әкімшілік директор"], "ru": ["Главный административный директор"],
+                      "en": ["Chief Administrative Officer"]},
+        "others_told": ["Иван Петров (cao)"], "external_party": None,
+        "record_hint": f"esgtrack complete {measure} --period 2025 --by YOU",
+    }
+    return {**base, **extra}
+
+
+@pytest.mark.parametrize(("lang", "subject", "words"), [
+    ("kk", "[E4 · 2025] Еске салу: орындау мерзімі 31.12.2025 (14 күн қалды) — Экологиялық саясат",
+     ["Құрметті Айгерім!", "Аяқтау нысаны: Бұйрық", "Жауапты орындаушылар: Бас әкімшілік директор",
+      "Сондай-ақ хабардар етілді: Иван Петров (cao)", "Орындалуын қалай тіркеу керек"]),
+    ("ru", "[E4 · 2025] Напоминание: срок исполнения 31.12.2025 (осталось 14 дней) — Экологическая политика",
+     ["Здравствуйте, Айгерім!", "Форма завершения: приказ (Бұйрық)", "Ответственные структурные подразделения: ДУР",
+      "Также уведомлены: Иван Петров (cao)", "Как отметить исполнение"]),
+    ("en", "[E4 · 2025] Reminder: due date 2025-12-31 (14 days left) — Environmental policy",
+     ["Dear Айгерім,", "Completion form expected: order (Бұйрық)", "Responsible units: SDD",
+      "Also told: Иван Петров (cao)", "How to record completion: esgtrack complete E4"]),
+])
+def test_reminder_in_each_language(lang, subject, words):
+    message = render("reminder", [item()], person(lang), as_of=AS_OF)
+    assert message.subject == subject
+    assert message.text.splitlines()[0] == subject          # the first line names the measure
+    assert all(w in message.text for w in words), message.text
+    assert message.language == lang and message.measures == ("E4",) and message.kind == "reminder"
+    assert f'<html lang="{lang}">' in message.html and "E4" in message.html
+
+
+@pytest.mark.parametrize(("days", "text"), [
+    (1, "остался 1 день"), (2, "осталось 2 дня"), (5, "осталось 5 дней"), (11, "осталось 11 дней"),
+    (21, "остался 21 день"), (0, "срок сегодня"), (-1, "просрочено на 1 день"),
+    (-3, "просрочено на 3 дня"), (-14, "просрочено на 14 дней"),
+])
+def test_russian_plurals(days, text):
+    assert str(labels("ru").days(days)) == text
+
+
+def test_days_are_recomputed_from_the_due_date_not_taken_from_the_item():
+    message = render("escalation", [item(kind="escalation", level=2, days=99, due="2025-12-03")],
+                     person("en"), as_of=AS_OF)
+    assert "(level 2): due date 2025-12-03 (overdue by 14 days)" in message.subject
+
+
+def test_digest_lists_every_item_most_urgent_first():
+    items = [item("E4"), item("G5", due="2025-11-30", kind="escalation", level=1), item("S2")]
+    message = render("digest", items, person("kk"), as_of=AS_OF)
+    assert message.subject == "ESG жол картасы, 17.12.2025: 3 тармақ — G5, E4, S2 (мерзімі өткен: 1)"
+    assert message.measures == ("G5", "E4", "S2") and message.kind == "digest"
+    assert "1. G5 · 2025" in message.text and "3. S2 · 2025" in message.text
+    assert len([b for b in message.card["body"] if b["type"] == "Container"]) == 3
+
+
+def test_a_digest_of_one_item_has_that_items_subject():
+    one = render("digest", [item()], person("en"), as_of=AS_OF)
+    assert one.subject.startswith("[E4 · 2025] Reminder") and one.kind == "reminder"
+
+
+def test_alert_without_due_date_and_units():
+    alert = item("FLOW", due=None, kind="alert", titles={"en": "Flow daily-deadlines failed"},
+                 units={}, executors={}, completion_form="", completion_kind="",
+                 record_hint="Open the Prefect UI")
+    message = render("alert", [alert], person("en"), as_of=AS_OF)
+    assert message.subject == "[FLOW · 2025] Attention — Flow daily-deadlines failed"
+    assert "What to do: Open the Prefect UI" in message.text
+    assert "Due date" not in message.text and "Responsible" not in message.text
+
+
+def test_missing_translation_falls_back_to_kazakh_and_external_party_is_named():
+    g1 = item("G1", titles={"kk": "Тәуелсіз директорлар үлесі"}, executors={}, units={},
+              external_party="«Самұрық-Қазына» АҚ")
+    message = render("reminder", [g1], person("ru"), as_of=AS_OF)
+    assert "Тәуелсіз директорлар үлесі" in message.subject
+    assert "Исполнение зависит от решений «Самұрық-Қазына» АҚ" in message.text
+
+
+def test_html_is_escaped_and_card_is_an_adaptive_card():
+    evil = item(titles={"en": "<script>alert(1)</script> & co"})
+    message = render("reminder", [evil], person("en"), as_of=AS_OF)
+    assert "<script>" not in message.html and "&lt;script&gt;" in message.html
+    card = message.card
+    assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
+    facts = {f["title"]: f["value"] for f in card["body"][2]["items"][-1]["facts"]}
+    assert facts["Due date"] == "2025-12-31 — 14 days left"
+    assert facts["Also told"] == "Иван Петров (cao)"
+
+
+def test_every_language_defines_the_same_words():
+    def names(lang):
+        module = labels(lang)
+        return {n for n in dir(module) if not n.startswith("_")}
+
+    assert names("kk") == names("ru") - {"plural"} == names("en")
+    assert set(labels("kk").kinds) == set(labels("ru").kinds) == set(labels("en").kinds)

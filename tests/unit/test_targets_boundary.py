@@ -1,0 +1,17 @@
+"""The targets, progress and target-alert cores are pure like the rest of models/."""
+
+import subprocess
+import sys
+
+import pytest
+
+FORBIDDEN = ("prefect", "sqlmodel", "sqlalchemy", "apprise", "matplotlib", "reportlab")
+
+
+@pytest.mark.parametrize("module", ["models.targets", "models.progress", "models.target_alerts"])
+def test_pure_module_imports_no_shell_library(module):
+    code = (f"import sys, {module}; "
+            f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r}); "
+            "print(','.join(bad)); sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, f"{module} pulls in: {result.stdout.strip()} {result.stderr[-500:]}"
