@@ -22,6 +22,9 @@ def run_daily(
     as_of: AsOfOpt = None,
     org: OrgOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and print; send nothing, write nothing.")] = False,
+    batch_size: Annotated[int, typer.Option(min=1, help="Organisations per batch.")] = 50,
+    spread: Annotated[bool, typer.Option("--spread", help="Run each batch as a run of the batch "
+                                         "deployment, on whatever serves it (esgtrack serve, workers).")] = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Run the daily-deadlines flow once (as of a date): remind, escalate, deliver, publish."""
@@ -29,7 +32,7 @@ def run_daily(
     if dry_run:
         _dry_run(day, org, fmt)
         return
-    summary = run_flow(day, org)
+    summary = run_flow(day, org, batch_size=batch_size, spread=spread)
     if fmt is not Format.table:
         emit([summary], fmt=fmt, columns=list(summary), json_data=summary)
         return
@@ -53,7 +56,7 @@ def _dry_run(day: dt.date, org: str | None, fmt: Format) -> None:
         err_console.print(f"[yellow]warning:[/yellow] {warning}")
 
 
-def run_flow(day: dt.date, org: str | None) -> dict:
+def run_flow(day: dt.date, org: str | None, *, batch_size: int = 50, spread: bool = False) -> dict:
     """Run the flow in this process (ephemeral Prefect unless PREFECT_API_URL names a server)."""
     from flows.prefect_env import quiet
 
@@ -63,7 +66,7 @@ def run_flow(day: dt.date, org: str | None) -> dict:
     with console.status("starting Prefect and running daily-deadlines …"):
         from flows.daily import daily_deadlines
 
-        summary = daily_deadlines(as_of=day, org=org)
+        summary = daily_deadlines(as_of=day, org=org, batch_size=batch_size, spread=spread)
     summary["seconds"] = round(time.monotonic() - started, 1)
     return summary
 
@@ -82,12 +85,17 @@ def print_summary(summary: dict) -> None:
 def serve_cmd(
     daily_cron: Annotated[str, typer.Option(help="Cron (Asia/Almaty) of the daily flow.")] = "0 9 * * 1-5",
     retry_cron: Annotated[str, typer.Option(help="Cron (Asia/Almaty) of the outbox retry.")] = "30 * * * *",
+    batches_only: Annotated[bool, typer.Option("--batches-only", help="Serve only the batch "
+                                               "deployment: run this on helper machines.")] = False,
 ) -> None:
     """Serve the deployments (daily flow on working days, outbox retry hourly) until stopped."""
     db()
-    from flows.deploy import serve_all
+    from flows import deploy
 
-    serve_all(daily_cron, retry_cron)
+    if batches_only:
+        deploy.serve_batches()
+    else:
+        deploy.serve_all(daily_cron, retry_cron)
 
 
 @app.command("demo")

@@ -124,6 +124,7 @@ def outbox_retry(
     unknown: Annotated[bool, typer.Option("--unknown", help="Also resend messages whose outcome is "
                                           "unknown (timed out): they may arrive twice.")] = False,
     dead: Annotated[bool, typer.Option("--dead", help="Also resend dead messages, with fresh attempts.")] = False,
+    org: OrgOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Deliver now: failed messages (skipping their backoff) and anything due.
@@ -134,8 +135,9 @@ def outbox_retry(
     settings = get_settings()
     engine = db()
     now = dt.datetime.now(dt.timezone.utc)
-    made_due = make_due(engine, now=now, unknown=unknown, dead=dead)
-    report = _deliver_with_progress(engine, settings, now)
+    orgs = [org] if org else None
+    made_due = make_due(engine, now=now, unknown=unknown, dead=dead, orgs=orgs)
+    report = _deliver_with_progress(engine, settings, now, orgs)
     result = {"made_due": made_due, **report.as_dict()}
     if fmt is not Format.table:
         emit([result], fmt=fmt, columns=list(result), json_data=result)
@@ -149,16 +151,16 @@ def outbox_retry(
         sys.exit(1)
 
 
-def _deliver_with_progress(engine, settings, now):
+def _deliver_with_progress(engine, settings, now, orgs=None):
     from models.directory import default_directory_path, load_directory
     from notifications.outbox import deliver_pending
 
     directory = load_directory(default_directory_path())
     if not err_console.is_terminal:
-        return deliver_pending(engine, directory=directory, settings=settings, now=now)
+        return deliver_pending(engine, directory=directory, settings=settings, now=now, orgs=orgs)
     from rich.progress import Progress
 
     with Progress(console=err_console, transient=True) as bar:
         task = bar.add_task("sending", total=None)
-        return deliver_pending(engine, directory=directory, settings=settings, now=now,
+        return deliver_pending(engine, directory=directory, settings=settings, now=now, orgs=orgs,
                                progress=lambda done, total: bar.update(task, completed=done, total=total))

@@ -43,14 +43,14 @@ def plan_and_claim(orgs: list[str], as_of: dt.date, working_days_only: bool) -> 
 
 
 @task(name="deliver-outbox", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30])
-def deliver_outbox(as_of: dt.date | None = None) -> dict:
-    """Send what is claimed and due; a failure of one message never stops the others.
-    Messages count days left or overdue as of the run's date (today when None)."""
+def deliver_outbox(as_of: dt.date | None = None, orgs: list[str] | None = None) -> dict:
+    """Send what is claimed and due (of these organisations, or all); a failure of one
+    message never stops the others. Messages count days as of the run's date (default today)."""
     from notifications.outbox import deliver_pending
 
     settings = get_settings()
     report = deliver_pending(_engine(), directory=load_directory_for(settings), settings=settings,
-                             now=dt.datetime.now(dt.timezone.utc), as_of=as_of)
+                             now=dt.datetime.now(dt.timezone.utc), as_of=as_of, orgs=orgs)
     return report.as_dict()
 
 
@@ -74,29 +74,80 @@ def alert_esg_office(flow_, run, state) -> None:
                       message=str(state.message or state.name))
 
 
+BATCH_DEPLOYMENT = "daily-deadlines-batch/esgtrack-batch"
+
+
 @flow(name="daily-deadlines", log_prints=True, on_failure=[alert_esg_office],
       description="Each working morning in Almaty: remind before deadlines, escalate after them.")
 def daily_deadlines(as_of: dt.date | None = None, org: str | None = None,
-                    batch_size: int = 200) -> dict:
-    """Refresh occurrences, plan reminders and escalations, claim them, deliver, publish."""
+                    batch_size: int = 50, spread: bool = False) -> dict:
+    """Refresh occurrences, plan reminders and escalations, claim them, deliver, publish.
+    Organisations go in batches (memory stays flat however many there are); with spread,
+    each batch is a run of the batch deployment, picked up by any worker of its pool."""
     logger = get_run_logger()
     explicit = as_of is not None
     as_of = as_of or scheduled_date()
     orgs = list_organisations(org)
     totals: dict = {"as_of": as_of.isoformat(), "organisations": len(orgs), "planned": 0,
-                    "claimed": 0, "warnings": []}
-    for batch in batches(orgs, batch_size):
-        part = plan_and_claim(batch, as_of, working_days_only=not explicit)
-        totals["planned"] += part["planned"]
-        totals["claimed"] += part["claimed"]
-        totals["warnings"] += part["warnings"]
+                    "claimed": 0, "warnings": [], "batches": 0}
+    if spread:
+        totals["batch_runs"] = run_batches_elsewhere(orgs, as_of, batch_size, not explicit)
+        totals["batches"] = len(totals["batch_runs"])
+    else:
+        for batch in batches(orgs, batch_size):
+            _add(totals, plan_and_claim(batch, as_of, working_days_only=not explicit))
+        totals["delivery"] = deliver_outbox(as_of)
     for warning in sorted(set(totals["warnings"])):
         logger.warning(warning)
-    totals["delivery"] = deliver_outbox(as_of)
     publish(orgs, as_of)
-    logger.info("as of %s: %s planned, %s newly claimed, delivery %s", as_of,
-                totals["planned"], totals["claimed"], totals["delivery"].get("counts"))
+    logger.info("as of %s: %s organisation(s) in %s batch(es), %s planned, %s newly claimed",
+                as_of, len(orgs), totals["batches"], totals["planned"], totals["claimed"])
     return totals
+
+
+def _add(totals: dict, part: dict) -> None:
+    totals["planned"] += part["planned"]
+    totals["claimed"] += part["claimed"]
+    totals["warnings"] += part["warnings"]
+    totals["batches"] += 1
+
+
+@flow(name="daily-deadlines-batch", log_prints=True,
+      description="One batch of organisations of the daily flow: plan, claim, deliver.")
+def daily_batch(orgs: list[str], as_of: dt.date, working_days_only: bool = False) -> dict:
+    part = plan_and_claim(orgs, as_of, working_days_only=working_days_only)
+    part["delivery"] = deliver_outbox(as_of, orgs)
+    return part
+
+
+def run_batches_elsewhere(orgs: list[str], as_of: dt.date, batch_size: int,
+                          working_days_only: bool, poll_seconds: float = 1.0) -> list[dict]:
+    """Start one run of the batch deployment per batch, all at once, and wait for them.
+    Raises if any batch run did not complete (the parent run fails and alerts)."""
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+
+    started = [run_deployment(BATCH_DEPLOYMENT, timeout=0, parameters={
+        "orgs": batch, "as_of": as_of.isoformat(), "working_days_only": working_days_only})
+        for batch in batches(orgs, batch_size)]
+    pending = {run.id for run in started}
+    states: dict = {}
+    with get_client(sync_client=True) as client:
+        while pending:
+            for run_id in list(pending):
+                run = client.read_flow_run(run_id)
+                if run.state and run.state.is_final():
+                    states[run_id] = run.state.type.value
+                    pending.discard(run_id)
+            if pending:
+                time.sleep(poll_seconds)
+    failed = [str(run_id) for run_id, state in states.items() if state != "COMPLETED"]
+    if failed:
+        raise RuntimeError(f"{len(failed)} batch run(s) did not complete: {', '.join(failed)}")
+    return [{"flow_run_id": str(run.id), "organisations": len(run.parameters["orgs"]),
+             "state": states[run.id]} for run in started]
 
 
 @flow(name="outbox-retry", log_prints=True, description="Retry messages whose delivery failed.")

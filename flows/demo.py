@@ -117,7 +117,7 @@ def sent_summary(engine) -> list[dict]:
     from sqlmodel import Session
 
     from flows.planning import load_directory_for
-    from notifications.outbox import list_rows
+    from notifications.admin import list_rows
 
     directory = load_directory_for(get_settings())
     people: dict[tuple[str, str], dict] = {}

@@ -15,7 +15,7 @@ from prefect import serve  # noqa: E402
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy  # noqa: E402
 from prefect.schedules import Cron  # noqa: E402
 
-from flows.daily import daily_deadlines, outbox_retry  # noqa: E402
+from flows.daily import daily_batch, daily_deadlines, outbox_retry  # noqa: E402
 
 TZ = "Asia/Almaty"
 DAILY_CRON = "0 9 * * 1-5"
@@ -33,6 +33,10 @@ def deployments(daily_cron: str = DAILY_CRON, retry_cron: str = RETRY_CRON) -> l
             concurrency_limit=one_at_a_time(), tags=["esgtrack"],
             description="Reminders before deadlines, escalations after them, every working morning.",
         ),
+        daily_batch.to_deployment(
+            name="esgtrack-batch", concurrency_limit=4, tags=["esgtrack"],
+            description="One batch of organisations; started by daily-deadlines with spread=True.",
+        ),
         outbox_retry.to_deployment(
             name="esgtrack-outbox-retry", schedules=[Cron(retry_cron, timezone=TZ)],
             concurrency_limit=one_at_a_time(), tags=["esgtrack"],
@@ -45,3 +49,9 @@ def serve_all(daily_cron: str = DAILY_CRON, retry_cron: str = RETRY_CRON) -> Non
     # pause_on_shutdown=False keeps the schedules active while the server is down, so runs
     # missed meanwhile show up as Late in the UI instead of vanishing.
     serve(*deployments(daily_cron, retry_cron), pause_on_shutdown=False)
+
+
+def serve_batches() -> None:
+    """Serve only the batch deployment: what a helper machine runs to take batches."""
+    serve(daily_batch.to_deployment(name="esgtrack-batch", concurrency_limit=4, tags=["esgtrack"]),
+          pause_on_shutdown=False)

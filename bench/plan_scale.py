@@ -1,0 +1,187 @@
+"""Benchmark: the daily planning pass for N synthetic subsidiaries, each with the shipped
+roadmap, against the floor of reading the same open occurrences with one SQL query. Prints JSON.
+
+    .venv/bin/python bench/plan_scale.py --orgs 1000 [--backend sqlite|postgres] [--as-of 2026-01-14]
+
+setup     one organisation imported through the real importer, then cloned set-based (SQL
+          INSERT … SELECT) into N organisations: measures, roles, occurrences, editions.
+planning  what the daily flow does, batch by batch: refresh stale occurrences, read the open
+          occurrences in the ladder's window, plan (pure), claim the outbox rows (insert, unique
+          key), commit. Timed from the first batch to the last commit.
+floor     one SQL query reading the same open occurrences (same columns, same window, all
+          organisations), every row fetched. A lower bound: planning must read at least this.
+ratio     planning / floor. Goal: < 3, and peak memory < 400 MB, at 10,000 organisations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+POSTGRES = os.environ.get("ESGTRACK_BENCH_POSTGRES_URL",
+                          os.environ.get("ESGTRACK_TEST_POSTGRES_URL",
+                                         "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def database(backend: str, tmp: Path) -> tuple[str, callable]:
+    """A fresh database URL and a function that drops it."""
+    import sqlalchemy as sa
+
+    if backend == "sqlite":
+        return f"sqlite:///{tmp / 'bench.db'}", lambda: None
+    name = f"esgtrack_bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        from models.db import dispose_all
+
+        dispose_all()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return admin.url.set(database=name).render_as_string(hide_password=False), drop
+
+
+def build(engine, orgs: int) -> None:
+    """N organisations with the shipped roadmap: one real import, then set-based clones."""
+    import sqlalchemy as sa
+
+    from config import SHIPPED_ROADMAP
+    from models import repository as repo
+    from models.db import session_scope
+    from models.normalised import load_roadmap
+
+    with session_scope(engine) as session:
+        repo.import_roadmap(session, org="S00000", loaded=load_roadmap(SHIPPED_ROADMAP))
+    codes = [f"S{i:05d}" for i in range(1, orgs)]
+    measure_cols = ("code, aspect, number, position, topic, topic_ru, topic_en, title, title_ru, title_en, "
+                    "deadline_text, kind, start_year, end_year, rrule, due_month, due_day, due_year_offset, "
+                    "completion_form, completion_kind, executors, units, executor_roles, unit_roles, "
+                    "external_dependency, external_party, target, active")
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO organisation (code, name, created_at) VALUES (:c, :c, :t)"),
+                     [{"c": c, "t": dt.datetime(2025, 1, 1)} for c in codes])
+        conn.execute(sa.text(
+            "INSERT INTO roadmap_edition (org, title, source_name, sha256, horizon_start, horizon_end, "
+            "measure_count, changes, imported_at) SELECT o.code, e.title, e.source_name, e.sha256, "
+            "e.horizon_start, e.horizon_end, e.measure_count, e.changes, e.imported_at "
+            "FROM organisation o, roadmap_edition e WHERE e.org = 'S00000' AND o.code <> 'S00000'"))
+        conn.execute(sa.text(
+            "INSERT INTO role (org, id, kind, name_kk, name_ru, name_en) SELECT o.code, r.id, r.kind, "
+            "r.name_kk, r.name_ru, r.name_en FROM organisation o, role r "
+            "WHERE r.org = 'S00000' AND o.code <> 'S00000'"))
+        conn.execute(sa.text(
+            f"INSERT INTO measure (org, {measure_cols}, edition_id) SELECT o.code, "
+            f"{', '.join('m.' + c.strip() for c in measure_cols.split(','))}, "
+            "e.id FROM organisation o JOIN roadmap_edition e ON e.org = o.code, measure m "
+            "WHERE m.org = 'S00000' AND o.code <> 'S00000'"))
+        conn.execute(sa.text(
+            "INSERT INTO occurrence (org, measure_id, period, kind, seq, status, due_at, planned_due_at, "
+            "rescheduled, updated_at) SELECT m2.org, m2.id, oc.period, oc.kind, oc.seq, oc.status, "
+            "oc.due_at, oc.planned_due_at, oc.rescheduled, oc.updated_at FROM occurrence oc "
+            "JOIN measure m1 ON m1.id = oc.measure_id JOIN measure m2 ON m2.code = m1.code "
+            "AND m2.org <> 'S00000' WHERE m1.org = 'S00000'"))
+        conn.execute(sa.text(
+            "UPDATE organisation SET occurrences_edition_id = (SELECT max(id) FROM roadmap_edition "
+            "WHERE roadmap_edition.org = organisation.code)"))
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql("ANALYZE")
+
+
+def floor_query(engine, policy, as_of: dt.date) -> tuple[float, int]:
+    """One query reading the open occurrences in the ladder's window: the lower bound."""
+    import sqlalchemy as sa
+
+    from flows.planning import ladder_window
+    from models.tables import OccurrenceRow
+
+    start, end = ladder_window(policy, as_of)
+    query = sa.select(OccurrenceRow.id, OccurrenceRow.org, OccurrenceRow.measure_id,
+                      OccurrenceRow.period, OccurrenceRow.kind, OccurrenceRow.due_at).where(
+        OccurrenceRow.status == "open", OccurrenceRow.due_at >= start, OccurrenceRow.due_at <= end)
+    started = time.perf_counter()
+    with engine.connect() as conn:
+        rows = 0
+        for _ in conn.execution_options(stream_results=True, yield_per=20_000).execute(query):
+            rows += 1
+    return time.perf_counter() - started, rows
+
+
+def planning_pass(engine, as_of: dt.date, batch: int) -> dict:
+    from config.settings import get_settings
+    from flows.planning import all_orgs, batches, load_directory_for, load_policy_for, plan_batch
+
+    settings = get_settings()
+    directory, policy = load_directory_for(settings), load_policy_for(settings)
+    started = time.perf_counter()
+    totals = {"planned": 0, "claimed": 0, "batches": 0}
+    for codes in batches(all_orgs(engine), batch):
+        result = plan_batch(engine, orgs=codes, as_of=as_of, settings=settings,
+                            directory=directory, policy=policy)
+        totals["planned"] += result.planned
+        totals["claimed"] += result.claimed
+        totals["batches"] += 1
+    totals["seconds"] = time.perf_counter() - started
+    return totals
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orgs", type=int, default=1000, help="synthetic subsidiaries")
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--as-of", default="2026-01-14", help="a date with many items due")
+    parser.add_argument("--batch", type=int, default=200, help="organisations per batch")
+    args = parser.parse_args()
+    as_of = dt.date.fromisoformat(args.as_of)
+    with tempfile.TemporaryDirectory(prefix="esgtrack-scale-") as tmp:
+        url, drop = database(args.backend, Path(tmp))
+        os.environ.update({"ESGTRACK_HOME": tmp, "ESGTRACK_DATABASE_URL": url})
+        os.environ.pop("ESGTRACK_DIRECTORY", None)
+        os.environ.pop("ESGTRACK_SMTP_URL", None)
+        try:
+            from config.settings import get_settings
+            from flows.cli_app import db
+            from flows.planning import load_policy_for
+
+            engine = db()
+            started = time.perf_counter()
+            build(engine, args.orgs)
+            setup_s = time.perf_counter() - started
+            rss_before = peak_rss_mb()
+            floor_s, rows = floor_query(engine, load_policy_for(get_settings()), as_of)
+            plan = planning_pass(engine, as_of, args.batch)
+        finally:
+            drop()
+    print(json.dumps({
+        "benchmark": "plan_scale", "backend": args.backend, "orgs": args.orgs,
+        "as_of": as_of.isoformat(), "batch": args.batch,
+        "open_occurrences_in_window": rows,
+        "planning_s": round(plan["seconds"], 3), "floor_s": round(floor_s, 3),
+        "ratio": round(plan["seconds"] / floor_s, 2), "goal": "ratio < 3, peak_rss_mb < 400",
+        "occurrences_per_s": round(rows / plan["seconds"]),
+        "planned_items": plan["planned"], "claimed_rows": plan["claimed"],
+        "peak_rss_mb": round(peak_rss_mb(), 1), "rss_after_setup_mb": round(rss_before, 1),
+        "setup_s": round(setup_s, 1),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+    }, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,34 @@
+"""`esgtrack demo`, run as a user runs it: the main job on embedded defaults shows reminders
+and every escalation level, in the journal, and leaves a ledger that verifies."""
+
+import json
+import os
+import subprocess
+import sys
+
+from sqlmodel import Session
+
+from flows.demo import DEMO_AS_OF
+from models.db import get_engine
+from notifications.admin import list_rows
+
+
+def test_demo_runs_the_daily_flow_with_every_level(tmp_path):
+    home = tmp_path / "demo-home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ESGTRACK_", "PREFECT_API_URL"))}
+    env["ESGTRACK_HOME"] = str(tmp_path / "user-home")
+    run = subprocess.run([sys.executable, "-m", "flows.cli", "demo", "--home", str(home)],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "What was sent to whom" in run.stdout and str(DEMO_AS_OF) in run.stdout
+    assert "Traceback" not in run.stderr
+    lines = [json.loads(line) for line in (home / "journal.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert {line["language"] for line in lines} == {"kk", "ru", "en"}
+    engine = get_engine(f"sqlite:///{home / 'esgtrack.db'}")
+    with Session(engine) as session:
+        rows = list_rows(session)
+    assert {"remind-30", "remind-7", "escalate-1", "escalate-14", "escalate-30", "escalate-60"} <= {r.step for r in rows}
+    assert {r.status for r in rows} == {"sent"}
+    verify = subprocess.run([sys.executable, "-m", "flows.cli", "verify"], capture_output=True, text=True,
+                            env={**env, "ESGTRACK_HOME": str(home)}, timeout=120)
+    assert verify.returncode == 0 and "intact" in verify.stdout
