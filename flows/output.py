@@ -13,6 +13,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from models.sheets import cell
+
 
 class Format(StrEnum):
     table = "table"
@@ -44,13 +46,7 @@ def to_csv(rows: Sequence[dict], columns: Sequence[str]) -> str:
 
 
 def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, (list, tuple)):
-        return "; ".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
+    return str(cell(value))
 
 
 def emit(rows: Sequence[dict], *, fmt: Format, columns: Sequence[str], title: str = "",

@@ -121,9 +121,10 @@ def plan(items: list[OpenItem], directory, policy: Policy, *, sent: set[tuple[in
             continue
         people = _recipients(item, step, directory, policy, result.warnings)
         labels = {pid: _label(directory, pid, roles) for pid, roles in people.items()}
+        shared = _shared(item, step, as_of, names)  # the same for every recipient of the step
         for pid in people:
             others = [label for other, label in labels.items() if other != pid]
-            result.items.append(_item(item, step, pid, others, as_of, names))
+            result.items.append({**shared, "others_told": others, "recipient": pid})
     return result
 
 
@@ -173,8 +174,8 @@ def _names(roles: tuple[str, ...], names: dict[str, dict[str, str]]) -> dict[str
     return {lang: [names.get(r, {}).get(lang) or r for r in roles] for lang in LANGS}
 
 
-def _item(item: OpenItem, step: Step, recipient: str, others: list[str], as_of: dt.date,
-          names: dict[str, dict[str, str]]) -> dict:
+def _shared(item: OpenItem, step: Step, as_of: dt.date, names: dict[str, dict[str, str]]) -> dict:
+    """What every recipient's item of this step says; recipient and others_told come on top."""
     return {
         "org": item.org, "occurrence_id": item.occurrence_id, "measure": item.measure,
         "titles": dict(item.titles), "period": item.period, "occurrence_kind": item.kind,
@@ -182,8 +183,7 @@ def _item(item: OpenItem, step: Step, recipient: str, others: list[str], as_of: 
         "kind": step.kind, "level": step.level, "completion_form": item.completion_form,
         "completion_kind": item.completion_kind,
         "units": _names(item.unit_roles, names), "executors": _names(item.executor_roles, names),
-        "others_told": others, "external_party": item.external_party,
+        "external_party": item.external_party,
         "record_hint": f"esgtrack complete {item.measure} --period {item.period} "
                        f"--org {item.org} --by YOUR_NAME",
-        "recipient": recipient,
     }

@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 
 from models.errors import InputError
+from models.yamltext import parse_yaml
 from models.importer import parse_deadline, parse_document
 from models.roadmap import (
     Aspect, DueRule, Measure, Recurrence, RecurrenceKind, Roadmap, Target,
@@ -187,12 +188,7 @@ def dump_yaml(data: dict) -> str:
 
 
 def roadmap_from_yaml(text: str, *, source: str) -> tuple[Roadmap, tuple[Role, ...]]:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=source,
-                         line=mark.line + 1 if mark else None) from exc
+    data = parse_yaml(text, source=source)
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise InputError(f"not an esgtrack roadmap YAML (expected format: {FORMAT})",
                          file=source, field="format", value=(data or {}).get("format")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 
 from models.errors import InputError
+from models.yamltext import parse_yaml
 
 SPECIAL_RECIPIENTS = ("executors", "units", "superiors")
 
@@ -42,12 +42,7 @@ def load_policy(path: Path) -> Policy:
 
 
 def parse_policy(text: str, *, source: str) -> Policy:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=source,
-                         line=mark.line + 1 if mark else None) from exc
+    data = parse_yaml(text, source=source)
     if not isinstance(data, dict):
         raise InputError("expected a mapping", file=source, field="<root>")
     f = _Fields(source)

@@ -9,7 +9,6 @@ Rows one run left in "sending" (it crashed) become unknown once their lease has 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -94,7 +93,7 @@ def _row(item: dict, channel: str, masked: str, now: dt.datetime) -> dict:
         "occurrence_id": item.get("occurrence_id"), "measure": str(item.get("measure") or "")[:16],
         "step": item["step"], "kind": item.get("kind") or "reminder",
         "recipient": item["recipient"], "channel": channel,
-        "payload": json.loads(json.dumps(item, default=str)),  # dates → ISO text, as JSON keeps them
+        "payload": item,  # plain JSON values already: the planner writes dates as ISO text
         "status": PENDING, "attempts": 0, "next_attempt_at": now, "last_error": None,
         "masked_target": masked, "subject": None, "language": None, "batch_id": None,
         "claimed_at": None, "created_at": now, "sent_at": None, "updated_at": now,

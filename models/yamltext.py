@@ -1,0 +1,17 @@
+"""Reading YAML text with errors that name the file and line."""
+
+from __future__ import annotations
+
+import yaml
+
+from models.errors import InputError
+
+
+def parse_yaml(text: str, *, source: str):
+    """yaml.safe_load, with a syntax error turned into an InputError naming file and line."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(f"not valid YAML: {getattr(exc, 'problem', exc)}", file=source,
+                         line=mark.line + 1 if mark else None) from exc
