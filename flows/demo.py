@@ -16,6 +16,7 @@ from pathlib import Path
 
 from config import EXAMPLE_DIRECTORY, SHIPPED_ROADMAP
 from config.settings import get_settings
+from models.errors import InputError
 from models.roadmap import ROADMAP_TZ
 
 DEMO_AS_OF = dt.date(2026, 2, 16)  # a Monday: 2025's deadlines are 47 days behind
@@ -42,11 +43,19 @@ HISTORY = (
 )
 
 
+MARKER = ".esgtrack-demo"
+
+
 def prepare_home(home: Path) -> None:
-    """A clean data directory and an environment that points only at it."""
-    if home.exists():
+    """A clean data directory and an environment that points only at it. Only a directory
+    the demo made itself (or an empty one) is wiped."""
+    if home.exists() and any(home.iterdir()):
+        if not (home / MARKER).exists():
+            raise InputError(f"refusing to wipe {home}: it is not a directory the demo made; "
+                             "pick another with --home", field="--home", value=str(home))
         shutil.rmtree(home)
-    home.mkdir(parents=True)
+    home.mkdir(parents=True, exist_ok=True)
+    (home / MARKER).write_text("made by esgtrack demo; wiped on its next run\n", encoding="utf-8")
     os.environ["ESGTRACK_HOME"] = str(home)
     os.environ["ESGTRACK_DATABASE_URL"] = f"sqlite:///{home / 'esgtrack.db'}"
     os.environ["ESGTRACK_DIRECTORY"] = str(EXAMPLE_DIRECTORY)

@@ -32,3 +32,18 @@ def test_demo_runs_the_daily_flow_with_every_level(tmp_path):
     verify = subprocess.run([sys.executable, "-m", "flows.cli", "verify"], capture_output=True, text=True,
                             env={**env, "ESGTRACK_HOME": str(home)}, timeout=120)
     assert verify.returncode == 0 and "intact" in verify.stdout
+
+
+def test_demo_refuses_to_wipe_a_directory_it_did_not_make(tmp_path):
+    from flows.demo import prepare_home
+
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.txt").write_text("keep me")
+    import pytest
+
+    from models.errors import InputError
+
+    with pytest.raises(InputError, match="refusing to wipe"):
+        prepare_home(precious)
+    assert (precious / "thesis.txt").read_text() == "keep me"
