@@ -9,9 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+import pendulum
+
 from config import DEFAULT_POLICY
 from config.settings import get_settings
 from models.policy import load_policy
+from models.roadmap import ROADMAP_TZ
 
 log = logging.getLogger("esgtrack.alerts")
 
@@ -49,7 +52,7 @@ def send_flow_failure(*, flow_name: str, run_id: str, run_name: str, message: st
         if person is None:
             log.error("flow failure alert: nobody holds %s", policy.esg_office)
             return []
-        today = dt.date.today()
+        today = pendulum.now(ROADMAP_TZ).date()
         item = failure_item(org=settings.org, flow_name=flow_name, run_id=run_id,
                             run_name=run_name, message=message, recipient=person.id, today=today)
         message_ = render("alert", [item], person, as_of=today)

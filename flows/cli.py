@@ -23,6 +23,12 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # click's own usage errors arrive here in non-standalone mode
         import click
 
+        known = _environment_failure(exc)
+        if known:
+            message, code = known
+            err_console.print(f"[red]error:[/red] {message}", highlight=False)
+            sys.exit(code)
+
         usage, abort = _vendored_click()  # typer 0.2x raises its own copy of click's errors
         if isinstance(exc, (click.exceptions.ClickException, *usage)):
             exc.show()
@@ -31,6 +37,27 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(130)
         raise
     sys.exit(0)
+
+
+def _environment_failure(exc: Exception) -> tuple[str, int] | None:
+    """Settings that do not validate (exit 2) and a database that cannot be used (a bad URL:
+    exit 2; unreachable: exit 1), as one line instead of a traceback."""
+    import pydantic
+    import sqlalchemy.exc as sa_exc
+
+    if isinstance(exc, pydantic.ValidationError):
+        first = exc.errors()[0]
+        name = "ESGTRACK_" + str(first["loc"][0]).upper() if first.get("loc") else "ESGTRACK_*"
+        return f"setting {name}: {first['msg']} (got {first.get('input')!r})", 2
+    if isinstance(exc, (sa_exc.ArgumentError, sa_exc.NoSuchModuleError)):
+        return f"ESGTRACK_DATABASE_URL is not a usable database URL: {exc}", 2
+    if isinstance(exc, sa_exc.OperationalError):
+        from config.settings import get_settings
+        from sqlalchemy.engine import make_url
+
+        url = make_url(get_settings().resolved_database_url).render_as_string(hide_password=True)
+        return f"cannot use the database {url}: {str(exc.orig).strip().splitlines()[0]}", 1
+    return None
 
 
 def _vendored_click() -> tuple[tuple, tuple]:

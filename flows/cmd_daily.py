@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +13,7 @@ import typer
 from config.settings import get_settings
 from flows.cli_app import AsOfOpt, FormatOpt, OrgOpt, app, as_of_date, db
 from flows.output import Format, console, emit, err_console
+from models.errors import InputError
 
 run_app = typer.Typer(help="Run a flow once, now.", no_args_is_help=True)
 app.add_typer(run_app, name="run")
@@ -58,10 +60,18 @@ def _dry_run(day: dt.date, org: str | None, fmt: Format) -> None:
 
 def run_flow(day: dt.date, org: str | None, *, batch_size: int = 50, spread: bool = False) -> dict:
     """Run the flow in this process (ephemeral Prefect unless PREFECT_API_URL names a server)."""
+    from flows.planning import load_directory_for, load_policy_for
     from flows.prefect_env import quiet
 
     quiet()
-    db()  # migrate before Prefect starts, so errors read as esgtrack's, not the flow's
+    # Bad settings, database, policy or directory fail here, as esgtrack's one-line errors,
+    # before Prefect starts: no flow run, no failure alert, nothing written.
+    db()
+    load_policy_for(get_settings())
+    load_directory_for(get_settings())
+    if spread and not os.environ.get("PREFECT_API_URL"):
+        raise InputError("--spread needs a Prefect server that serves the batch deployment: set "
+                         "PREFECT_API_URL (see `esgtrack serve`)", field="--spread")
     started = time.monotonic()
     with console.status("starting Prefect and running daily-deadlines …"):
         from flows.daily import daily_deadlines
@@ -72,11 +82,16 @@ def run_flow(day: dt.date, org: str | None, *, batch_size: int = 50, spread: boo
 
 
 def print_summary(summary: dict) -> None:
+    head = (f"[bold]daily-deadlines[/bold] as of {summary['as_of']}: "
+            f"{summary['organisations']} organisation(s)")
+    if "batch_runs" in summary:
+        states = ", ".join(r["state"] for r in summary["batch_runs"])
+        console.print(f"{head} in {summary['batches']} batch run(s): {states} ({summary['seconds']} s); "
+                      "each batch run's log in the Prefect UI has its counts")
+        return
     delivery = summary.get("delivery", {})
-    console.print(f"[bold]daily-deadlines[/bold] as of {summary['as_of']}: "
-                  f"{summary['organisations']} organisation(s), {summary['planned']} item(s) planned, "
-                  f"{summary['claimed']} newly claimed; delivery: {delivery.get('counts', delivery)} "
-                  f"({summary['seconds']} s)")
+    console.print(f"{head}, {summary['planned']} item(s) planned, {summary['claimed']} newly claimed; "
+                  f"delivery: {delivery.get('counts', delivery)} ({summary['seconds']} s)")
     for warning in sorted(set(summary.get("warnings", []))):
         err_console.print(f"[yellow]warning:[/yellow] {warning}")
 
@@ -87,6 +102,8 @@ def serve_cmd(
     retry_cron: Annotated[str, typer.Option(help="Cron (Asia/Almaty) of the outbox retry.")] = "30 * * * *",
     batches_only: Annotated[bool, typer.Option("--batches-only", help="Serve only the batch "
                                                "deployment: run this on helper machines.")] = False,
+    spread: Annotated[bool, typer.Option("--spread", help="Scheduled daily runs spread their batches "
+                                         "over whatever serves the batch deployment.")] = False,
 ) -> None:
     """Serve the deployments (daily flow on working days, outbox retry hourly) until stopped."""
     db()
@@ -95,7 +112,7 @@ def serve_cmd(
     if batches_only:
         deploy.serve_batches()
     else:
-        deploy.serve_all(daily_cron, retry_cron)
+        deploy.serve_all(daily_cron, retry_cron, spread)
 
 
 @app.command("demo")

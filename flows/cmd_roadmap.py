@@ -121,6 +121,8 @@ def measures_cmd(
     lang: LangOpt = Lang.kk,
 ) -> None:
     """List the roadmap's measures (JSON: one object per measure, DESIGN.md's contract)."""
+    if aspect and aspect.upper() not in {"E", "S", "G"}:
+        raise InputError("aspect must be E, S or G", field="--aspect", value=aspect)
     with session_scope(db()) as session:
         items = []
         for code in repo.org_codes(session, org=org):

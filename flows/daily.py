@@ -18,6 +18,7 @@ from flows import artifacts
 from flows.planning import (
     all_orgs, batches, load_directory_for, load_policy_for, plan_batch,
 )
+from models.errors import InputError
 from models.roadmap import ROADMAP_TZ
 
 
@@ -93,10 +94,11 @@ def daily_deadlines(as_of: dt.date | None = None, org: str | None = None,
     if spread:
         totals["batch_runs"] = run_batches_elsewhere(orgs, as_of, batch_size, not explicit)
         totals["batches"] = len(totals["batch_runs"])
+        totals["planned"] = totals["claimed"] = None  # counted and logged by each batch run
     else:
         for batch in batches(orgs, batch_size):
             _add(totals, plan_and_claim(batch, as_of, working_days_only=not explicit))
-        totals["delivery"] = deliver_outbox(as_of)
+        totals["delivery"] = deliver_outbox(as_of, orgs if org else None)
     for warning in sorted(set(totals["warnings"])):
         logger.warning(warning)
     publish(orgs, as_of)
@@ -115,27 +117,40 @@ def _add(totals: dict, part: dict) -> None:
 @flow(name="daily-deadlines-batch", log_prints=True,
       description="One batch of organisations of the daily flow: plan, claim, deliver.")
 def daily_batch(orgs: list[str], as_of: dt.date, working_days_only: bool = False) -> dict:
+    logger = get_run_logger()
     part = plan_and_claim(orgs, as_of, working_days_only=working_days_only)
+    for warning in part["warnings"]:
+        logger.warning(warning)
     part["delivery"] = deliver_outbox(as_of, orgs)
+    logger.info("%s organisation(s): %s planned, %s newly claimed, delivery %s", len(orgs),
+                part["planned"], part["claimed"], part["delivery"].get("counts"))
     return part
 
 
 def run_batches_elsewhere(orgs: list[str], as_of: dt.date, batch_size: int,
-                          working_days_only: bool, poll_seconds: float = 1.0) -> list[dict]:
+                          working_days_only: bool, poll_seconds: float = 1.0,
+                          wait_seconds: float = 6 * 3600) -> list[dict]:
     """Start one run of the batch deployment per batch, all at once, and wait for them.
-    Raises if any batch run did not complete (the parent run fails and alerts)."""
+    Raises if any batch run did not complete in time (the parent run fails and alerts)."""
     import time
 
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
+    from prefect.exceptions import ObjectNotFound
 
-    started = [run_deployment(BATCH_DEPLOYMENT, timeout=0, parameters={
-        "orgs": batch, "as_of": as_of.isoformat(), "working_days_only": working_days_only})
-        for batch in batches(orgs, batch_size)]
+    try:
+        started = [run_deployment(BATCH_DEPLOYMENT, timeout=0, parameters={
+            "orgs": batch, "as_of": as_of.isoformat(), "working_days_only": working_days_only})
+            for batch in batches(orgs, batch_size)]
+    except ObjectNotFound:
+        raise InputError(f"the deployment {BATCH_DEPLOYMENT} does not exist: start `esgtrack serve` "
+                         "(or `esgtrack serve --batches-only`) against the Prefect server named by "
+                         "PREFECT_API_URL", field="--spread") from None
     pending = {run.id for run in started}
     states: dict = {}
+    deadline = time.monotonic() + wait_seconds
     with get_client(sync_client=True) as client:
-        while pending:
+        while pending and time.monotonic() < deadline:
             for run_id in list(pending):
                 run = client.read_flow_run(run_id)
                 if run.state and run.state.is_final():
@@ -144,8 +159,9 @@ def run_batches_elsewhere(orgs: list[str], as_of: dt.date, batch_size: int,
             if pending:
                 time.sleep(poll_seconds)
     failed = [str(run_id) for run_id, state in states.items() if state != "COMPLETED"]
-    if failed:
-        raise RuntimeError(f"{len(failed)} batch run(s) did not complete: {', '.join(failed)}")
+    if failed or pending:
+        raise RuntimeError(f"{len(failed)} batch run(s) failed, {len(pending)} still not finished "
+                           f"after {wait_seconds:.0f} s: {', '.join(failed + [str(p) for p in pending])}")
     return [{"flow_run_id": str(run.id), "organisations": len(run.parameters["orgs"]),
              "state": states[run.id]} for run in started]
 

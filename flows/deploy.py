@@ -20,21 +20,23 @@ from flows.daily import daily_batch, daily_deadlines, outbox_retry  # noqa: E402
 TZ = "Asia/Almaty"
 DAILY_CRON = "0 9 * * 1-5"
 RETRY_CRON = "30 * * * *"
+RUNS_PER_PROCESS = 4  # batch runs one serving process takes at a time (more machines, more runs)
 
 
 def one_at_a_time() -> ConcurrencyLimitConfig:
     return ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
 
 
-def deployments(daily_cron: str = DAILY_CRON, retry_cron: str = RETRY_CRON) -> list:
+def deployments(daily_cron: str = DAILY_CRON, retry_cron: str = RETRY_CRON, spread: bool = False) -> list:
     return [
         daily_deadlines.to_deployment(
             name="esgtrack-daily", schedules=[Cron(daily_cron, timezone=TZ)],
+            parameters={"spread": spread},
             concurrency_limit=one_at_a_time(), tags=["esgtrack"],
             description="Reminders before deadlines, escalations after them, every working morning.",
         ),
         daily_batch.to_deployment(
-            name="esgtrack-batch", concurrency_limit=4, tags=["esgtrack"],
+            name="esgtrack-batch", tags=["esgtrack"],
             description="One batch of organisations; started by daily-deadlines with spread=True.",
         ),
         outbox_retry.to_deployment(
@@ -45,13 +47,13 @@ def deployments(daily_cron: str = DAILY_CRON, retry_cron: str = RETRY_CRON) -> l
     ]
 
 
-def serve_all(daily_cron: str = DAILY_CRON, retry_cron: str = RETRY_CRON) -> None:
+def serve_all(daily_cron: str = DAILY_CRON, retry_cron: str = RETRY_CRON, spread: bool = False) -> None:
     # pause_on_shutdown=False keeps the schedules active while the server is down, so runs
     # missed meanwhile show up as Late in the UI instead of vanishing.
-    serve(*deployments(daily_cron, retry_cron), pause_on_shutdown=False)
+    serve(*deployments(daily_cron, retry_cron, spread), pause_on_shutdown=False, limit=RUNS_PER_PROCESS + 1)
 
 
 def serve_batches() -> None:
     """Serve only the batch deployment: what a helper machine runs to take batches."""
-    serve(daily_batch.to_deployment(name="esgtrack-batch", concurrency_limit=4, tags=["esgtrack"]),
-          pause_on_shutdown=False)
+    serve(daily_batch.to_deployment(name="esgtrack-batch", tags=["esgtrack"]),
+          pause_on_shutdown=False, limit=RUNS_PER_PROCESS)

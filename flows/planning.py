@@ -51,7 +51,8 @@ def open_items(session: Session, *, orgs: list[str], policy: Policy, as_of: dt.d
     query = (
         sa.select(OccurrenceRow.id, OccurrenceRow.org, OccurrenceRow.measure_id,
                   OccurrenceRow.period, OccurrenceRow.kind, OccurrenceRow.due_at)
-        .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == repo.OPEN,
+        .join(MeasureRow, MeasureRow.id == OccurrenceRow.measure_id)
+        .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == repo.OPEN, MeasureRow.active,
                OccurrenceRow.due_at >= start, OccurrenceRow.due_at <= end)
         .order_by(OccurrenceRow.org, OccurrenceRow.due_at, OccurrenceRow.id)
     )
@@ -74,11 +75,16 @@ def to_open_item(occ, m: MeasureRow) -> OpenItem:
 
 
 def sent_steps(session: Session, *, orgs: list[str]) -> set[tuple[int, str]]:
-    """(occurrence id, step) pairs already claimed in the outbox, whatever their delivery state."""
-    table = sa.table("outbox_message", sa.column("org"), sa.column("occurrence_id"), sa.column("step"))
-    query = sa.select(table.c.occurrence_id, table.c.step).where(
-        table.c.org.in_(orgs), table.c.occurrence_id.is_not(None)).distinct()
-    return {(row[0], row[1]) for row in session.execute(query)}
+    """(occurrence id, step) pairs already claimed in the outbox for the occurrence's current
+    due date, whatever their delivery state. Steps claimed for a date the occurrence has
+    since been rescheduled from do not count: the new deadline gets its own ladder."""
+    from models.tables import OutboxMessage as T
+
+    query = (sa.select(T.occurrence_id, T.step, T.payload["due"].as_string(), OccurrenceRow.due_at)
+             .join(OccurrenceRow, OccurrenceRow.id == T.occurrence_id)
+             .where(T.org.in_(orgs), OccurrenceRow.status == repo.OPEN).distinct())
+    return {(occ, step) for occ, step, due, due_at in session.execute(query)
+            if due == local_date(due_at).isoformat()}
 
 
 @dataclass

@@ -38,10 +38,14 @@ T = OutboxMessage.__table__
 
 
 def idem_key(item: dict, recipient: str, channel: str) -> str:
-    """occurrence:step:recipient:channel. An alert has no occurrence: org/measure stands in."""
+    """occurrence:step:recipient:channel, the occurrence qualified by its due date
+    (occurrence@YYYY-MM-DD): a rescheduled deadline gets its own ladder. An alert has no
+    occurrence: org/measure stands in."""
     occurrence = item.get("occurrence_id")
     if occurrence is None:
         occurrence = f"{item.get('org')}/{item.get('measure')}"
+    elif item.get("due"):
+        occurrence = f"{occurrence}@{item['due']}"
     return f"{occurrence}:{item['step']}:{recipient}:{channel}"
 
 
