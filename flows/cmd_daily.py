@@ -90,7 +90,9 @@ def print_summary(summary: dict) -> None:
                       "each batch run's log in the Prefect UI has its counts")
         return
     delivery = summary.get("delivery", {})
-    console.print(f"{head}, {summary['planned']} item(s) planned, {summary['claimed']} newly claimed; "
+    fanout = delivery.get("fanout", {})
+    console.print(f"{head}, {summary['claimed']} step(s) newly claimed, {summary['alerts']} target "
+                  f"alert(s), {fanout.get('messages', 0)} message row(s) made; "
                   f"delivery: {delivery.get('counts', delivery)} ({summary['seconds']} s)")
     for warning in sorted(set(summary.get("warnings", []))):
         err_console.print(f"[yellow]warning:[/yellow] {warning}")

@@ -1,4 +1,4 @@
-"""Flow `daily-deadlines`: refresh occurrences, plan, claim, deliver, publish.
+"""Flow `daily-deadlines`: refresh occurrences, claim the day's steps, deliver, publish.
 
 Pure steps are plain calls; only I/O steps are tasks, one per batch of organisations (never
 one per measure or occurrence: a task run costs ~60 ms).
@@ -35,7 +35,8 @@ def list_organisations(org: str | None) -> list[str]:
 
 @task(name="plan-and-claim", cache_policy=NO_CACHE)
 def plan_and_claim(orgs: list[str], as_of: dt.date, working_days_only: bool) -> dict:
-    """Refresh, plan and claim outbox rows for a batch of organisations, in one commit."""
+    """Refresh, then claim the day's steps and target alerts for a batch of organisations,
+    in one commit. Delivery fans the steps out to their recipients."""
     settings = get_settings()
     result = plan_batch(_engine(), orgs=orgs, as_of=as_of, settings=settings,
                         directory=load_directory_for(settings), policy=load_policy_for(settings),
@@ -51,7 +52,8 @@ def deliver_outbox(as_of: dt.date | None = None, orgs: list[str] | None = None) 
 
     settings = get_settings()
     report = deliver_pending(_engine(), directory=load_directory_for(settings), settings=settings,
-                             now=dt.datetime.now(dt.timezone.utc), as_of=as_of, orgs=orgs)
+                             now=dt.datetime.now(dt.timezone.utc), as_of=as_of, orgs=orgs,
+                             policy=load_policy_for(settings))
     return report.as_dict()
 
 
@@ -82,34 +84,36 @@ BATCH_DEPLOYMENT = "daily-deadlines-batch/esgtrack-batch"
       description="Each working morning in Almaty: remind before deadlines, escalate after them.")
 def daily_deadlines(as_of: dt.date | None = None, org: str | None = None,
                     batch_size: int = 50, spread: bool = False) -> dict:
-    """Refresh occurrences, plan reminders and escalations, claim them, deliver, publish.
+    """Refresh occurrences, claim the day's reminders and escalations, deliver, publish.
     Organisations go in batches (memory stays flat however many there are); with spread,
     each batch is a run of the batch deployment, picked up by any worker of its pool."""
     logger = get_run_logger()
     explicit = as_of is not None
     as_of = as_of or scheduled_date()
     orgs = list_organisations(org)
-    totals: dict = {"as_of": as_of.isoformat(), "organisations": len(orgs), "planned": 0,
-                    "claimed": 0, "warnings": [], "batches": 0}
+    totals: dict = {"as_of": as_of.isoformat(), "organisations": len(orgs), "claimed": 0,
+                    "alerts": 0, "warnings": [], "batches": 0}
     if spread:
         totals["batch_runs"] = run_batches_elsewhere(orgs, as_of, batch_size, not explicit)
         totals["batches"] = len(totals["batch_runs"])
-        totals["planned"] = totals["claimed"] = None  # counted and logged by each batch run
+        totals["claimed"] = totals["alerts"] = None  # counted and logged by each batch run
     else:
         for batch in batches(orgs, batch_size):
             _add(totals, plan_and_claim(batch, as_of, working_days_only=not explicit))
         totals["delivery"] = deliver_outbox(as_of, orgs if org else None)
+        totals["warnings"] += totals["delivery"]["fanout"]["warnings"]
     for warning in sorted(set(totals["warnings"])):
         logger.warning(warning)
     publish(orgs, as_of)
-    logger.info("as of %s: %s organisation(s) in %s batch(es), %s planned, %s newly claimed",
-                as_of, len(orgs), totals["batches"], totals["planned"], totals["claimed"])
+    logger.info("as of %s: %s organisation(s) in %s batch(es), %s step(s) newly claimed, "
+                "%s target alert(s)", as_of, len(orgs), totals["batches"], totals["claimed"],
+                totals["alerts"])
     return totals
 
 
 def _add(totals: dict, part: dict) -> None:
-    totals["planned"] += part["planned"]
     totals["claimed"] += part["claimed"]
+    totals["alerts"] += part["alerts"]
     totals["warnings"] += part["warnings"]
     totals["batches"] += 1
 
@@ -119,11 +123,11 @@ def _add(totals: dict, part: dict) -> None:
 def daily_batch(orgs: list[str], as_of: dt.date, working_days_only: bool = False) -> dict:
     logger = get_run_logger()
     part = plan_and_claim(orgs, as_of, working_days_only=working_days_only)
-    for warning in part["warnings"]:
-        logger.warning(warning)
     part["delivery"] = deliver_outbox(as_of, orgs)
-    logger.info("%s organisation(s): %s planned, %s newly claimed, delivery %s", len(orgs),
-                part["planned"], part["claimed"], part["delivery"].get("counts"))
+    for warning in sorted(set(part["warnings"] + part["delivery"]["fanout"]["warnings"])):
+        logger.warning(warning)
+    logger.info("%s organisation(s): %s step(s) newly claimed, %s target alert(s), delivery %s",
+                len(orgs), part["claimed"], part["alerts"], part["delivery"].get("counts"))
     return part
 
 

@@ -1,4 +1,10 @@
-"""The daily planning pass without Prefect: refresh occurrences, plan (pure), claim outbox rows.
+"""The daily planning pass without Prefect: refresh occurrences, claim the steps due, in SQL.
+
+An occurrence's step on a given day depends only on its due date and kind (models/escalation),
+so the pass computes the day's ladder once (a few hundred (due date, kind, step) rows) and
+claims every matching open occurrence with one INSERT … SELECT per batch of organisations:
+no occurrence is read into Python. Delivery fans each claimed notice out to its recipients
+(notifications/fanout.py). The dry run plans the same steps in Python, item by item.
 
 The flow, the CLI's dry run and the benchmarks all call these functions; Prefect only
 orchestrates them.
@@ -7,7 +13,9 @@ orchestrates them.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -17,10 +25,10 @@ from config import DEFAULT_POLICY
 from config.settings import Settings
 from models import repository as repo
 from models.db import session_scope
-from models.escalation import OpenItem, Plan, plan
+from models.escalation import OpenItem, Plan, open_item, plan, steps_due_on
 from models.policy import Policy, load_policy
-from models.schedule import end_of_day, local_date
-from models.tables import MeasureRow, OccurrenceRow
+from models.schedule import end_of_day, is_business_day, local_date
+from models.tables import LadderStepRow, MeasureRow, NoticeRow, OccurrenceRow, UTCDateTime
 
 LOOKBACK_MARGIN_DAYS = 15  # business-day shifts and holidays around the ladder's ends
 
@@ -59,39 +67,117 @@ def open_items(session: Session, *, orgs: list[str], policy: Policy, as_of: dt.d
     rows = session.execute(query).all()
     wanted = {row.measure_id for row in rows}
     measures = {m.id: m for m in session.exec(select(MeasureRow).where(MeasureRow.id.in_(wanted)))} if wanted else {}
-    return [to_open_item(row, measures[row.measure_id]) for row in rows]
-
-
-def to_open_item(occ, m: MeasureRow) -> OpenItem:
-    """An occurrence (row or tuple with id, org, period, kind, due_at) and its measure."""
-    return OpenItem(
-        occurrence_id=occ.id, org=occ.org, measure=m.code, period=occ.period, kind=occ.kind,
-        due=local_date(occ.due_at),
-        titles={"kk": m.title, "ru": m.title_ru or m.title, "en": m.title_en or m.title},
-        completion_form=m.completion_form, completion_kind=m.completion_kind,
-        executor_roles=tuple(m.executor_roles), unit_roles=tuple(m.unit_roles),
-        external_party=m.external_party, external=m.external_dependency,
-    )
+    return [open_item(row, measures[row.measure_id]) for row in rows]
 
 
 def sent_steps(session: Session, *, orgs: list[str]) -> set[tuple[int, str]]:
-    """(occurrence id, step) pairs already claimed in the outbox for the occurrence's current
-    due date, whatever their delivery state. Steps claimed for a date the occurrence has
-    since been rescheduled from do not count: the new deadline gets its own ladder."""
-    from models.tables import OutboxMessage as T
+    """(occurrence id, step) pairs already claimed for the occurrence's current due date,
+    whatever became of their messages. Steps claimed for a date the occurrence has since been
+    rescheduled from do not count: the new deadline gets its own ladder."""
+    query = (sa.select(NoticeRow.occurrence_id, NoticeRow.step)
+             .join(OccurrenceRow, sa.and_(OccurrenceRow.id == NoticeRow.occurrence_id,
+                                          OccurrenceRow.due_at == NoticeRow.due_at))
+             .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == repo.OPEN))
+    return {(occ, step) for occ, step in session.execute(query)}
 
-    query = (sa.select(T.occurrence_id, T.step, T.payload["due"].as_string(), OccurrenceRow.due_at)
-             .join(OccurrenceRow, OccurrenceRow.id == T.occurrence_id)
-             .where(T.org.in_(orgs), OccurrenceRow.status == repo.OPEN).distinct())
-    return {(occ, step) for occ, step, due, due_at in session.execute(query)
-            if due == local_date(due_at).isoformat()}
+
+# --- claiming in SQL ----------------------------------------------------------------------
+
+OCCURRENCE_KINDS = ("due", "progress", "opened")
+LADDER_KEEP = dt.timedelta(days=2)  # a key's rows outlive any run that uses them
+
+
+@lru_cache(maxsize=8)
+def day_ladder(policy: Policy, as_of: dt.date) -> tuple[dict, ...]:
+    """Every (due date, occurrence kind) in the ladder's window whose step on as_of exists.
+    Computed once per process and day: every batch of the run uses the same rows."""
+    start, end = ladder_window(policy, as_of)
+    return tuple({"due_at": _utc(end_of_day(due)), "occ_kind": kind, "step": step.id,
+                  "kind": step.kind, "level": step.level}
+                 for due, kind, step in steps_due_on(as_of, local_date(start), local_date(end),
+                                                     OCCURRENCE_KINDS, policy))
+
+
+def _utc(when: dt.datetime) -> dt.datetime:
+    """A plain datetime in UTC (drivers bind it several times faster than a pendulum one)."""
+    return dt.datetime.fromtimestamp(when.timestamp(), dt.timezone.utc)
+
+
+@lru_cache(maxsize=8)
+def ladder_key(policy: Policy, as_of: dt.date) -> str:
+    """as_of and a digest of the ladder itself (so of the policy and the holidays)."""
+    digest = hashlib.sha256(repr(day_ladder(policy, as_of)).encode()).hexdigest()[:16]
+    return f"{as_of.isoformat()}:{digest}"
+
+
+def ensure_ladder(session: Session, *, policy: Policy, as_of: dt.date, now: dt.datetime) -> str:
+    """The day's ladder rows under their key, written in the caller's transaction unless they
+    are all there already (a repeat or a concurrent writer changes nothing), and kept fresh:
+    rows last written more than LADDER_KEEP ago are dropped, and a key in use is rewritten
+    after a day, so no run loses its rows. Returns the key."""
+    key, rows = ladder_key(policy, as_of), day_ladder(policy, as_of)
+    L = LadderStepRow.__table__
+    have, oldest = session.execute(sa.select(sa.func.count(), sa.func.min(L.c.written_at))
+                                   .where(L.c.key == key)).one()
+    if have != len(rows) or oldest is None or oldest < now - LADDER_KEEP / 2:
+        session.execute(L.delete().where(L.c.written_at < now - LADDER_KEEP))
+        insert = _insert(session)(L)
+        session.execute(insert.on_conflict_do_update(
+            index_elements=["key", "due_at", "occ_kind"], set_={"written_at": insert.excluded.written_at}),
+            [{**row, "key": key, "written_at": now} for row in rows])
+        if session.get_bind().dialect.name == "postgresql":
+            # fresh statistics, or the planner takes the new key for one row and loops over it
+            session.execute(sa.text("ANALYZE ladder_step"))
+    return key
+
+
+def claim_steps(session: Session, *, orgs: list[str], as_of: dt.date, policy: Policy,
+                now: dt.datetime) -> int:
+    """Claim one notice per open occurrence (of an active measure) whose step is due on
+    as_of and not yet claimed for its due date. Returns how many are new. The caller commits."""
+    if not orgs or not day_ladder(policy, as_of):
+        return 0
+    key = ensure_ladder(session, policy=policy, as_of=as_of, now=now)
+    o, m, n, L = OccurrenceRow.__table__, MeasureRow.__table__, NoticeRow.__table__, LadderStepRow.__table__
+    start, end = ladder_window(policy, as_of)
+    # Measures taken out of the roadmap: few (a partial index holds them), so excluding them
+    # is a small hashed list instead of a join to every occurrence's measure.
+    inactive = sa.select(m.c.id).where(m.c.org.in_(orgs), sa.not_(m.c.active))
+    # Occurrences drive the join and each finds its ladder row by primary key. SQLite would
+    # rather loop over the ladder and probe occurrences once per (row, organisation);
+    # a unary + on the join's occurrence side keeps it from using the index that way.
+    due = sa.literal_column("+occurrence.due_at") if session.get_bind().dialect.name == "sqlite" else o.c.due_at
+    chosen = (
+        sa.select(o.c.org, o.c.id, o.c.due_at, L.c.step, L.c.kind, L.c.level,
+                  sa.literal(as_of, sa.Date()), sa.literal(now, UTCDateTime()))
+        .select_from(o.join(L, sa.and_(L.c.key == key, L.c.due_at == due, L.c.occ_kind == o.c.kind)))
+        # the window repeats what the ladder implies, so the (org, status, due_at) index
+        # reads only the occurrences the floor reads
+        .where(o.c.org.in_(orgs), o.c.status == repo.OPEN, o.c.due_at >= start, o.c.due_at <= end,
+               o.c.measure_id.not_in(inactive))
+    )
+    statement = (_insert(session)(n)
+                 .from_select(["org", "occurrence_id", "due_at", "step", "kind", "level",
+                               "planned_on", "created_at"], chosen)
+                 .on_conflict_do_nothing(index_elements=["occurrence_id", "due_at", "step"]))
+    # preserve_rowcount: psycopg reports an INSERT … SELECT's count only when asked
+    return session.execute(statement, execution_options={"preserve_rowcount": True}).rowcount
+
+
+def _insert(session: Session):
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
 
 
 @dataclass
 class BatchResult:
     orgs: list[str]
-    planned: int = 0
-    claimed: int = 0
+    planned: int = 0      # steps due (the dry run: items, one per recipient)
+    claimed: int = 0      # notices newly claimed
+    alerts: int = 0       # target alert rows newly claimed in the outbox
     recipients: int = 0
     occurrences: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -99,38 +185,51 @@ class BatchResult:
 
     def as_dict(self) -> dict:
         return {"orgs": len(self.orgs), "planned": self.planned, "claimed": self.claimed,
-                "recipients": self.recipients, "occurrences": self.occurrences,
-                "warnings": self.warnings}
+                "alerts": self.alerts, "recipients": self.recipients,
+                "occurrences": self.occurrences, "warnings": self.warnings}
 
 
 def plan_batch(engine: Engine, *, orgs: list[str], as_of: dt.date, settings: Settings,
                directory, policy: Policy, claim: bool = True, working_days_only: bool = False,
-               keep_items: bool = False) -> BatchResult:
-    """One batch of organisations: refresh, plan and (unless claim=False) claim, in one commit.
-    With claim=False nothing is written: the session is rolled back (the dry run)."""
+               ) -> BatchResult:
+    """One batch of organisations: refresh, then claim the day's steps (in SQL) and the
+    target alerts, in one commit. With claim=False it is the dry run: the steps are planned
+    in Python, item by item with their recipients, and the session is rolled back."""
     result = BatchResult(orgs=list(orgs))
     with Session(engine, expire_on_commit=False) as session:
         try:
             result.occurrences = repo.refresh_stale(session, orgs=orgs)
-            planned = plan_orgs(session, orgs=orgs, as_of=as_of, directory=directory, policy=policy,
-                                working_days_only=working_days_only)
-            result.planned, result.warnings = len(planned.items), sorted(set(planned.warnings))
-            result.recipients = len(planned.recipients())
-            if keep_items or not claim:
-                result.items = planned.items
-            if claim and planned.items:
-                from notifications.outbox import enqueue
-
-                result.claimed = enqueue(session, items=planned.items, directory=directory,
-                                         settings=settings, now=dt.datetime.now(dt.timezone.utc))
-            if claim:
-                session.commit()
-            else:
+            if not claim:
+                planned = plan_orgs(session, orgs=orgs, as_of=as_of, directory=directory,
+                                    policy=policy, working_days_only=working_days_only)
+                result.items, result.planned = planned.items, len(planned.items)
+                result.warnings = sorted(set(planned.warnings))
+                result.recipients = len(planned.recipients())
                 session.rollback()
+                return result
+            if not (working_days_only and not is_business_day(as_of)):
+                now = dt.datetime.now(dt.timezone.utc)
+                result.claimed = result.planned = claim_steps(
+                    session, orgs=orgs, as_of=as_of, policy=policy, now=now)
+                alerts = _target_alerts(session, orgs=orgs, as_of=as_of, directory=directory,
+                                        policy=policy)
+                result.warnings = sorted(set(alerts.warnings))
+                if alerts.items:
+                    from notifications.outbox import enqueue
+
+                    result.alerts = enqueue(session, items=alerts.items, directory=directory,
+                                            settings=settings, now=now)
+            session.commit()
         except BaseException:
             session.rollback()
             raise
     return result
+
+
+def _target_alerts(session: Session, **kw) -> Plan:
+    from flows.targets import target_alerts  # off-track targets → the ESG office, executors
+
+    return target_alerts(session, **kw)
 
 
 def plan_orgs(session: Session, *, orgs: list[str], as_of: dt.date, directory, policy: Policy,
@@ -147,10 +246,8 @@ def plan_orgs(session: Session, *, orgs: list[str], as_of: dt.date, directory, p
                     role_names=names[org], working_days_only=working_days_only)
         combined.items += part.items
         combined.warnings += part.warnings
-    from flows.targets import target_alerts  # off-track targets → the ESG office, executors
-
-    alerts = target_alerts(session, orgs=orgs, as_of=as_of, directory=directory, policy=policy,
-                           working_days_only=working_days_only)
+    alerts = _target_alerts(session, orgs=orgs, as_of=as_of, directory=directory, policy=policy,
+                            working_days_only=working_days_only)
     combined.items += alerts.items
     combined.warnings += alerts.warnings
     return combined

@@ -56,23 +56,28 @@ def record_reading(engine: Engine, *, settings: Settings, org: str, code: str, m
 
 def target_alerts(session, *, orgs: list[str], as_of: dt.date, directory, policy,
                   working_days_only: bool = False):
-    """The daily flow's off-track alerts (models.target_alerts), minus those already claimed."""
+    """The daily flow's off-track alerts (models.target_alerts), minus those already claimed.
+    Only off-track targets cost more than reading the targets: sent steps and role names are
+    read for them alone."""
     import sqlalchemy as sa
 
     from flows.status import target_views
     from models import repository as repo
-    from models.target_alerts import plan_target_alerts
+    from models.escalation import Plan
+    from models.target_alerts import offtrack_step, plan_target_alerts
 
-    views = target_views(session, orgs=orgs, as_of=as_of)
+    from models.tables import TargetReadingRow
+
+    # Only a reading puts a target off track: organisations without one are skipped unread.
+    reading = sa.select(TargetReadingRow.org).where(TargetReadingRow.org.in_(orgs)).distinct()
+    with_readings = sorted(session.execute(reading).scalars())
+    views = [v for v in target_views(session, orgs=with_readings, as_of=as_of)
+             if offtrack_step(v)] if with_readings else []
     if not views:
-        from models.escalation import Plan
-
         return Plan()
     table = sa.table("outbox_message", sa.column("org"), sa.column("step"))
     sent = set(session.execute(sa.select(table.c.step).where(
-        table.c.org.in_(orgs), table.c.step.like("target-offtrack-%")).distinct()).scalars())
-    names = {}
-    for org in orgs:
-        names.update(repo.role_names(session, org=org))
+        table.c.step.in_({offtrack_step(v) for v in views})).distinct()).scalars())
+    names = repo.role_names_of(session, orgs=sorted({v.org for v in views}))
     return plan_target_alerts(views, directory, policy, as_of=as_of, sent=sent, role_names=names,
                               working_days_only=working_days_only)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from models.policy import Policy
-from models.schedule import is_business_day, next_business_day, previous_business_day
+from models.schedule import is_business_day, local_date, next_business_day, previous_business_day
 
 LANGS = ("kk", "ru", "en")
 
@@ -36,6 +36,18 @@ class OpenItem:
     unit_roles: tuple[str, ...]
     external_party: str | None = None
     external: bool = False
+
+
+def open_item(occ, m) -> OpenItem:
+    """An occurrence (row or tuple with id, org, period, kind, due_at) and its measure row."""
+    return OpenItem(
+        occurrence_id=occ.id, org=occ.org, measure=m.code, period=occ.period, kind=occ.kind,
+        due=local_date(occ.due_at),
+        titles={"kk": m.title, "ru": m.title_ru or m.title, "en": m.title_en or m.title},
+        completion_form=m.completion_form, completion_kind=m.completion_kind,
+        executor_roles=tuple(m.executor_roles), unit_roles=tuple(m.unit_roles),
+        external_party=m.external_party, external=m.external_dependency,
+    )
 
 
 @dataclass(frozen=True)
@@ -93,16 +105,43 @@ def _ladder(due: dt.date, progress: bool, policy: Policy) -> tuple[Step, ...]:
 def current_step(item: OpenItem, policy: Policy, as_of: dt.date) -> Step | None:
     """The latest step that has come due by as_of: reminders only until the due date,
     escalations only after it."""
+    return step_on(item.due, item.kind, policy, as_of)
+
+
+def step_on(due: dt.date, occurrence_kind: str, policy: Policy, as_of: dt.date) -> Step | None:
+    """current_step for any occurrence of this kind due on this date: it depends on nothing
+    else, which is what lets the daily pass claim steps in SQL (see steps_due_on)."""
     latest = None
-    for step in steps_for(item, policy):
+    for step in _ladder(due, occurrence_kind == "progress", policy):
         if step.send_on > as_of:
             break
-        if step.kind == "reminder" and as_of > item.due:
+        if step.kind == "reminder" and as_of > due:
             continue
-        if step.kind == "escalation" and as_of <= item.due:
+        if step.kind == "escalation" and as_of <= due:
             continue
         latest = step
     return latest
+
+
+def steps_due_on(as_of: dt.date, first_due: dt.date, last_due: dt.date, occurrence_kinds,
+                 policy: Policy) -> list[tuple[dt.date, str, Step]]:
+    """(due date, occurrence kind, step) for every due date in [first_due, last_due] whose
+    current step on as_of exists: the whole plan of a day, a few hundred rows at most,
+    whatever the number of occurrences."""
+    out = []
+    day = first_due
+    while day <= last_due:
+        for kind in occurrence_kinds:
+            step = step_on(day, kind, policy, as_of)
+            if step is not None:
+                out.append((day, kind, step))
+        day += dt.timedelta(days=1)
+    return out
+
+
+def step_by_id(due: dt.date, occurrence_kind: str, step_id: str, policy: Policy) -> Step | None:
+    """A step of an occurrence's ladder by its id (None if the policy no longer has it)."""
+    return next((s for s in _ladder(due, occurrence_kind == "progress", policy) if s.id == step_id), None)
 
 
 def plan(items: list[OpenItem], directory, policy: Policy, *, sent: set[tuple[int, str]],
@@ -119,13 +158,19 @@ def plan(items: list[OpenItem], directory, policy: Policy, *, sent: set[tuple[in
         step = current_step(item, policy, as_of)
         if step is None or (item.occurrence_id, step.id) in sent:
             continue
-        people = _recipients(item, step, directory, policy, result.warnings)
-        labels = {pid: _label(directory, pid, roles) for pid, roles in people.items()}
-        shared = _shared(item, step, as_of, names)  # the same for every recipient of the step
-        for pid in people:
-            others = [label for other, label in labels.items() if other != pid]
-            result.items.append({**shared, "others_told": others, "recipient": pid})
+        result.items += fan_out(item, step, directory, policy, as_of=as_of, role_names=names,
+                                warnings=result.warnings)
     return result
+
+
+def fan_out(item: OpenItem, step: Step, directory, policy: Policy, *, as_of: dt.date,
+            role_names: dict[str, dict[str, str]], warnings: list[str]) -> list[dict]:
+    """One step of one occurrence → one item per recipient (who else was told rides along)."""
+    people = _recipients(item, step, directory, policy, warnings)
+    labels = {pid: _label(directory, pid, roles) for pid, roles in people.items()}
+    shared = _shared(item, step, as_of, role_names)  # the same for every recipient of the step
+    return [{**shared, "others_told": [label for other, label in labels.items() if other != pid],
+             "recipient": pid} for pid in people]
 
 
 def _audience_roles(item: OpenItem, step: Step, directory, policy: Policy) -> list[str]:

@@ -66,7 +66,12 @@ class RoadmapEdition(SQLModel, table=True):
 
 class MeasureRow(SQLModel, table=True):
     __tablename__ = "measure"
-    __table_args__ = (sa.UniqueConstraint("org", "code", name="uq_measure_org_code"),)
+    __table_args__ = (
+        sa.UniqueConstraint("org", "code", name="uq_measure_org_code"),
+        # the few measures taken out of the roadmap, which the daily pass leaves alone
+        sa.Index("ix_measure_inactive", "org", postgresql_where=sa.text("NOT active"),
+                 sqlite_where=sa.text("active = 0")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     org: str = Field(foreign_key="organisation.code", index=True, max_length=32)
@@ -164,7 +169,7 @@ class TargetReadingRow(SQLModel, table=True):
     __tablename__ = "target_reading"
 
     id: int | None = Field(default=None, primary_key=True)
-    org: str = Field(foreign_key="organisation.code", max_length=32)
+    org: str = Field(foreign_key="organisation.code", index=True, max_length=32)
     target_id: int = Field(foreign_key="target.id", index=True)
     year: int
     value: float
@@ -172,6 +177,52 @@ class TargetReadingRow(SQLModel, table=True):
     recorded_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
     evidence_ref: str | None = None
     evidence_sha256: str | None = Field(default=None, max_length=64)
+
+
+class LadderStepRow(SQLModel, table=True):
+    """The step due on one day for every (due date, occurrence kind): a pure function of the
+    day and the policy (models.escalation.steps_due_on), stored so that the daily pass claims
+    steps with a join. Keyed by day and policy; a key's rows are written by the first batch
+    that needs them and dropped two days after they were last written."""
+
+    __tablename__ = "ladder_step"
+
+    key: str = Field(primary_key=True, max_length=64)  # as_of:policy fingerprint
+    due_at: dt.datetime = Field(sa_column=sa.Column(UTCDateTime(), primary_key=True))
+    occ_kind: str = Field(primary_key=True, max_length=16)
+    step: str = Field(max_length=64)
+    kind: str = Field(max_length=16)
+    level: int = 0
+    written_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class NoticeRow(SQLModel, table=True):
+    """One step of one occurrence's ladder for one due date, claimed by the daily pass in
+    SQL under its primary key (a re-run or a concurrent run inserts nothing). Delivery fans
+    each notice out into outbox messages, one per recipient and channel, and stamps
+    expanded_at; a partial index holds the notices still to expand."""
+
+    __tablename__ = "notice"
+    __table_args__ = (
+        sa.Index("ix_notice_pending", "org", "occurrence_id",
+                 postgresql_where=sa.text("expanded_at IS NULL"),
+                 sqlite_where=sa.text("expanded_at IS NULL")),
+    )
+
+    # The natural key is the primary key, and there are no foreign keys: notices are written
+    # only by INSERT … SELECT from occurrence (the reference holds by construction) and
+    # occurrences are never deleted. Each index or check costs the daily pass a tenth to a
+    # third of its time on PostgreSQL (bench/RESULTS.md).
+    occurrence_id: int = Field(primary_key=True)
+    due_at: dt.datetime = Field(sa_column=sa.Column(UTCDateTime(), primary_key=True))  # its deadline
+    step: str = Field(primary_key=True, max_length=64)  # remind-30 | escalate-14 | escalate-30-r2 …
+    org: str = Field(max_length=32)
+    kind: str = Field(max_length=16)               # reminder | escalation
+    level: int = 0
+    planned_on: dt.date                            # the Almaty date of the pass that claimed it
+    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+    expanded_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    messages: int | None = None                    # outbox rows made from it (0: cancelled)
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -35,9 +35,10 @@ def offtrack_step(view: TargetView) -> str | None:
 
 
 def plan_target_alerts(views: list[TargetView], directory, policy: Policy, *, as_of: dt.date,
-                       sent: set[str], role_names: dict[str, dict[str, str]] | None = None,
+                       sent: set[str], role_names: dict[str, dict[str, dict[str, str]]] | None = None,
                        working_days_only: bool = False) -> Plan:
-    """Alert items for off-track targets whose step was not sent yet."""
+    """Alert items for off-track targets whose step was not sent yet. role_names:
+    organisation → role id → names in kk / ru / en."""
     result = Plan()
     if working_days_only and not is_business_day(as_of):
         return result
@@ -48,7 +49,8 @@ def plan_target_alerts(views: list[TargetView], directory, policy: Policy, *, as
         people = _recipients(view, directory, policy, result.warnings)
         for person_id in people:
             others = [directory.person(p).name for p in people if p != person_id]
-            result.items.append(_item(view, step, person_id, others, as_of, role_names or {}))
+            result.items.append(_item(view, step, person_id, others, as_of,
+                                      (role_names or {}).get(view.org, {})))
     return result
 
 

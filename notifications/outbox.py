@@ -115,12 +115,13 @@ class DeliveryReport:
     expired: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     problems: list[dict] = field(default_factory=list)  # dead and unknown rows
+    fanout: dict = field(default_factory=dict)  # notices expanded into rows first
     seconds: float = 0.0
 
     def as_dict(self) -> dict:
         return {"batch_id": self.batch_id, "claimed": self.claimed, "messages": self.messages,
                 "expired": self.expired, "counts": dict(self.counts), "problems": self.problems,
-                "seconds": self.seconds}
+                "fanout": dict(self.fanout), "seconds": self.seconds}
 
 
 @dataclass(frozen=True)
@@ -149,13 +150,18 @@ def deliver_pending(engine: Engine, *, directory: Directory, settings, now: dt.d
                     limit: int | None = None, progress: Callable[[int, int], None] | None = None,
                     backoff: Sequence[dt.timedelta] = BACKOFF, max_attempts: int = MAX_ATTEMPTS,
                     lease: dt.timedelta = LEASE, as_of: dt.date | None = None,
-                    orgs: Sequence[str] | None = None) -> DeliveryReport:
-    """Claim the rows that are due (of these organisations, or all), send one digest per
-    (recipient, channel) on a bounded pool, record each outcome. A failure of one message
-    never stops the others. Messages count days as of `as_of` (default: now's date in Almaty)."""
+                    orgs: Sequence[str] | None = None, policy=None) -> DeliveryReport:
+    """Expand the claimed notices into rows (notifications/fanout.py), claim the rows that
+    are due (of these organisations, or all), send one digest per (recipient, channel) on a
+    bounded pool, record each outcome. A failure of one message never stops the others.
+    Messages count days as of `as_of` (default: now's date in Almaty)."""
+    from notifications.fanout import expand_notices
+
     started = time.monotonic()
     channels.check_settings(settings)  # bad settings stop here, before anything is claimed
     report = DeliveryReport(batch_id=uuid.uuid4().hex[:16])
+    report.fanout = expand_notices(engine, directory=directory, settings=settings, now=now, orgs=orgs,
+                                   policy=policy or _policy_of(settings)).as_dict()
     report.expired = expire_leases(engine, now=now, lease=lease)
     claimed, cancelled = claim(engine, now=now, batch_id=report.batch_id, limit=limit, orgs=orgs)
     report.claimed = len(claimed) + cancelled
@@ -168,6 +174,13 @@ def deliver_pending(engine: Engine, *, directory: Directory, settings, now: dt.d
     report.problems = problems(engine, batch_id=report.batch_id)
     report.seconds = round(time.monotonic() - started, 3)
     return report
+
+
+def _policy_of(settings):
+    from config import DEFAULT_POLICY
+    from models.policy import load_policy
+
+    return load_policy(settings.policy or DEFAULT_POLICY)
 
 
 def expire_leases(engine: Engine, *, now: dt.datetime, lease: dt.timedelta = LEASE) -> int:

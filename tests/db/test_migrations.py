@@ -46,3 +46,40 @@ def test_ledger_refuses_update_and_delete_after_migrating(engine, imported):
     with pytest.raises(sa.exc.DBAPIError):
         with engine.begin() as conn:
             conn.execute(sa.text("DELETE FROM ledger_entry"))
+
+
+def test_steps_claimed_before_notices_existed_stay_claimed(engine, db_url, imported):
+    """0006 turns the outbox's claimed steps into expanded notices: an upgrade re-sends nothing."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from config.settings import get_settings
+    from flows.planning import load_directory_for, load_policy_for, open_items, plan_batch
+    from models import repository as repo
+    from models.db import session_scope
+    from models.escalation import plan
+    from models.tables import NoticeRow, utcnow
+    from notifications.outbox import enqueue
+
+    config = alembic_config(db_url)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0005")
+    settings = get_settings()
+    directory, policy = load_directory_for(settings), load_policy_for(settings)
+    as_of = dt.date(2026, 1, 14)
+    with session_scope(engine) as session:  # what 0005's daily pass claimed: outbox rows
+        names = repo.role_names_of(session, orgs=["KT"])["KT"]
+        planned = plan(open_items(session, orgs=["KT"], policy=policy, as_of=as_of), directory, policy,
+                       sent=set(), as_of=as_of, role_names=names)
+        enqueue(session, items=planned.items, directory=directory, settings=settings, now=utcnow())
+    upgrade(engine)
+    steps = {(i["occurrence_id"], i["step"]) for i in planned.items}
+    with session_scope(engine) as session:
+        notices = session.execute(sa.select(NoticeRow.occurrence_id, NoticeRow.step, NoticeRow.expanded_at,
+                                            NoticeRow.planned_on)).all()
+    assert {(n.occurrence_id, n.step) for n in notices} == steps and len(steps) > 10
+    assert all(n.expanded_at is not None and n.planned_on == as_of for n in notices)
+    again = plan_batch(engine, orgs=["KT"], as_of=as_of, settings=settings, directory=directory, policy=policy)
+    assert again.claimed == 0

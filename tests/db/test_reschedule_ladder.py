@@ -3,19 +3,30 @@ opened occurrences are not chased."""
 
 import datetime as dt
 
+import sqlalchemy as sa
+
 from config.settings import get_settings
 from flows.planning import load_directory_for, load_policy_for, plan_batch
 from models import occurrence_events as events
 from models.db import session_scope
-from models.tables import utcnow
+from models.tables import MeasureRow, NoticeRow, OccurrenceRow, utcnow
 
 
 def run(engine, day: str):
+    """The (measure, step) notices the daily pass newly claims on that day."""
     settings = get_settings()
-    result = plan_batch(engine, orgs=["KT"], as_of=dt.date.fromisoformat(day), settings=settings,
-                        directory=load_directory_for(settings), policy=load_policy_for(settings),
-                        keep_items=True)
-    return {(i["measure"], i["step"]) for i in result.items}
+    as_of = dt.date.fromisoformat(day)
+    keys = sa.select(NoticeRow.occurrence_id, NoticeRow.due_at, NoticeRow.step)
+    with session_scope(engine) as session:
+        before = set(session.execute(keys).all())
+    plan_batch(engine, orgs=["KT"], as_of=as_of, settings=settings,
+               directory=load_directory_for(settings), policy=load_policy_for(settings))
+    query = (sa.select(MeasureRow.code, NoticeRow.occurrence_id, NoticeRow.due_at, NoticeRow.step)
+             .join(OccurrenceRow, OccurrenceRow.id == NoticeRow.occurrence_id)
+             .join(MeasureRow, MeasureRow.id == OccurrenceRow.measure_id))
+    with session_scope(engine) as session:
+        return {(code, step) for code, *key, step in session.execute(query)
+                if (*key, step) not in before}
 
 
 def test_reschedule_rearms_the_ladder(engine, imported):

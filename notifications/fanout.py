@@ -1,0 +1,113 @@
+"""Fan-out: claimed notices → outbox messages, one per recipient and channel.
+
+The daily pass claims what is owed in SQL, one notice per occurrence step (flows/planning.py).
+Delivery turns each notice into its messages just before sending, a chunk at a time, with the
+routing the dry run shows (models.escalation.fan_out). The messages and the notice's stamp are
+written in one commit, and the outbox's unique key makes a repeat (a crash between chunks, two
+deliveries at once) insert nothing. A notice whose occurrence was completed, waived,
+withdrawn or rescheduled meanwhile makes no messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from models import repository as repo
+from models.escalation import Step, fan_out, open_item, step_by_id
+from models.policy import Policy
+from models.schedule import local_date
+from models.tables import MeasureRow, NoticeRow, OccurrenceRow
+
+CHUNK = 500
+
+
+@dataclass
+class FanOut:
+    notices: int = 0    # notices expanded
+    messages: int = 0   # outbox rows they made (new or already there)
+    cancelled: int = 0  # notices whose occurrence is no longer open on that due date
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"notices": self.notices, "messages": self.messages, "cancelled": self.cancelled,
+                "warnings": sorted(set(self.warnings))}
+
+
+def expand_notices(engine: Engine, *, directory, settings, policy: Policy, now: dt.datetime,
+                   orgs: Sequence[str] | None = None, chunk: int = CHUNK) -> FanOut:
+    """Expand every notice not yet expanded (of these organisations, or all), oldest first."""
+    from notifications.outbox import enqueue
+
+    result, after, first = FanOut(), ("", 0), None
+    n = NoticeRow.__table__
+    while True:
+        with Session(engine, expire_on_commit=False) as session:
+            # Keyset pages over the pending index. A page ends on a whole occurrence or at
+            # the limit; what a page expanded is no longer pending, so >= resumes exactly.
+            query = (sa.select(n.c.org, n.c.occurrence_id, n.c.due_at, n.c.step, n.c.kind,
+                               n.c.level, n.c.planned_on)
+                     .where(n.c.expanded_at.is_(None),
+                            sa.tuple_(n.c.org, n.c.occurrence_id) >= sa.tuple_(*after))
+                     .order_by(n.c.org, n.c.occurrence_id).limit(chunk))
+            if orgs is not None:
+                query = query.where(n.c.org.in_(list(orgs)))
+            notices = session.execute(query).all()
+            if not notices:
+                return result
+            if (notices[0].org, notices[0].occurrence_id, notices[0].due_at, notices[0].step) == first:
+                raise RuntimeError(f"notice {first} stays pending after expansion")  # never loop
+            first = (notices[0].org, notices[0].occurrence_id, notices[0].due_at, notices[0].step)
+            after = (notices[-1].org, notices[-1].occurrence_id)
+            counts, items = _items(session, notices, directory, policy, result)
+            if items:
+                enqueue(session, items=items, directory=directory, settings=settings, now=now)
+            session.execute(n.update().where(
+                n.c.occurrence_id == sa.bindparam("o"), n.c.due_at == sa.bindparam("d"),
+                n.c.step == sa.bindparam("s")).values(expanded_at=now, messages=sa.bindparam("made")),
+                [{"o": key[0], "d": key[1], "s": key[2], "made": made} for key, made in counts.items()])
+            session.commit()
+
+
+def _items(session: Session, notices, directory, policy: Policy, result: FanOut):
+    """(occurrence, due_at, step) → how many items the notice made, and the items."""
+    occurrences = {o.id: o for o in session.execute(
+        sa.select(OccurrenceRow.id, OccurrenceRow.org, OccurrenceRow.measure_id, OccurrenceRow.period,
+                  OccurrenceRow.kind, OccurrenceRow.due_at, OccurrenceRow.status)
+        .where(OccurrenceRow.id.in_({n.occurrence_id for n in notices})))}
+    measures = {m.id: m for m in session.exec(select(MeasureRow).where(
+        MeasureRow.id.in_({o.measure_id for o in occurrences.values()})))}
+    names = repo.role_names_of(session, orgs=sorted({n.org for n in notices}))
+    counts: dict[tuple, int] = {}
+    items: list[dict] = []
+    for notice in notices:
+        key = (notice.occurrence_id, notice.due_at, notice.step)
+        occ = occurrences[notice.occurrence_id]
+        measure = measures[occ.measure_id]
+        if occ.status != repo.OPEN or occ.due_at != notice.due_at or not measure.active:
+            counts[key] = 0
+            result.cancelled += 1
+            continue
+        item = open_item(occ, measure)
+        step = step_by_id(item.due, item.kind, notice.step, policy) or _step(notice, policy)
+        made = fan_out(item, step, directory, policy, as_of=notice.planned_on,
+                       role_names=names[notice.org], warnings=result.warnings)
+        counts[key] = len(made)
+        items += made
+        result.notices += 1
+        result.messages += len(made)
+    return counts, items
+
+
+def _step(notice, policy: Policy) -> Step:
+    """A notice whose step the policy has since dropped still goes to that step's audience."""
+    if notice.kind == "reminder" or not policy.levels:
+        audience = policy.reminder_to
+    else:
+        audience = policy.levels[min(max(notice.level, 1), len(policy.levels)) - 1].to
+    return Step(notice.step, notice.kind, notice.level, local_date(notice.due_at), audience)

@@ -1,0 +1,181 @@
+"""The daily pass claims steps in SQL (flows.planning.claim_steps). Day after day, and
+through reschedules, waivers, measures leaving the roadmap and as-needed occurrences, it
+claims exactly the (occurrence, step) pairs the Python planner plans for the dry run, and
+delivery's fan-out makes exactly the dry run's messages. On SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from config.settings import get_settings
+from flows.planning import (
+    LADDER_KEEP, day_ladder, ensure_ladder, ladder_key, load_directory_for, load_policy_for, plan_batch,
+)
+from models import occurrence_events as events
+from models import repository as repo
+from models.db import session_scope
+from models.tables import LadderStepRow, MeasureRow, NoticeRow, OutboxMessage, utcnow
+from notifications.fanout import expand_notices
+
+START, END = dt.date(2025, 11, 3), dt.date(2026, 5, 29)
+
+
+def _claim(engine, as_of, *, claim=True):
+    settings = get_settings()
+    return plan_batch(engine, orgs=["KT"], as_of=as_of, settings=settings,
+                      directory=load_directory_for(settings), policy=load_policy_for(settings),
+                      claim=claim)
+
+
+def _notices(engine) -> set[tuple]:
+    with session_scope(engine) as session:
+        return set(session.execute(sa.select(NoticeRow.occurrence_id, NoticeRow.due_at, NoticeRow.step)).all())
+
+
+def _rows(engine) -> list[tuple]:
+    with session_scope(engine) as session:
+        return session.execute(sa.select(OutboxMessage.occurrence_id, OutboxMessage.step,
+                                         OutboxMessage.recipient, OutboxMessage.idem_key)).all()
+
+
+def _expand(engine, **kw):
+    settings = get_settings()
+    return expand_notices(engine, directory=load_directory_for(settings), settings=settings,
+                          policy=load_policy_for(settings), now=utcnow(), **kw)
+
+
+def _reschedule(session, now):
+    events.reschedule(session, ref=events.OccurrenceRef(org="KT", measure="E6", period=2025),
+                      actor="esg", to=dt.date(2026, 2, 27), reason="moved", approved_by="cao", now=now)
+
+
+def _waive(session, now):
+    events.waive(session, ref=events.OccurrenceRef(org="KT", measure="S3", period=2025),
+                 actor="esg", reason="not this year", approved_by="ceo", now=now)
+
+
+def _drop_measure(session, now):  # a later edition drops G5: its open items are left alone
+    session.execute(sa.update(MeasureRow).where(MeasureRow.org == "KT", MeasureRow.code == "G5")
+                    .values(active=False))
+
+
+def _open_as_needed(session, now):
+    code = session.execute(sa.select(MeasureRow.code).where(
+        MeasureRow.org == "KT", MeasureRow.kind == "as_needed", MeasureRow.active)).scalars().first()
+    repo.open_occurrence(session, org="KT", code=code, due=dt.date(2026, 3, 31))
+
+
+# Things that happen to a roadmap while the daily flow runs, on the first walked day on or after
+EVENTS = [(dt.date(2025, 12, 1), _reschedule), (dt.date(2026, 1, 5), _waive),
+          (dt.date(2026, 2, 2), _drop_measure), (dt.date(2026, 3, 2), _open_as_needed)]
+
+
+def test_sql_claims_are_the_python_plan_day_after_day(engine, imported):
+    day, days_with_steps, messages, pending = START, 0, 0, list(EVENTS)
+    while day <= END:
+        while pending and pending[0][0] <= day:
+            with session_scope(engine) as session:
+                pending.pop(0)[1](session, utcnow())
+        dry = _claim(engine, day, claim=False)
+        planned = {(i["occurrence_id"], i["step"]) for i in dry.items}
+        before_notices, before_rows = _notices(engine), set(_rows(engine))
+        real = _claim(engine, day)
+        assert {(o, step) for o, _, step in _notices(engine) - before_notices} == planned, day
+        assert real.claimed == len(planned), day
+        fan = _expand(engine)
+        made = {(o, s, r) for o, s, r, _ in set(_rows(engine)) - before_rows}
+        assert made == {(i["occurrence_id"], i["step"], i["recipient"]) for i in dry.items}, day
+        assert fan.messages >= len(dry.items)  # one row per channel of each recipient
+        days_with_steps += bool(planned)
+        messages += len(dry.items)
+        assert _claim(engine, day).claimed == 0  # the same day again claims nothing
+        day += dt.timedelta(days=3)
+    assert not pending and days_with_steps >= 15 and messages > 300, (days_with_steps, messages)
+
+
+def test_a_notice_whose_occurrence_closed_before_delivery_makes_nothing(engine, imported):
+    as_of = dt.date(2026, 1, 14)
+    assert _claim(engine, as_of).claimed > 10
+    with session_scope(engine) as session:
+        events.waive(session, ref=events.OccurrenceRef(org="KT", measure="E1", period=2025),
+                     actor="esg", reason="not this year", approved_by="ceo", now=utcnow())
+    fan = _expand(engine)
+    assert fan.cancelled == 1
+    with session_scope(engine) as session:
+        e1 = session.execute(sa.select(OutboxMessage).where(OutboxMessage.measure == "E1")).all()
+        pending = session.execute(sa.select(sa.func.count()).select_from(NoticeRow)
+                                  .where(NoticeRow.expanded_at.is_(None))).scalar_one()
+    assert e1 == [] and pending == 0
+
+
+def test_a_crash_midway_through_the_fan_out_loses_and_repeats_nothing(engine, imported, monkeypatch):
+    import notifications.fanout as fanout
+
+    as_of = dt.date(2026, 1, 14)
+    dry = _claim(engine, as_of, claim=False)
+    _claim(engine, as_of)
+    real_items, calls = fanout._items, {"n": 0}
+
+    def crash_on_third_page(*args):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("killed")
+        return real_items(*args)
+
+    monkeypatch.setattr(fanout, "_items", crash_on_third_page)
+    try:
+        _expand(engine, chunk=4)
+    except RuntimeError:
+        pass
+    assert 0 < len(_rows(engine)) < len(dry.items)  # two pages were committed
+    monkeypatch.setattr(fanout, "_items", real_items)
+    _expand(engine, chunk=4)
+    _expand(engine)  # and once more: nothing new
+    rows = _rows(engine)
+    assert len(rows) == len(set(rows))
+    assert {(o, s, r) for o, s, r, _ in rows} == {(i["occurrence_id"], i["step"], i["recipient"])
+                                                  for i in dry.items}
+
+
+def test_two_fan_outs_at_once_make_each_row_once(engine, imported):
+    from concurrent.futures import ThreadPoolExecutor
+
+    as_of = dt.date(2026, 1, 14)
+    dry = _claim(engine, as_of, claim=False)
+    _claim(engine, as_of)
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda _: _expand(engine, chunk=7), range(2)))
+    rows = _rows(engine)
+    assert len(rows) == len(set(rows))
+    assert {(o, s, r) for o, s, r, _ in rows} == {(i["occurrence_id"], i["step"], i["recipient"])
+                                                  for i in dry.items}
+
+
+def test_the_ladder_is_written_once_kept_fresh_and_old_keys_dropped(engine):
+    policy = load_policy_for(get_settings())
+    day = dt.date(2026, 1, 14)
+    now = utcnow()
+    with session_scope(engine) as session:
+        session.add(LadderStepRow(key="2020-01-01:old", due_at=now, occ_kind="due", step="remind-7",
+                                  kind="reminder", level=0, written_at=now - LADDER_KEEP - dt.timedelta(hours=1)))
+    with session_scope(engine) as session:
+        key = ensure_ladder(session, policy=policy, as_of=day, now=now)
+    later = now + dt.timedelta(hours=3)
+    with session_scope(engine) as session:
+        assert ensure_ladder(session, policy=policy, as_of=day, now=later) == key == ladder_key(policy, day)
+
+    def written() -> dict:
+        with session_scope(engine) as session:
+            return dict(session.execute(sa.select(LadderStepRow.key, sa.func.max(LadderStepRow.written_at))
+                                        .group_by(LadderStepRow.key)).all())
+
+    assert written() == {key: now}  # written once (not again 3 h later); the stale key is gone
+    with session_scope(engine) as session:
+        count = session.execute(sa.select(sa.func.count()).where(LadderStepRow.key == key)).scalar_one()
+    assert count == len(day_ladder(policy, day))
+    a_day_on = now + LADDER_KEEP / 2 + dt.timedelta(minutes=1)
+    with session_scope(engine) as session:
+        ensure_ladder(session, policy=policy, as_of=day, now=a_day_on)
+    assert written() == {key: a_day_on}  # a key still in use is rewritten before it could expire
