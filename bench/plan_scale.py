@@ -12,6 +12,9 @@ planning  what the daily flow's plan-and-claim task does, batch by batch (flows.
 floor     one SQL query reading the same open occurrences (same columns, same window,
           all organisations), every row fetched. A lower bound: planning must read at least this.
 ratio     planning / floor. Goal: < 3, and peak memory < 400 MB, at 10,000 organisations.
+rounds    floor then planning, --rounds times; between rounds the claims, the stored ladder
+          and the in-process caches are dropped, so every round starts from the same state.
+          The round with the median ratio is reported, and every round is listed.
 fanout    not part of the pass, reported so that no cost is hidden: delivery expands each
           notice into one outbox row per recipient and channel (notifications.fanout) before
           sending. Timed over the notices of the first --fanout-orgs organisations.
@@ -145,6 +148,20 @@ def planning_pass(engine, as_of: dt.date, batch: int) -> dict:
     return totals
 
 
+def forget_claims(engine) -> None:
+    """Back to the state before the first round: no notices, no stored ladder, no caches."""
+    from flows import planning
+    from models import escalation
+
+    # TRUNCATE on PostgreSQL: DELETE would leave the next round an index full of dead entries
+    verb = "TRUNCATE" if engine.dialect.name == "postgresql" else "DELETE FROM"
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"{verb} notice")
+        conn.exec_driver_sql(f"{verb} ladder_step")
+    for cached in (planning.day_ladder, planning.ladder_key, escalation._ladder):
+        cached.cache_clear()
+
+
 def fanout(engine, orgs: int) -> dict:
     """Expand the notices of the first `orgs` organisations into outbox rows (delivery's
     first step), timed."""
@@ -169,6 +186,8 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--as-of", default="2026-01-14", help="a date with many items due")
     parser.add_argument("--batch", type=int, default=200, help="organisations per batch")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="floor then planning, this many times from the same state; the median round is reported")
     parser.add_argument("--fanout-orgs", type=int, default=50,
                         help="organisations whose notices are then expanded into outbox rows (timed apart)")
     args = parser.parse_args()
@@ -188,20 +207,28 @@ def main() -> None:
             build(engine, args.orgs)
             setup_s = time.perf_counter() - started
             rss_before = peak_rss_mb()
-            floor_s, rows = floor_query(engine, load_policy_for(get_settings()), as_of)
-            plan = planning_pass(engine, as_of, args.batch)
+            rounds = []
+            for n in range(args.rounds):
+                if n:
+                    forget_claims(engine)
+                floor_s, rows = floor_query(engine, load_policy_for(get_settings()), as_of)
+                plan = planning_pass(engine, as_of, args.batch)
+                rounds.append({"planning_s": round(plan["seconds"], 3), "floor_s": round(floor_s, 3),
+                               "ratio": round(plan["seconds"] / floor_s, 2), "claimed": plan["claimed"]})
             rss_planning = peak_rss_mb()
             fan = fanout(engine, args.fanout_orgs)
         finally:
             drop()
+    middle = sorted(rounds, key=lambda r: r["ratio"])[len(rounds) // 2]
     print(json.dumps({
         "benchmark": "plan_scale", "backend": args.backend, "orgs": args.orgs,
         "as_of": as_of.isoformat(), "batch": args.batch,
         "open_occurrences_in_window": rows,
-        "planning_s": round(plan["seconds"], 3), "floor_s": round(floor_s, 3),
-        "ratio": round(plan["seconds"] / floor_s, 2), "goal": "ratio < 3, peak_rss_mb < 400",
-        "occurrences_per_s": round(rows / plan["seconds"]),
-        "claimed_notices": plan["claimed"],
+        "planning_s": middle["planning_s"], "floor_s": middle["floor_s"],
+        "ratio": middle["ratio"], "goal": "ratio < 3, peak_rss_mb < 400",
+        "rounds": rounds,
+        "occurrences_per_s": round(rows / middle["planning_s"]),
+        "claimed_notices": middle["claimed"],
         "peak_rss_mb": round(rss_planning, 1), "rss_after_setup_mb": round(rss_before, 1),
         "fanout": {**fan, "peak_rss_mb": round(peak_rss_mb(), 1)},
         "setup_s": round(setup_s, 1),

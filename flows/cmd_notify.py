@@ -109,14 +109,18 @@ def outbox_list(
     if ctx.invoked_subcommand is not None:
         return
     from models.db import session_scope
-    from notifications.admin import list_rows, outbox_dicts, status_counts
+    from notifications.admin import list_rows, outbox_dicts, status_counts, unexpanded_notices
 
     with session_scope(db()) as session:
         rows = outbox_dicts(list_rows(session, status=status, org=org, limit=limit))
         counts = status_counts(session, org=org)
+        waiting = unexpanded_notices(session, org=org)
     emit(rows, fmt=fmt, columns=COLUMNS + ["subject", "idem_key"] if fmt is Format.csv else COLUMNS,
          title="Outbox " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())),
          empty="the outbox is empty")
+    if waiting and fmt is Format.table:
+        err_console.print(f"{waiting} claimed step(s) not yet turned into messages: the next delivery "
+                          "(the daily run, the hourly retry or `esgtrack outbox retry`) makes and sends them")
 
 
 @outbox_app.command("retry")
@@ -143,6 +147,12 @@ def outbox_retry(
         emit([result], fmt=fmt, columns=list(result), json_data=result)
     else:
         counts = ", ".join(f"{k}: {v}" for k, v in sorted(report.counts.items())) or "nothing due"
+        fanout = report.fanout
+        if fanout.get("notices") or fanout.get("cancelled"):
+            console.print(f"{fanout['notices']} claimed step(s) made {fanout['messages']} row(s)"
+                          + (f"; {fanout['cancelled']} closed meanwhile" if fanout["cancelled"] else ""))
+        for warning in fanout.get("warnings", []):
+            err_console.print(f"[yellow]warning:[/yellow] {warning}")
         console.print(f"{report.claimed} rows in {report.messages} messages; {counts} ({report.seconds} s)")
         if report.problems:
             emit(report.problems, fmt=Format.table, title="Dead or unknown",

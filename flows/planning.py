@@ -24,10 +24,10 @@ from sqlmodel import Session, select
 from config import DEFAULT_POLICY
 from config.settings import Settings
 from models import repository as repo
-from models.db import session_scope
+from models.db import insert, session_scope
 from models.escalation import OpenItem, Plan, open_item, plan, steps_due_on
 from models.policy import Policy, load_policy
-from models.schedule import end_of_day, is_business_day, local_date
+from models.schedule import OccurrenceKind, end_of_day, is_business_day, local_date
 from models.tables import LadderStepRow, MeasureRow, NoticeRow, OccurrenceRow, UTCDateTime
 
 LOOKBACK_MARGIN_DAYS = 15  # business-day shifts and holidays around the ladder's ends
@@ -83,7 +83,7 @@ def sent_steps(session: Session, *, orgs: list[str]) -> set[tuple[int, str]]:
 
 # --- claiming in SQL ----------------------------------------------------------------------
 
-OCCURRENCE_KINDS = ("due", "progress", "opened")
+OCCURRENCE_KINDS = tuple(kind.value for kind in OccurrenceKind)
 LADDER_KEEP = dt.timedelta(days=2)  # a key's rows outlive any run that uses them
 
 
@@ -121,9 +121,9 @@ def ensure_ladder(session: Session, *, policy: Policy, as_of: dt.date, now: dt.d
                                    .where(L.c.key == key)).one()
     if have != len(rows) or oldest is None or oldest < now - LADDER_KEEP / 2:
         session.execute(L.delete().where(L.c.written_at < now - LADDER_KEEP))
-        insert = _insert(session)(L)
-        session.execute(insert.on_conflict_do_update(
-            index_elements=["key", "due_at", "occ_kind"], set_={"written_at": insert.excluded.written_at}),
+        upsert = insert(session)(L)
+        session.execute(upsert.on_conflict_do_update(
+            index_elements=["key", "due_at", "occ_kind"], set_={"written_at": upsert.excluded.written_at}),
             [{**row, "key": key, "written_at": now} for row in rows])
         if session.get_bind().dialect.name == "postgresql":
             # fresh statistics, or the planner takes the new key for one row and loops over it
@@ -156,7 +156,7 @@ def claim_steps(session: Session, *, orgs: list[str], as_of: dt.date, policy: Po
         .where(o.c.org.in_(orgs), o.c.status == repo.OPEN, o.c.due_at >= start, o.c.due_at <= end,
                o.c.measure_id.not_in(inactive))
     )
-    statement = (_insert(session)(n)
+    statement = (insert(session)(n)
                  .from_select(["org", "occurrence_id", "due_at", "step", "kind", "level",
                                "planned_on", "created_at"], chosen)
                  .on_conflict_do_nothing(index_elements=["occurrence_id", "due_at", "step"]))
@@ -164,19 +164,11 @@ def claim_steps(session: Session, *, orgs: list[str], as_of: dt.date, policy: Po
     return session.execute(statement, execution_options={"preserve_rowcount": True}).rowcount
 
 
-def _insert(session: Session):
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
-
-
 @dataclass
 class BatchResult:
     orgs: list[str]
-    planned: int = 0      # steps due (the dry run: items, one per recipient)
-    claimed: int = 0      # notices newly claimed
+    planned: int = 0      # the dry run: items, one per recipient; claiming: = claimed
+    claimed: int = 0      # steps (notices) newly claimed
     alerts: int = 0       # target alert rows newly claimed in the outbox
     recipients: int = 0
     occurrences: dict[str, int] = field(default_factory=dict)

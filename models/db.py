@@ -72,6 +72,15 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
+def insert(session: Session):
+    """The backend's INSERT construct (both have on_conflict_do_nothing / _do_update)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as backend_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as backend_insert
+    return backend_insert
+
+
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))

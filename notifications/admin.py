@@ -139,3 +139,13 @@ def status_counts(session: Session, *, org: str | None = None) -> dict[str, int]
     if org:
         query = query.where(T.c.org == org)
     return {status: n for status, n in session.execute(query)}
+
+
+def unexpanded_notices(session: Session, *, org: str | None = None) -> int:
+    """Steps the daily pass claimed that delivery has not turned into messages yet."""
+    from models.tables import NoticeRow
+
+    query = sa.select(sa.func.count()).select_from(NoticeRow).where(NoticeRow.expanded_at.is_(None))
+    if org:
+        query = query.where(NoticeRow.org == org)
+    return session.execute(query).scalar_one()

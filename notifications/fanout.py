@@ -41,7 +41,8 @@ class FanOut:
 
 def expand_notices(engine: Engine, *, directory, settings, policy: Policy, now: dt.datetime,
                    orgs: Sequence[str] | None = None, chunk: int = CHUNK) -> FanOut:
-    """Expand every notice not yet expanded (of these organisations, or all), oldest first."""
+    """Expand every notice not yet expanded (of these organisations, or all), a page at a
+    time in (organisation, occurrence) order, one commit per page."""
     from notifications.outbox import enqueue
 
     result, after, first = FanOut(), ("", 0), None

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from models.db import insert
 from models.directory import Directory, Person
 from models.errors import InputError
 from models.schedule import local_date
@@ -66,20 +67,12 @@ def enqueue(session: Session, *, items: list[dict], directory: Directory, settin
     unique = list({r["idem_key"]: r for r in rows}.values())
     # One prepared statement executed for many rows (SQLAlchemy's insertmanyvalues batches
     # them); a multi-VALUES statement per chunk costs far more to compile than to run.
-    statement = _insert(session)(T).on_conflict_do_nothing(index_elements=["idem_key"]).returning(T.c.id)
+    statement = insert(session)(T).on_conflict_do_nothing(index_elements=["idem_key"]).returning(T.c.id)
     inserted = 0
     for start in range(0, len(unique), CHUNK):
         inserted += len(session.execute(statement, unique[start:start + CHUNK]).all())
     session.flush()
     return inserted
-
-
-def _insert(session: Session):
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 def _masked(person: Person | None, channel: str, settings) -> str:

@@ -90,3 +90,22 @@ def test_outbox_retry_reports_dead_messages_with_exit_1(cli, db_url, monkeypatch
     assert code == 1 and "dead" in out and "E4" in out
     code, out, _ = cli("outbox", "retry")
     assert code == 0 and "nothing due" in out
+
+
+def test_outbox_shows_claimed_steps_and_retry_turns_them_into_messages(cli, db_url, imported):
+    import datetime as dt
+
+    from flows.planning import load_directory_for, load_policy_for, plan_batch
+
+    settings = get_settings()
+    batch = plan_batch(get_engine(db_url), orgs=["KT"], as_of=dt.date(2026, 1, 14), settings=settings,
+                       directory=load_directory_for(settings), policy=load_policy_for(settings))
+    code, out, err = cli("outbox")
+    assert code == 0 and "the outbox is empty" in out
+    assert f"{batch.claimed} claimed step(s) not yet turned into messages" in err
+    code, out, _ = cli("outbox", "retry")
+    assert code == 0 and f"{batch.claimed} claimed step(s) made" in out
+    code, out, err = cli("outbox", "--format", "json")
+    rows = json.loads(out)
+    assert len(rows) > batch.claimed and {r["status"] for r in rows} == {"sent"}  # to the journal
+    assert "not yet turned into messages" not in err
