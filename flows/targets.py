@@ -57,16 +57,15 @@ def record_reading(engine: Engine, *, settings: Settings, org: str, code: str, m
 def target_alerts(session, *, orgs: list[str], as_of: dt.date, directory, policy,
                   working_days_only: bool = False):
     """The daily flow's off-track alerts (models.target_alerts), minus those already claimed.
-    Only off-track targets cost more than reading the targets: sent steps and role names are
-    read for them alone."""
+    Targets are read only for organisations with a reading; sent steps and role names only
+    for the targets off track."""
     import sqlalchemy as sa
 
     from flows.status import target_views
     from models import repository as repo
     from models.escalation import Plan
-    from models.target_alerts import offtrack_step, plan_target_alerts
-
     from models.tables import TargetReadingRow
+    from models.target_alerts import offtrack_step, plan_target_alerts
 
     # Only a reading puts a target off track: organisations without one are skipped unread.
     reading = sa.select(TargetReadingRow.org).where(TargetReadingRow.org.in_(orgs)).distinct()
