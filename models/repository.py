@@ -238,7 +238,8 @@ def stale_orgs(session: Session, *, orgs: list[str]) -> list[str]:
     newest = (sa.select(RoadmapEdition.org, sa.func.max(RoadmapEdition.id).label("edition"))
               .where(RoadmapEdition.org.in_(orgs)).group_by(RoadmapEdition.org).subquery())
     query = (sa.select(Organisation.code).join(newest, newest.c.org == Organisation.code)
-             .where(sa.or_(Organisation.occurrences_edition_id.is_(None),
+             .where(Organisation.code.in_(orgs),  # by primary key, not a scan of every organisation
+                    sa.or_(Organisation.occurrences_edition_id.is_(None),
                            Organisation.occurrences_edition_id != newest.c.edition)))
     return list(session.execute(query).scalars())
 
