@@ -24,7 +24,7 @@ def run_daily(
     as_of: AsOfOpt = None,
     org: OrgOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and print; send nothing, write nothing.")] = False,
-    batch_size: Annotated[int, typer.Option(min=1, help="Organisations per batch.")] = 50,
+    batch_size: Annotated[int, typer.Option(min=1, help="Organisations per batch.")] = 200,
     spread: Annotated[bool, typer.Option("--spread", help="Run each batch as a run of the batch "
                                          "deployment, on whatever serves it (esgtrack serve, workers).")] = False,
     fmt: FormatOpt = Format.table,
@@ -58,7 +58,7 @@ def _dry_run(day: dt.date, org: str | None, fmt: Format) -> None:
         err_console.print(f"[yellow]warning:[/yellow] {warning}")
 
 
-def run_flow(day: dt.date, org: str | None, *, batch_size: int = 50, spread: bool = False) -> dict:
+def run_flow(day: dt.date, org: str | None, *, batch_size: int = 200, spread: bool = False) -> dict:
     """Run the flow in this process (ephemeral Prefect unless PREFECT_API_URL names a server)."""
     from flows.planning import load_directory_for, load_policy_for
     from flows.prefect_env import quiet
@@ -92,7 +92,7 @@ def print_summary(summary: dict) -> None:
     delivery = summary.get("delivery", {})
     fanout = delivery.get("fanout", {})
     console.print(f"{head}, {summary['claimed']} step(s) newly claimed, {summary['alerts']} target "
-                  f"alert(s), {fanout.get('messages', 0)} message row(s) made; "
+                  f"alert(s), {fanout.get('messages', 0)} message(s) to recipients made; "
                   f"delivery: {delivery.get('counts', delivery)} ({summary['seconds']} s)")
     for warning in sorted(set(summary.get("warnings", []))):
         err_console.print(f"[yellow]warning:[/yellow] {warning}")

@@ -149,7 +149,7 @@ def outbox_retry(
         counts = ", ".join(f"{k}: {v}" for k, v in sorted(report.counts.items())) or "nothing due"
         fanout = report.fanout
         if fanout.get("notices") or fanout.get("cancelled"):
-            console.print(f"{fanout['notices']} claimed step(s) made {fanout['messages']} row(s)"
+            console.print(f"{fanout['notices']} claimed step(s) made {fanout['messages']} message(s) to recipients"
                           + (f"; {fanout['cancelled']} closed meanwhile" if fanout["cancelled"] else ""))
         for warning in fanout.get("warnings", []):
             err_console.print(f"[yellow]warning:[/yellow] {warning}")

@@ -83,7 +83,7 @@ BATCH_DEPLOYMENT = "daily-deadlines-batch/esgtrack-batch"
 @flow(name="daily-deadlines", log_prints=True, on_failure=[alert_esg_office],
       description="Each working morning in Almaty: remind before deadlines, escalate after them.")
 def daily_deadlines(as_of: dt.date | None = None, org: str | None = None,
-                    batch_size: int = 50, spread: bool = False) -> dict:
+                    batch_size: int = 200, spread: bool = False) -> dict:
     """Refresh occurrences, claim the day's reminders and escalations, deliver, publish.
     Organisations go in batches (memory stays flat however many there are); with spread,
     each batch is a run of the batch deployment, picked up by any worker of its pool."""

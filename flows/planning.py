@@ -188,6 +188,11 @@ def plan_batch(engine: Engine, *, orgs: list[str], as_of: dt.date, settings: Set
     target alerts, in one commit. With claim=False it is the dry run: the steps are planned
     in Python, item by item with their recipients, and the session is rolled back."""
     result = BatchResult(orgs=list(orgs))
+    if claim and orgs and day_ladder(policy, as_of):
+        # in its own short transaction: concurrent batches never wait on each other's claims
+        with Session(engine) as session:
+            ensure_ladder(session, policy=policy, as_of=as_of, now=dt.datetime.now(dt.timezone.utc))
+            session.commit()
     with Session(engine, expire_on_commit=False) as session:
         try:
             result.occurrences = repo.refresh_stale(session, orgs=orgs)

@@ -222,7 +222,7 @@ class NoticeRow(SQLModel, table=True):
     planned_on: dt.date                            # the Almaty date of the pass that claimed it
     created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
     expanded_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
-    messages: int | None = None                    # outbox rows made from it (0: cancelled)
+    messages: int | None = None                    # recipients it made messages for (0: cancelled)
 
 
 class OutboxMessage(SQLModel, table=True):

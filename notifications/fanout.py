@@ -30,7 +30,8 @@ CHUNK = 500
 @dataclass
 class FanOut:
     notices: int = 0    # notices expanded
-    messages: int = 0   # outbox rows they made (new or already there)
+    messages: int = 0   # messages they made, one per recipient (each goes out on every
+                        # channel of the person: one outbox row per channel)
     cancelled: int = 0  # notices whose occurrence is no longer open on that due date
     warnings: list[str] = field(default_factory=list)
 
@@ -55,7 +56,7 @@ def expand_notices(engine: Engine, *, directory, settings, policy: Policy, now: 
                                n.c.level, n.c.planned_on)
                      .where(n.c.expanded_at.is_(None),
                             sa.tuple_(n.c.org, n.c.occurrence_id) >= sa.tuple_(*after))
-                     .order_by(n.c.org, n.c.occurrence_id).limit(chunk))
+                     .order_by(n.c.org, n.c.occurrence_id, n.c.due_at, n.c.step).limit(chunk))
             if orgs is not None:
                 query = query.where(n.c.org.in_(list(orgs)))
             notices = session.execute(query).all()

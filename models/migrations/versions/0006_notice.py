@@ -60,7 +60,8 @@ def _backfill() -> None:
 
     conn = op.get_bind()
     outbox = sa.table('outbox_message', sa.column('org'), sa.column('occurrence_id'),
-                      sa.column('step'), sa.column('kind'), sa.column('payload', sa.JSON),
+                      sa.column('step'), sa.column('kind'), sa.column('recipient'),
+                      sa.column('payload', sa.JSON),
                       sa.column('created_at', models.tables.UTCDateTime()))
     notice = sa.table('notice', sa.column('org'), sa.column('occurrence_id'),
                       sa.column('due_at', models.tables.UTCDateTime()), sa.column('step'),
@@ -69,23 +70,27 @@ def _backfill() -> None:
                       sa.column('expanded_at', models.tables.UTCDateTime()), sa.column('messages'))
     seen: dict[tuple, dict] = {}
     query = sa.select(outbox.c.org, outbox.c.occurrence_id, outbox.c.step, outbox.c.kind,
-                      outbox.c.payload, outbox.c.created_at).where(outbox.c.occurrence_id.is_not(None))
-    for org, occurrence_id, step, kind, payload, created in conn.execute(query):
+                      outbox.c.recipient, outbox.c.payload, outbox.c.created_at).where(
+        outbox.c.occurrence_id.is_not(None))
+    # streamed: one small dict per claimed step is all that stays in memory
+    for org, occurrence_id, step, kind, recipient, payload, created in conn.execution_options(
+            stream_results=True, yield_per=2000).execute(query):
         payload = json.loads(payload) if isinstance(payload, str) else payload
         if not payload.get('due'):
             continue
         due = dt.date.fromisoformat(payload['due'])
         key = (occurrence_id, due, step)
         if key in seen:
-            seen[key]['messages'] += 1
+            seen[key]['recipients'].add(recipient)
             continue
         as_of = due - dt.timedelta(days=int(payload.get('days') or 0))
         seen[key] = {'org': org, 'occurrence_id': occurrence_id, 'due_at': end_of_day(due),
                      'step': step, 'kind': kind, 'level': int(payload.get('level') or 0),
                      'planned_on': as_of, 'created_at': created, 'expanded_at': created,
-                     'messages': 1}
-    if seen:
-        conn.execute(notice.insert(), list(seen.values()))
+                     'recipients': {recipient}}
+    rows = [{**row, 'messages': len(row.pop('recipients'))} for row in seen.values()]
+    for start in range(0, len(rows), 2000):
+        conn.execute(notice.insert(), rows[start:start + 2000])
 
 
 def downgrade() -> None:
