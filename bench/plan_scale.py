@@ -102,9 +102,9 @@ def build(engine, orgs: int) -> None:
             "e.id FROM organisation o JOIN roadmap_edition e ON e.org = o.code, measure m "
             "WHERE m.org = 'S00000' AND o.code <> 'S00000'"))
         conn.execute(sa.text(
-            "INSERT INTO occurrence (org, measure_id, period, kind, seq, status, due_at, planned_due_at, "
-            "rescheduled, updated_at) SELECT m2.org, m2.id, oc.period, oc.kind, oc.seq, oc.status, "
-            "oc.due_at, oc.planned_due_at, oc.rescheduled, oc.updated_at FROM occurrence oc "
+            "INSERT INTO occurrence (org, measure_id, period, kind, seq, status, due_at, due_on, "
+            "planned_due_at, rescheduled, updated_at) SELECT m2.org, m2.id, oc.period, oc.kind, oc.seq, "
+            "oc.status, oc.due_at, oc.due_on, oc.planned_due_at, oc.rescheduled, oc.updated_at FROM occurrence oc "
             "JOIN measure m1 ON m1.id = oc.measure_id JOIN measure m2 ON m2.code = m1.code "
             "AND m2.org <> 'S00000' WHERE m1.org = 'S00000'"))
         conn.execute(sa.text(

@@ -92,15 +92,10 @@ def day_ladder(policy: Policy, as_of: dt.date) -> tuple[dict, ...]:
     """Every (due date, occurrence kind) in the ladder's window whose step on as_of exists.
     Computed once per process and day: every batch of the run uses the same rows."""
     start, end = ladder_window(policy, as_of)
-    return tuple({"due_at": _utc(end_of_day(due)), "occ_kind": kind, "step": step.id,
-                  "kind": step.kind, "level": step.level}
+    return tuple({"due_on": due, "occ_kind": kind, "step": step.id, "kind": step.kind,
+                  "level": step.level}
                  for due, kind, step in steps_due_on(as_of, local_date(start), local_date(end),
                                                      OCCURRENCE_KINDS, policy))
-
-
-def _utc(when: dt.datetime) -> dt.datetime:
-    """A plain datetime in UTC (drivers bind it several times faster than a pendulum one)."""
-    return dt.datetime.fromtimestamp(when.timestamp(), dt.timezone.utc)
 
 
 @lru_cache(maxsize=8)
@@ -123,7 +118,7 @@ def ensure_ladder(session: Session, *, policy: Policy, as_of: dt.date, now: dt.d
         session.execute(L.delete().where(L.c.written_at < now - LADDER_KEEP))
         upsert = insert(session)(L)
         session.execute(upsert.on_conflict_do_update(
-            index_elements=["key", "due_at", "occ_kind"], set_={"written_at": upsert.excluded.written_at}),
+            index_elements=["key", "due_on", "occ_kind"], set_={"written_at": upsert.excluded.written_at}),
             [{**row, "key": key, "written_at": now} for row in rows])
         if session.get_bind().dialect.name == "postgresql":
             # fresh statistics, or the planner takes the new key for one row and loops over it
@@ -146,11 +141,11 @@ def claim_steps(session: Session, *, orgs: list[str], as_of: dt.date, policy: Po
     # Occurrences drive the join and each finds its ladder row by primary key. SQLite would
     # rather loop over the ladder and probe occurrences once per (row, organisation);
     # a unary + on the join's occurrence side keeps it from using the index that way.
-    due = sa.literal_column("+occurrence.due_at") if session.get_bind().dialect.name == "sqlite" else o.c.due_at
+    due = sa.literal_column("+occurrence.due_on") if session.get_bind().dialect.name == "sqlite" else o.c.due_on
     chosen = (
         sa.select(o.c.org, o.c.id, o.c.due_at, L.c.step, L.c.kind, L.c.level,
                   sa.literal(as_of, sa.Date()), sa.literal(now, UTCDateTime()))
-        .select_from(o.join(L, sa.and_(L.c.key == key, L.c.due_at == due, L.c.occ_kind == o.c.kind)))
+        .select_from(o.join(L, sa.and_(L.c.key == key, L.c.due_on == due, L.c.occ_kind == o.c.kind)))
         # the window repeats what the ladder implies, so the (org, status, due_at) index
         # reads only the occurrences the floor reads
         .where(o.c.org.in_(orgs), o.c.status == repo.OPEN, o.c.due_at >= start, o.c.due_at <= end,

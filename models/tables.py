@@ -121,11 +121,25 @@ class OccurrenceRow(SQLModel, table=True):
     seq: int = 0                      # as-needed occurrences opened more than once a year
     status: str = Field(default="open", max_length=16)  # open | done | waived | withdrawn
     due_at: dt.datetime = Field(sa_column=_ts())
+    # due_at's date in Almaty, set with it on every write (see _set_due_on). The daily pass
+    # joins on it, so an instant written under another time-zone rule (Almaty moved from
+    # UTC+6 to UTC+5 in 2024) still matches the day's ladder.
+    due_on: dt.date | None = Field(default=None, sa_column=sa.Column(sa.Date, nullable=True))
     planned_due_at: dt.datetime = Field(sa_column=_ts())  # as the roadmap set it
     rescheduled: bool = False
     completed_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     late: bool | None = None
     updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+def _set_due_on(_mapper, _connection, target: OccurrenceRow) -> None:
+    from models.schedule import local_date
+
+    target.due_on = local_date(target.due_at)
+
+
+sa.event.listen(OccurrenceRow, "before_insert", _set_due_on)
+sa.event.listen(OccurrenceRow, "before_update", _set_due_on)
 
 
 class RoleRow(SQLModel, table=True):
@@ -187,8 +201,8 @@ class LadderStepRow(SQLModel, table=True):
 
     __tablename__ = "ladder_step"
 
-    key: str = Field(primary_key=True, max_length=64)  # as_of:policy fingerprint
-    due_at: dt.datetime = Field(sa_column=sa.Column(UTCDateTime(), primary_key=True))
+    key: str = Field(primary_key=True, max_length=64)  # as_of:digest of the rows
+    due_on: dt.date = Field(primary_key=True)             # an occurrence's due date (Almaty)
     occ_kind: str = Field(primary_key=True, max_length=16)
     step: str = Field(max_length=64)
     kind: str = Field(max_length=16)

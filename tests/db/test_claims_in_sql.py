@@ -158,7 +158,7 @@ def test_the_ladder_is_written_once_kept_fresh_and_old_keys_dropped(engine):
     day = dt.date(2026, 1, 14)
     now = utcnow()
     with session_scope(engine) as session:
-        session.add(LadderStepRow(key="2020-01-01:old", due_at=now, occ_kind="due", step="remind-7",
+        session.add(LadderStepRow(key="2020-01-01:old", due_on=day, occ_kind="due", step="remind-7",
                                   kind="reminder", level=0, written_at=now - LADDER_KEEP - dt.timedelta(hours=1)))
     with session_scope(engine) as session:
         key = ensure_ladder(session, policy=policy, as_of=day, now=now)
@@ -179,3 +179,20 @@ def test_the_ladder_is_written_once_kept_fresh_and_old_keys_dropped(engine):
     with session_scope(engine) as session:
         ensure_ladder(session, policy=policy, as_of=day, now=a_day_on)
     assert written() == {key: a_day_on}  # a key still in use is rewritten before it could expire
+
+
+def test_instants_written_under_another_time_zone_rule_are_still_claimed(engine, imported):
+    """Almaty moved from UTC+6 to UTC+5 in 2024: a deadline stored by a host with the old rule
+    is an hour earlier, on the same Almaty date. The claim joins on that date."""
+    from models.tables import OccurrenceRow
+
+    table = OccurrenceRow.__table__
+    with session_scope(engine) as session:  # core UPDATE: due_on stays as the writer set it
+        shifted = [{"i": i, "d": due - dt.timedelta(hours=1)}
+                   for i, due in session.execute(sa.select(table.c.id, table.c.due_at))]
+        session.execute(table.update().where(table.c.id == sa.bindparam("i"))
+                        .values(due_at=sa.bindparam("d")), shifted)
+    as_of = dt.date(2026, 1, 14)
+    planned = {(i["occurrence_id"], i["step"]) for i in _claim(engine, as_of, claim=False).items}
+    assert _claim(engine, as_of).claimed == len(planned) > 10
+    assert {(o, step) for o, _, step in _notices(engine)} == planned

@@ -73,8 +73,8 @@ def _backfill() -> None:
                       outbox.c.recipient, outbox.c.payload, outbox.c.created_at).where(
         outbox.c.occurrence_id.is_not(None))
     # streamed: one small dict per claimed step is all that stays in memory
-    for org, occurrence_id, step, kind, recipient, payload, created in conn.execution_options(
-            stream_results=True, yield_per=2000).execute(query):
+    for org, occurrence_id, step, kind, recipient, payload, created in conn.execute(
+            query.execution_options(stream_results=True, yield_per=2000)):
         payload = json.loads(payload) if isinstance(payload, str) else payload
         if not payload.get('due'):
             continue
