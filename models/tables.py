@@ -123,7 +123,8 @@ class OccurrenceRow(SQLModel, table=True):
     due_at: dt.datetime = Field(sa_column=_ts())
     # due_at's date in Almaty, set with it on every write (see _set_due_on). The daily pass
     # joins on it, so an instant written under another time-zone rule (Almaty moved from
-    # UTC+6 to UTC+5 in 2024) still matches the day's ladder.
+    # UTC+6 to UTC+5 in 2024) still matches the day's ladder. Nullable only so that
+    # migration 0007 could add it without rebuilding the table; every write sets it.
     due_on: dt.date | None = Field(default=None, sa_column=sa.Column(sa.Date, nullable=True))
     planned_due_at: dt.datetime = Field(sa_column=_ts())  # as the roadmap set it
     rescheduled: bool = False
