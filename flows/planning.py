@@ -21,12 +21,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from config import DEFAULT_POLICY
 from config.settings import Settings
 from models import repository as repo
 from models.db import insert, session_scope
 from models.escalation import OpenItem, Plan, open_item, plan, steps_due_on
-from models.policy import Policy, load_policy
+from models.policy import Policy, load_configured_policy
 from models.schedule import OccurrenceKind, end_of_day, is_business_day, local_date
 from models.tables import LadderStepRow, MeasureRow, NoticeRow, OccurrenceRow, UTCDateTime
 
@@ -34,7 +33,7 @@ LOOKBACK_MARGIN_DAYS = 15  # business-day shifts and holidays around the ladder'
 
 
 def load_policy_for(settings: Settings) -> Policy:
-    return load_policy(settings.policy or DEFAULT_POLICY)
+    return load_configured_policy(settings)
 
 
 def load_directory_for(settings: Settings):
@@ -129,10 +128,11 @@ def ensure_ladder(session: Session, *, policy: Policy, as_of: dt.date, now: dt.d
 def claim_steps(session: Session, *, orgs: list[str], as_of: dt.date, policy: Policy,
                 now: dt.datetime) -> int:
     """Claim one notice per open occurrence (of an active measure) whose step is due on
-    as_of and not yet claimed for its due date. Returns how many are new. The caller commits."""
+    as_of and not yet claimed for its due date. Returns how many are new. The caller has
+    stored the day's ladder (ensure_ladder) and commits."""
     if not orgs or not day_ladder(policy, as_of):
         return 0
-    key = ensure_ladder(session, policy=policy, as_of=as_of, now=now)
+    key = ladder_key(policy, as_of)
     o, m, n, L = OccurrenceRow.__table__, MeasureRow.__table__, NoticeRow.__table__, LadderStepRow.__table__
     start, end = ladder_window(policy, as_of)
     # Measures taken out of the roadmap: few (a partial index holds them), so excluding them
@@ -162,7 +162,6 @@ def claim_steps(session: Session, *, orgs: list[str], as_of: dt.date, policy: Po
 @dataclass
 class BatchResult:
     orgs: list[str]
-    planned: int = 0      # the dry run: items, one per recipient; claiming: = claimed
     claimed: int = 0      # steps (notices) newly claimed
     alerts: int = 0       # target alert rows newly claimed in the outbox
     recipients: int = 0
@@ -171,7 +170,7 @@ class BatchResult:
     items: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
-        return {"orgs": len(self.orgs), "planned": self.planned, "claimed": self.claimed,
+        return {"orgs": len(self.orgs), "claimed": self.claimed,
                 "alerts": self.alerts, "recipients": self.recipients,
                 "occurrences": self.occurrences, "warnings": self.warnings}
 
@@ -194,14 +193,14 @@ def plan_batch(engine: Engine, *, orgs: list[str], as_of: dt.date, settings: Set
             if not claim:
                 planned = plan_orgs(session, orgs=orgs, as_of=as_of, directory=directory,
                                     policy=policy, working_days_only=working_days_only)
-                result.items, result.planned = planned.items, len(planned.items)
+                result.items = planned.items
                 result.warnings = sorted(set(planned.warnings))
                 result.recipients = len(planned.recipients())
                 session.rollback()
                 return result
             if not (working_days_only and not is_business_day(as_of)):
                 now = dt.datetime.now(dt.timezone.utc)
-                result.claimed = result.planned = claim_steps(
+                result.claimed = claim_steps(
                     session, orgs=orgs, as_of=as_of, policy=policy, now=now)
                 alerts = _target_alerts(session, orgs=orgs, as_of=as_of, directory=directory,
                                         policy=policy)

@@ -62,9 +62,10 @@ def expand_notices(engine: Engine, *, directory, settings, policy: Policy, now: 
             notices = session.execute(query).all()
             if not notices:
                 return result
-            if (notices[0].org, notices[0].occurrence_id, notices[0].due_at, notices[0].step) == first:
+            head = (notices[0].org, notices[0].occurrence_id, notices[0].due_at, notices[0].step)
+            if head == first:
                 raise RuntimeError(f"notice {first} stays pending after expansion")  # never loop
-            first = (notices[0].org, notices[0].occurrence_id, notices[0].due_at, notices[0].step)
+            first = head
             after = (notices[-1].org, notices[-1].occurrence_id)
             counts, items = _items(session, notices, directory, policy, result)
             if items:

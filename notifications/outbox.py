@@ -22,6 +22,7 @@ from sqlmodel import Session
 from models.db import insert
 from models.directory import Directory, Person
 from models.errors import InputError
+from models.policy import load_configured_policy
 from models.schedule import local_date
 from models.tables import OccurrenceRow, OutboxMessage
 from notifications import channels
@@ -154,7 +155,7 @@ def deliver_pending(engine: Engine, *, directory: Directory, settings, now: dt.d
     channels.check_settings(settings)  # bad settings stop here, before anything is claimed
     report = DeliveryReport(batch_id=uuid.uuid4().hex[:16])
     report.fanout = expand_notices(engine, directory=directory, settings=settings, now=now, orgs=orgs,
-                                   policy=policy or _policy_of(settings)).as_dict()
+                                   policy=policy or load_configured_policy(settings)).as_dict()
     report.expired = expire_leases(engine, now=now, lease=lease)
     claimed, cancelled = claim(engine, now=now, batch_id=report.batch_id, limit=limit, orgs=orgs)
     report.claimed = len(claimed) + cancelled
@@ -167,13 +168,6 @@ def deliver_pending(engine: Engine, *, directory: Directory, settings, now: dt.d
     report.problems = problems(engine, batch_id=report.batch_id)
     report.seconds = round(time.monotonic() - started, 3)
     return report
-
-
-def _policy_of(settings):
-    from config import DEFAULT_POLICY
-    from models.policy import load_policy
-
-    return load_policy(settings.policy or DEFAULT_POLICY)
 
 
 def expire_leases(engine: Engine, *, now: dt.datetime, lease: dt.timedelta = LEASE) -> int:
