@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -23,7 +24,7 @@ from sqlmodel import Session, select
 
 from config.settings import Settings
 from models import repository as repo
-from models.db import insert, session_scope
+from models.db import among, insert, session_scope
 from models.escalation import OpenItem, Plan, open_item, plan, steps_due_on
 from models.policy import Policy, load_configured_policy
 from models.schedule import OccurrenceKind, end_of_day, is_business_day, local_date
@@ -132,31 +133,74 @@ def claim_steps(session: Session, *, orgs: list[str], as_of: dt.date, policy: Po
     stored the day's ladder (ensure_ladder) and commits."""
     if not orgs or not day_ladder(policy, as_of):
         return 0
+    statement = claim_statement(session, orgs=orgs, as_of=as_of, policy=policy, now=now)
+    guarded = statement.on_conflict_do_nothing(index_elements=["occurrence_id", "due_at", "step"])
+    # preserve_rowcount: psycopg reports an INSERT … SELECT's count only when asked
+    options = {"preserve_rowcount": True}
+    if session.get_bind().dialect.name != "postgresql":
+        return session.execute(guarded, execution_options=options).rowcount  # one writer at a time
+    # NOT EXISTS already skips the steps claimed, so a plain INSERT is enough: ON CONFLICT
+    # would cost a third of the pass (speculative insertion). Only a concurrent run can claim
+    # one of these steps after this statement's snapshot; its primary key then refuses the
+    # row, the savepoint is rolled back and the guarded statement, which sees it, runs.
+    with probing(session):
+        try:
+            with session.begin_nested():
+                return session.execute(statement, execution_options=options).rowcount
+        except sa.exc.IntegrityError:
+            return session.execute(guarded, execution_options=options).rowcount
+
+
+def claim_statement(session: Session, *, orgs: list[str], as_of: dt.date, policy: Policy,
+                    now: dt.datetime):
+    """INSERT INTO notice … SELECT the batch's open occurrences joined to the day's ladder,
+    minus the steps already claimed for their due date."""
     key = ladder_key(policy, as_of)
     o, m, n, L = OccurrenceRow.__table__, MeasureRow.__table__, NoticeRow.__table__, LadderStepRow.__table__
     start, end = ladder_window(policy, as_of)
     # Measures taken out of the roadmap: few (a partial index holds them), so excluding them
     # is a small hashed list instead of a join to every occurrence's measure.
-    inactive = sa.select(m.c.id).where(m.c.org.in_(orgs), sa.not_(m.c.active))
+    inactive = sa.select(m.c.id).where(among(session, m.c.org, orgs), sa.not_(m.c.active))
     # Occurrences drive the join and each finds its ladder row by primary key. SQLite would
     # rather loop over the ladder and probe occurrences once per (row, organisation);
     # a unary + on the join's occurrence side keeps it from using the index that way.
     due = sa.literal_column("+occurrence.due_on") if session.get_bind().dialect.name == "sqlite" else o.c.due_on
+    claimed = sa.exists().where(n.c.occurrence_id == o.c.id, n.c.due_at == o.c.due_at, n.c.step == L.c.step)
     chosen = (
         sa.select(o.c.org, o.c.id, o.c.due_at, L.c.step, L.c.kind, L.c.level,
                   sa.literal(as_of, sa.Date()), sa.literal(now, UTCDateTime()))
         .select_from(o.join(L, sa.and_(L.c.key == key, L.c.due_on == due, L.c.occ_kind == o.c.kind)))
         # the window repeats what the ladder implies, so the (org, status, due_at) index
         # reads only the occurrences the floor reads
-        .where(o.c.org.in_(orgs), o.c.status == repo.OPEN, o.c.due_at >= start, o.c.due_at <= end,
-               o.c.measure_id.not_in(inactive))
+        .where(among(session, o.c.org, orgs), o.c.status == repo.OPEN, o.c.due_at >= start,
+               o.c.due_at <= end, o.c.measure_id.not_in(inactive), ~claimed)
     )
-    statement = (insert(session)(n)
-                 .from_select(["org", "occurrence_id", "due_at", "step", "kind", "level",
-                               "planned_on", "created_at"], chosen)
-                 .on_conflict_do_nothing(index_elements=["occurrence_id", "due_at", "step"]))
-    # preserve_rowcount: psycopg reports an INSERT … SELECT's count only when asked
-    return session.execute(statement, execution_options={"preserve_rowcount": True}).rowcount
+    return insert(session)(n).from_select(
+        ["org", "occurrence_id", "due_at", "step", "kind", "level", "planned_on", "created_at"], chosen)
+
+
+# A batch joins a few thousand occurrences: for those, nested loops of index probes are the
+# right plan whatever the size of `notice`. PostgreSQL may choose otherwise when its figures
+# for `notice` are stale, and it is then worst when it matters most, on the first run after
+# an outage, which starts from an empty table and fills it batch by batch: a plan made while
+# the table looked empty hashes all of it for every later batch, and a generic plan (psycopg
+# prepares a statement on its fifth run) probed the key by `step` alone. Both turn quadratic.
+PROBES = {"enable_hashjoin": "off", "enable_mergejoin": "off", "plan_cache_mode": "force_custom_plan"}
+
+
+@contextmanager
+def probing(session: Session):
+    """PostgreSQL plans the statements run inside as nested loops of index probes, afresh
+    each time (PROBES), and then the transaction's settings are as they were."""
+    names = list(PROBES)
+    before = session.execute(sa.select(*(sa.func.current_setting(name) for name in names))).one()
+    _set_local(session, PROBES)
+    yield
+    _set_local(session, dict(zip(names, before)))
+
+
+def _set_local(session: Session, settings: dict[str, str]) -> None:
+    session.execute(sa.select(*(sa.func.set_config(name, value, True) for name, value in settings.items())))
 
 
 @dataclass

@@ -63,12 +63,13 @@ def target_alerts(session, *, orgs: list[str], as_of: dt.date, directory, policy
 
     from flows.status import target_views
     from models import repository as repo
+    from models.db import among
     from models.escalation import Plan
     from models.tables import TargetReadingRow
     from models.target_alerts import offtrack_step, plan_target_alerts
 
     # Only a reading puts a target off track: organisations without one are skipped unread.
-    reading = sa.select(TargetReadingRow.org).where(TargetReadingRow.org.in_(orgs)).distinct()
+    reading = sa.select(TargetReadingRow.org).where(among(session, TargetReadingRow.org, orgs)).distinct()
     with_readings = sorted(session.execute(reading).scalars())
     views = [v for v in target_views(session, orgs=with_readings, as_of=as_of)
              if offtrack_step(v)] if with_readings else []

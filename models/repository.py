@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from models.db import among
 from models.errors import InputError, NotFound
 from models.normalised import LoadedRoadmap
 from models.roadmap import Aspect, DueRule, Measure, Recurrence, RecurrenceKind, Target
@@ -228,7 +229,7 @@ def role_names(session: Session, *, org: str) -> dict[str, dict[str, str]]:
 def role_names_of(session: Session, *, orgs: list[str]) -> dict[str, dict[str, dict[str, str]]]:
     """role_names for several organisations in one query: org → role id → names."""
     result: dict[str, dict[str, dict[str, str]]] = {org: {} for org in orgs}
-    for r in session.exec(select(RoleRow).where(RoleRow.org.in_(orgs))):
+    for r in session.exec(select(RoleRow).where(among(session, RoleRow.org, orgs))):
         result[r.org][r.id] = {"kk": r.name_kk, "ru": r.name_ru or r.name_kk, "en": r.name_en or r.name_kk}
     return result
 
@@ -236,9 +237,9 @@ def role_names_of(session: Session, *, orgs: list[str]) -> dict[str, dict[str, d
 def stale_orgs(session: Session, *, orgs: list[str]) -> list[str]:
     """Organisations whose occurrences were not expanded from their newest roadmap edition."""
     newest = (sa.select(RoadmapEdition.org, sa.func.max(RoadmapEdition.id).label("edition"))
-              .where(RoadmapEdition.org.in_(orgs)).group_by(RoadmapEdition.org).subquery())
+              .where(among(session, RoadmapEdition.org, orgs)).group_by(RoadmapEdition.org).subquery())
     query = (sa.select(Organisation.code).join(newest, newest.c.org == Organisation.code)
-             .where(Organisation.code.in_(orgs),  # by primary key, not a scan of every organisation
+             .where(among(session, Organisation.code, orgs),  # by primary key, not a scan of every organisation
                     sa.or_(Organisation.occurrences_edition_id.is_(None),
                            Organisation.occurrences_edition_id != newest.c.edition)))
     return list(session.execute(query).scalars())

@@ -219,7 +219,7 @@ class NoticeRow(SQLModel, table=True):
 
     __tablename__ = "notice"
     __table_args__ = (
-        sa.Index("ix_notice_pending", "org", "occurrence_id",
+        sa.Index("ix_notice_pending", "occurrence_id",
                  postgresql_where=sa.text("expanded_at IS NULL"),
                  sqlite_where=sa.text("expanded_at IS NULL")),
     )

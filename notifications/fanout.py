@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from models import repository as repo
+from models.db import among
 from models.escalation import Step, fan_out, open_item, step_by_id
 from models.policy import Policy
 from models.schedule import local_date
@@ -43,22 +44,22 @@ class FanOut:
 def expand_notices(engine: Engine, *, directory, settings, policy: Policy, now: dt.datetime,
                    orgs: Sequence[str] | None = None, chunk: int = CHUNK) -> FanOut:
     """Expand every notice not yet expanded (of these organisations, or all), a page at a
-    time in (organisation, occurrence) order, one commit per page."""
+    time in occurrence order, one commit per page."""
     from notifications.outbox import enqueue
 
-    result, after, first = FanOut(), ("", 0), None
+    result, after, first = FanOut(), 0, None
     n = NoticeRow.__table__
     while True:
         with Session(engine, expire_on_commit=False) as session:
-            # Keyset pages over the pending index. A page ends on a whole occurrence or at
-            # the limit; what a page expanded is no longer pending, so >= resumes exactly.
+            # Keyset pages over the pending index (occurrence_id). A page ends on a whole
+            # occurrence or at the limit; what a page expanded is no longer pending, so >=
+            # resumes exactly.
             query = (sa.select(n.c.org, n.c.occurrence_id, n.c.due_at, n.c.step, n.c.kind,
                                n.c.level, n.c.planned_on)
-                     .where(n.c.expanded_at.is_(None),
-                            sa.tuple_(n.c.org, n.c.occurrence_id) >= sa.tuple_(*after))
-                     .order_by(n.c.org, n.c.occurrence_id, n.c.due_at, n.c.step).limit(chunk))
+                     .where(n.c.expanded_at.is_(None), n.c.occurrence_id >= after)
+                     .order_by(n.c.occurrence_id, n.c.due_at, n.c.step).limit(chunk))
             if orgs is not None:
-                query = query.where(n.c.org.in_(list(orgs)))
+                query = query.where(among(session, n.c.org, orgs))
             notices = session.execute(query).all()
             if not notices:
                 return result
@@ -66,7 +67,7 @@ def expand_notices(engine: Engine, *, directory, settings, policy: Policy, now: 
             if head == first:
                 raise RuntimeError(f"notice {first} stays pending after expansion")  # never loop
             first = head
-            after = (notices[-1].org, notices[-1].occurrence_id)
+            after = notices[-1].occurrence_id
             counts, items = _items(session, notices, directory, policy, result)
             if items:
                 enqueue(session, items=items, directory=directory, settings=settings, now=now)

@@ -6,17 +6,21 @@ delivery's fan-out makes exactly the dry run's messages. On SQLite and on Postgr
 from __future__ import annotations
 
 import datetime as dt
+import time
 
+import pytest
 import sqlalchemy as sa
+from sqlmodel import Session
 
 from config.settings import get_settings
 from flows.planning import (
-    LADDER_KEEP, day_ladder, ensure_ladder, ladder_key, load_directory_for, load_policy_for, plan_batch,
+    LADDER_KEEP, all_orgs, claim_statement, day_ladder, ensure_ladder, ladder_key, load_directory_for,
+    load_policy_for, plan_batch, probing,
 )
 from models import occurrence_events as events
 from models import repository as repo
 from models.db import session_scope
-from models.tables import LadderStepRow, MeasureRow, NoticeRow, OutboxMessage, utcnow
+from models.tables import LadderStepRow, MeasureRow, NoticeRow, OccurrenceRow, OutboxMessage, utcnow
 from notifications.fanout import expand_notices
 
 START, END = dt.date(2025, 11, 3), dt.date(2026, 5, 29)
@@ -184,7 +188,6 @@ def test_the_ladder_is_written_once_kept_fresh_and_old_keys_dropped(engine):
 def test_instants_written_under_another_time_zone_rule_are_still_claimed(engine, imported):
     """Almaty moved from UTC+6 to UTC+5 in 2024: a deadline stored by a host with the old rule
     is an hour earlier, on the same Almaty date. The claim joins on that date."""
-    from models.tables import OccurrenceRow
 
     table = OccurrenceRow.__table__
     with session_scope(engine) as session:  # core UPDATE: due_on stays as the writer set it
@@ -196,3 +199,86 @@ def test_instants_written_under_another_time_zone_rule_are_still_claimed(engine,
     planned = {(i["occurrence_id"], i["step"]) for i in _claim(engine, as_of, claim=False).items}
     assert _claim(engine, as_of).claimed == len(planned) > 10
     assert {(o, step) for o, _, step in _notices(engine)} == planned
+
+
+def _postgres_only(engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner and row locks; SQLite takes one writer at a time")
+
+
+def _explain(session, statement) -> str:
+    compiled = statement.compile(dialect=session.get_bind().dialect)
+    rows = session.connection().exec_driver_sql("EXPLAIN " + compiled.string, compiled.params)
+    return "\n".join(row[0] for row in rows)
+
+
+def _wait_for_lock(engine, statement: str, until) -> bool:
+    """Whether a session running `statement` is seen waiting on a lock (within 15 s)."""
+    with engine.connect() as watcher:
+        for _ in range(300):
+            waiting = watcher.execute(sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND query LIKE :statement"), {"statement": statement + "%"}).scalar_one()
+            watcher.commit()  # pg_stat_activity is read once per transaction
+            if waiting:
+                return True
+            if until():
+                return False
+            time.sleep(0.05)
+    return False
+
+
+def test_the_claim_probes_the_notice_key_however_stale_the_statistics(engine):
+    """The first run after an outage starts from an empty `notice` and fills it batch by
+    batch. A batch planned from statistics taken while it was empty must still find each
+    claimed step by the whole key, not hash the table or scan the key by step."""
+    _postgres_only(engine)
+    from bench.plan_scale import build
+
+    build(engine, 40)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE notice SET (autovacuum_enabled = false)")
+        conn.exec_driver_sql("ANALYZE notice")  # empty, as far as the planner will know
+    as_of, settings = dt.date(2026, 1, 14), get_settings()
+    policy = load_policy_for(settings)
+    codes = all_orgs(engine)
+    first = plan_batch(engine, orgs=codes[:20], as_of=as_of, settings=settings,
+                       directory=load_directory_for(settings), policy=policy)
+    assert first.claimed == 20 * 31
+    with Session(engine) as session:
+        statement = claim_statement(session, orgs=codes[20:], as_of=as_of, policy=policy, now=utcnow())
+        with probing(session):
+            plan = _explain(session, statement)
+        after = session.execute(sa.text("SHOW enable_hashjoin")).scalar_one()
+    assert "Hash" not in plan and "Merge" not in plan, plan
+    probe = plan[plan.index("notice_pkey on notice"):].splitlines()[1]
+    assert "occurrence_id = " in probe and "due_at = " in probe, plan
+    assert after == "on"  # the rest of the transaction plans as configured
+
+
+def test_a_step_claimed_meanwhile_by_a_concurrent_run_is_skipped_not_an_error(engine, imported):
+    """Run A claims one step and has not committed when run B's INSERT reaches the same key:
+    B waits for A. When A commits, B's plain INSERT fails on the primary key, and B claims
+    the rest with the guarded statement, in the same transaction."""
+    _postgres_only(engine)
+    from concurrent.futures import ThreadPoolExecutor
+
+    as_of = dt.date(2026, 1, 14)
+    dry = _claim(engine, as_of, claim=False)
+    steps = sorted({(i["occurrence_id"], i["step"], i["kind"], i["level"]) for i in dry.items})
+    taken = steps[len(steps) // 2]
+    with session_scope(engine) as session:
+        due_at = session.get(OccurrenceRow, taken[0]).due_at
+    with engine.connect() as holder, ThreadPoolExecutor(1) as pool:
+        holder.execute(sa.insert(NoticeRow.__table__).values(
+            occurrence_id=taken[0], due_at=due_at, step=taken[1], org="KT", kind=taken[2],
+            level=taken[3], planned_on=as_of, created_at=utcnow()))
+        try:
+            claiming = pool.submit(_claim, engine, as_of)
+            waited = _wait_for_lock(engine, "INSERT INTO notice", until=claiming.done)
+        finally:
+            holder.commit()
+        assert waited, "run B never waited on run A's row"
+        assert claiming.result().claimed == len(steps) - 1
+    claimed = [(o, s) for o, _, s in _notices(engine)]
+    assert sorted(claimed) == sorted((o, s) for o, s, _, _ in steps)
