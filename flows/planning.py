@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -111,10 +110,8 @@ def ensure_ladder(session: Session, *, policy: Policy, as_of: dt.date, now: dt.d
     rows last written more than LADDER_KEEP ago are dropped, and a key in use is rewritten
     after a day, so no run loses its rows. Returns the key."""
     key, rows = ladder_key(policy, as_of), day_ladder(policy, as_of)
-    L = LadderStepRow.__table__
-    have, oldest = session.execute(sa.select(sa.func.count(), sa.func.min(L.c.written_at))
-                                   .where(L.c.key == key)).one()
-    if have != len(rows) or oldest is None or oldest < now - LADDER_KEEP / 2:
+    if not ladder_stored(session, policy=policy, as_of=as_of, now=now):
+        L = LadderStepRow.__table__
         session.execute(L.delete().where(L.c.written_at < now - LADDER_KEEP))
         upsert = insert(session)(L)
         session.execute(upsert.on_conflict_do_update(
@@ -124,6 +121,28 @@ def ensure_ladder(session: Session, *, policy: Policy, as_of: dt.date, now: dt.d
             # fresh statistics, or the planner takes the new key for one row and loops over it
             session.execute(sa.text("ANALYZE ladder_step"))
     return key
+
+
+def ladder_stored(session: Session, *, policy: Policy, as_of: dt.date, now: dt.datetime) -> bool:
+    """Whether all the day's ladder rows are stored and were written less than a day ago."""
+    L = LadderStepRow.__table__
+    have, oldest = session.execute(sa.select(sa.func.count(), sa.func.min(L.c.written_at))
+                                   .where(L.c.key == ladder_key(policy, as_of))).one()
+    return have == len(day_ladder(policy, as_of)) and oldest is not None and oldest >= now - LADDER_KEEP / 2
+
+
+def _with_ladder(engine: Engine, session: Session, *, policy: Policy, as_of: dt.date,
+                 now: dt.datetime) -> None:
+    """Checked in the batch's transaction. Written, when missing or old, in a short
+    transaction of its own on PostgreSQL, so that concurrent batches never wait on each
+    other's claims; in the batch's on SQLite, which has one writer at a time anyway (the
+    batch's transaction holds it)."""
+    if engine.dialect.name != "postgresql":
+        ensure_ladder(session, policy=policy, as_of=as_of, now=now)
+    elif not ladder_stored(session, policy=policy, as_of=as_of, now=now):
+        with Session(engine) as writer:
+            ensure_ladder(writer, policy=policy, as_of=as_of, now=now)
+            writer.commit()
 
 
 def claim_steps(session: Session, *, orgs: list[str], as_of: dt.date, policy: Policy,
@@ -143,12 +162,12 @@ def claim_steps(session: Session, *, orgs: list[str], as_of: dt.date, policy: Po
     # would cost a third of the pass (speculative insertion). Only a concurrent run can claim
     # one of these steps after this statement's snapshot; its primary key then refuses the
     # row, the savepoint is rolled back and the guarded statement, which sees it, runs.
-    with probing(session):
-        try:
-            with session.begin_nested():
-                return session.execute(statement, execution_options=options).rowcount
-        except sa.exc.IntegrityError:
-            return session.execute(guarded, execution_options=options).rowcount
+    plan_as_probes(session)
+    try:
+        with session.begin_nested():
+            return session.execute(statement, execution_options=options).rowcount
+    except sa.exc.IntegrityError:
+        return session.execute(guarded, execution_options=options).rowcount
 
 
 def claim_statement(session: Session, *, orgs: list[str], as_of: dt.date, policy: Policy,
@@ -188,19 +207,10 @@ def claim_statement(session: Session, *, orgs: list[str], as_of: dt.date, policy
 PROBES = {"enable_hashjoin": "off", "enable_mergejoin": "off", "plan_cache_mode": "force_custom_plan"}
 
 
-@contextmanager
-def probing(session: Session):
-    """PostgreSQL plans the statements run inside as nested loops of index probes, afresh
-    each time (PROBES), and then the transaction's settings are as they were."""
-    names = list(PROBES)
-    before = session.execute(sa.select(*(sa.func.current_setting(name) for name in names))).one()
-    _set_local(session, PROBES)
-    yield
-    _set_local(session, dict(zip(names, before)))
-
-
-def _set_local(session: Session, settings: dict[str, str]) -> None:
-    session.execute(sa.select(*(sa.func.set_config(name, value, True) for name, value in settings.items())))
+def plan_as_probes(session: Session) -> None:
+    """PostgreSQL plans the rest of the transaction as nested loops of index probes, afresh
+    for each statement (PROBES). The claim is the last statement of a batch's transaction."""
+    session.execute(sa.select(*(sa.func.set_config(name, value, True) for name, value in PROBES.items())))
 
 
 @dataclass
@@ -226,11 +236,6 @@ def plan_batch(engine: Engine, *, orgs: list[str], as_of: dt.date, settings: Set
     target alerts, in one commit. With claim=False it is the dry run: the steps are planned
     in Python, item by item with their recipients, and the session is rolled back."""
     result = BatchResult(orgs=list(orgs))
-    if claim and orgs and day_ladder(policy, as_of):
-        # in its own short transaction: concurrent batches never wait on each other's claims
-        with Session(engine) as session:
-            ensure_ladder(session, policy=policy, as_of=as_of, now=dt.datetime.now(dt.timezone.utc))
-            session.commit()
     with Session(engine, expire_on_commit=False) as session:
         try:
             result.occurrences = repo.refresh_stale(session, orgs=orgs)
@@ -244,8 +249,6 @@ def plan_batch(engine: Engine, *, orgs: list[str], as_of: dt.date, settings: Set
                 return result
             if not (working_days_only and not is_business_day(as_of)):
                 now = dt.datetime.now(dt.timezone.utc)
-                result.claimed = claim_steps(
-                    session, orgs=orgs, as_of=as_of, policy=policy, now=now)
                 alerts = _target_alerts(session, orgs=orgs, as_of=as_of, directory=directory,
                                         policy=policy)
                 result.warnings = sorted(set(alerts.warnings))
@@ -254,6 +257,9 @@ def plan_batch(engine: Engine, *, orgs: list[str], as_of: dt.date, settings: Set
 
                     result.alerts = enqueue(session, items=alerts.items, directory=directory,
                                             settings=settings, now=now)
+                if orgs and day_ladder(policy, as_of):
+                    _with_ladder(engine, session, policy=policy, as_of=as_of, now=now)
+                    result.claimed = claim_steps(session, orgs=orgs, as_of=as_of, policy=policy, now=now)
             session.commit()
         except BaseException:
             session.rollback()

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from config.settings import get_settings
 from flows.planning import (
     LADDER_KEEP, all_orgs, claim_statement, day_ladder, ensure_ladder, ladder_key, load_directory_for,
-    load_policy_for, plan_batch, probing,
+    load_policy_for, plan_as_probes, plan_batch,
 )
 from models import occurrence_events as events
 from models import repository as repo
@@ -247,13 +247,14 @@ def test_the_claim_probes_the_notice_key_however_stale_the_statistics(engine):
     assert first.claimed == 20 * 31
     with Session(engine) as session:
         statement = claim_statement(session, orgs=codes[20:], as_of=as_of, policy=policy, now=utcnow())
-        with probing(session):
-            plan = _explain(session, statement)
+        plan_as_probes(session)
+        plan = _explain(session, statement)
+        session.commit()
         after = session.execute(sa.text("SHOW enable_hashjoin")).scalar_one()
     assert "Hash" not in plan and "Merge" not in plan, plan
     probe = plan[plan.index("notice_pkey on notice"):].splitlines()[1]
     assert "occurrence_id = " in probe and "due_at = " in probe, plan
-    assert after == "on"  # the rest of the transaction plans as configured
+    assert after == "on"  # the next transaction plans as configured
 
 
 def test_a_step_claimed_meanwhile_by_a_concurrent_run_is_skipped_not_an_error(engine, imported):
