@@ -15,7 +15,7 @@ floor     one SQL query reading the same open occurrences (same columns, same wi
 server    the same rows counted inside the database (count(*)), none fetched: the stricter
 floor     floor for this pass, which never fetches them either. Reported beside the ratio.
 ratio     planning / floor. Goal: < 3, and peak memory < 400 MB, at 10,000 organisations.
-rounds    floor then planning, --rounds times (5); between rounds the claims, the stored
+rounds    floor then planning, --rounds times (5); before each round the claims, the stored
           ladder and the in-process caches are dropped and the write-ahead log is checkpointed,
           so every round starts from the same state. The round with the median ratio is
           reported, and every round is listed.

@@ -35,7 +35,7 @@ def list_organisations(org: str | None) -> list[str]:
 
 @task(name="plan-and-claim", cache_policy=NO_CACHE)
 def plan_and_claim(orgs: list[str], as_of: dt.date, working_days_only: bool) -> dict:
-    """Refresh, then claim the day's steps and target alerts for a batch of organisations,
+    """Refresh, then claim the target alerts and the day's steps for a batch of organisations,
     in one commit. Delivery fans the steps out to their recipients."""
     settings = get_settings()
     result = plan_batch(_engine(), orgs=orgs, as_of=as_of, settings=settings,

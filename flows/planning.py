@@ -133,23 +133,29 @@ def ladder_stored(session: Session, *, policy: Policy, as_of: dt.date, now: dt.d
 
 def _with_ladder(engine: Engine, session: Session, *, policy: Policy, as_of: dt.date,
                  now: dt.datetime) -> None:
-    """Checked in the batch's transaction. Written, when missing or old, in a short
-    transaction of its own on PostgreSQL, so that concurrent batches never wait on each
-    other's claims; in the batch's on SQLite, which has one writer at a time anyway (the
-    batch's transaction holds it)."""
+    """The batch's first statement checks the day's ladder. On PostgreSQL, when it is missing
+    or old, it is written in a short transaction of its own, so that concurrent batches never
+    wait on each other's claims; the batch's transaction, which has done nothing yet, is
+    ended first and holds no lock the writer could wait for. On SQLite it is written in the
+    batch's transaction, which holds the one write lock anyway."""
     if engine.dialect.name != "postgresql":
         ensure_ladder(session, policy=policy, as_of=as_of, now=now)
     elif not ladder_stored(session, policy=policy, as_of=as_of, now=now):
+        session.rollback()
         with Session(engine) as writer:
             ensure_ladder(writer, policy=policy, as_of=as_of, now=now)
             writer.commit()
+
+
+NOTICE_KEY = "notice_pkey"  # the primary key's name on PostgreSQL
 
 
 def claim_steps(session: Session, *, orgs: list[str], as_of: dt.date, policy: Policy,
                 now: dt.datetime) -> int:
     """Claim one notice per open occurrence (of an active measure) whose step is due on
     as_of and not yet claimed for its due date. Returns how many are new. The caller has
-    stored the day's ladder (ensure_ladder) and commits."""
+    stored the day's ladder (ensure_ladder) and commits. On PostgreSQL the planner settings
+    of plan_as_probes hold for the rest of the caller's transaction: claim last."""
     if not orgs or not day_ladder(policy, as_of):
         return 0
     statement = claim_statement(session, orgs=orgs, as_of=as_of, policy=policy, now=now)
@@ -166,7 +172,9 @@ def claim_steps(session: Session, *, orgs: list[str], as_of: dt.date, policy: Po
     try:
         with session.begin_nested():
             return session.execute(statement, execution_options=options).rowcount
-    except sa.exc.IntegrityError:
+    except sa.exc.IntegrityError as error:
+        if getattr(getattr(error.orig, "diag", None), "constraint_name", None) != NOTICE_KEY:
+            raise
         return session.execute(guarded, execution_options=options).rowcount
 
 
@@ -232,12 +240,16 @@ class BatchResult:
 def plan_batch(engine: Engine, *, orgs: list[str], as_of: dt.date, settings: Settings,
                directory, policy: Policy, claim: bool = True, working_days_only: bool = False,
                ) -> BatchResult:
-    """One batch of organisations: refresh, then claim the day's steps (in SQL) and the
-    target alerts, in one commit. With claim=False it is the dry run: the steps are planned
+    """One batch of organisations: refresh, then claim the target alerts and the day's steps
+    (in SQL, last), in one commit. With claim=False it is the dry run: the steps are planned
     in Python, item by item with their recipients, and the session is rolled back."""
     result = BatchResult(orgs=list(orgs))
     with Session(engine, expire_on_commit=False) as session:
         try:
+            now = dt.datetime.now(dt.timezone.utc)
+            ladder = claim and bool(orgs) and bool(day_ladder(policy, as_of))
+            if ladder:
+                _with_ladder(engine, session, policy=policy, as_of=as_of, now=now)
             result.occurrences = repo.refresh_stale(session, orgs=orgs)
             if not claim:
                 planned = plan_orgs(session, orgs=orgs, as_of=as_of, directory=directory,
@@ -248,7 +260,6 @@ def plan_batch(engine: Engine, *, orgs: list[str], as_of: dt.date, settings: Set
                 session.rollback()
                 return result
             if not (working_days_only and not is_business_day(as_of)):
-                now = dt.datetime.now(dt.timezone.utc)
                 alerts = _target_alerts(session, orgs=orgs, as_of=as_of, directory=directory,
                                         policy=policy)
                 result.warnings = sorted(set(alerts.warnings))
@@ -257,8 +268,7 @@ def plan_batch(engine: Engine, *, orgs: list[str], as_of: dt.date, settings: Set
 
                     result.alerts = enqueue(session, items=alerts.items, directory=directory,
                                             settings=settings, now=now)
-                if orgs and day_ladder(policy, as_of):
-                    _with_ladder(engine, session, policy=policy, as_of=as_of, now=now)
+                if ladder:
                     result.claimed = claim_steps(session, orgs=orgs, as_of=as_of, policy=policy, now=now)
             session.commit()
         except BaseException:

@@ -42,7 +42,9 @@ def _create_engine(url: str) -> Engine:
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    # READ COMMITTED whatever the server's default: each statement of a daily batch must see
+    # what committed before it (the day's ladder, written apart; a concurrent run's claims)
+    return sa.create_engine(url, pool_pre_ping=True, isolation_level="READ COMMITTED")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -89,7 +91,10 @@ def among(session: Session, column, values) -> sa.ColumnElement[bool]:
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import ARRAY
 
-        return column == sa.any_(sa.bindparam(None, values, type_=ARRAY(column.type)))
+        # an array of the unbounded type: a cast to VARCHAR(32)[] would truncate longer values
+        textual = isinstance(getattr(column.type, "impl", column.type), sa.String)  # AutoString too
+        item = sa.String() if textual else column.type
+        return column == sa.any_(sa.bindparam(None, values, type_=ARRAY(item)))
     return column.in_(values)
 
 

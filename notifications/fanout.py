@@ -51,9 +51,10 @@ def expand_notices(engine: Engine, *, directory, settings, policy: Policy, now: 
     n = NoticeRow.__table__
     while True:
         with Session(engine, expire_on_commit=False) as session:
-            # Keyset pages over the pending index (occurrence_id). A page ends on a whole
-            # occurrence or at the limit; what a page expanded is no longer pending, so >=
-            # resumes exactly.
+            # Keyset pages over the pending index (occurrence_id). A page may end midway through
+            # an occurrence's notices; what it expanded is no longer pending, so >= on the last
+            # occurrence resumes exactly. Scoped to some organisations, the walk also passes
+            # (and filters out) the others' pending notices: once per delivery, not per page.
             query = (sa.select(n.c.org, n.c.occurrence_id, n.c.due_at, n.c.step, n.c.kind,
                                n.c.level, n.c.planned_on)
                      .where(n.c.expanded_at.is_(None), n.c.occurrence_id >= after)

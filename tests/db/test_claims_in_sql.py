@@ -260,8 +260,23 @@ def test_the_claim_probes_the_notice_key_however_stale_the_statistics(engine):
 def test_a_step_claimed_meanwhile_by_a_concurrent_run_is_skipped_not_an_error(engine, imported):
     """Run A claims one step and has not committed when run B's INSERT reaches the same key:
     B waits for A. When A commits, B's plain INSERT fails on the primary key, and B claims
-    the rest with the guarded statement, in the same transaction."""
+    the rest with the guarded statement, in the same transaction. Even where the server's
+    default isolation is REPEATABLE READ (under which the guarded statement would fail too):
+    esgtrack's connections run at READ COMMITTED."""
     _postgres_only(engine)
+    database = engine.url.database
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as admin:
+        admin.exec_driver_sql(f'ALTER DATABASE "{database}" SET default_transaction_isolation = \'repeatable read\'')
+    engine.dispose()
+    try:
+        _claim_against_a_concurrent_run(engine)
+    finally:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as admin:
+            admin.exec_driver_sql(f'ALTER DATABASE "{database}" RESET default_transaction_isolation')
+        engine.dispose()
+
+
+def _claim_against_a_concurrent_run(engine) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     as_of = dt.date(2026, 1, 14)
