@@ -10,12 +10,13 @@ from models.db import among, session_scope
 from models.tables import Organisation
 
 LONGEST = "A" * 32  # organisation codes are at most 32 characters
+CREATED = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def test_among_matches_whole_values_only(engine):
     with session_scope(engine) as session:
         for code in ("KT", LONGEST):
-            session.add(Organisation(code=code, name=code, created_at=dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)))
+            session.add(Organisation(code=code, name=code, created_at=CREATED))
     with session_scope(engine) as session:
         def codes(values) -> list[str]:
             query = sa.select(Organisation.code).where(among(session, Organisation.code, values))

@@ -188,7 +188,6 @@ def test_the_ladder_is_written_once_kept_fresh_and_old_keys_dropped(engine):
 def test_instants_written_under_another_time_zone_rule_are_still_claimed(engine, imported):
     """Almaty moved from UTC+6 to UTC+5 in 2024: a deadline stored by a host with the old rule
     is an hour earlier, on the same Almaty date. The claim joins on that date."""
-
     table = OccurrenceRow.__table__
     with session_scope(engine) as session:  # core UPDATE: due_on stays as the writer set it
         shifted = [{"i": i, "d": due - dt.timedelta(hours=1)}
@@ -266,7 +265,8 @@ def test_a_step_claimed_meanwhile_by_a_concurrent_run_is_skipped_not_an_error(en
     _postgres_only(engine)
     database = engine.url.database
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as admin:
-        admin.exec_driver_sql(f'ALTER DATABASE "{database}" SET default_transaction_isolation = \'repeatable read\'')
+        admin.exec_driver_sql(f'ALTER DATABASE "{database}" '
+                              "SET default_transaction_isolation = 'repeatable read'")
     engine.dispose()
     try:
         _claim_against_a_concurrent_run(engine)
