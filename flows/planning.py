@@ -59,8 +59,8 @@ def open_items(session: Session, *, orgs: list[str], policy: Policy, as_of: dt.d
         sa.select(OccurrenceRow.id, OccurrenceRow.org, OccurrenceRow.measure_id,
                   OccurrenceRow.period, OccurrenceRow.kind, OccurrenceRow.due_at)
         .join(MeasureRow, MeasureRow.id == OccurrenceRow.measure_id)
-        .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == repo.OPEN, MeasureRow.active,
-               OccurrenceRow.due_at >= start, OccurrenceRow.due_at <= end)
+        .where(among(session, OccurrenceRow.org, orgs), OccurrenceRow.status == repo.OPEN,
+               MeasureRow.active, OccurrenceRow.due_at >= start, OccurrenceRow.due_at <= end)
         .order_by(OccurrenceRow.org, OccurrenceRow.due_at, OccurrenceRow.id)
     )
     rows = session.execute(query).all()
@@ -76,7 +76,7 @@ def sent_steps(session: Session, *, orgs: list[str]) -> set[tuple[int, str]]:
     query = (sa.select(NoticeRow.occurrence_id, NoticeRow.step)
              .join(OccurrenceRow, sa.and_(OccurrenceRow.id == NoticeRow.occurrence_id,
                                           OccurrenceRow.due_at == NoticeRow.due_at))
-             .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == repo.OPEN))
+             .where(among(session, OccurrenceRow.org, orgs), OccurrenceRow.status == repo.OPEN))
     return {(occ, step) for occ, step in session.execute(query)}
 
 

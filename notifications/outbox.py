@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from models.db import insert
+from models.db import among, insert
 from models.directory import Directory, Person
 from models.errors import InputError
 from models.policy import load_configured_policy
@@ -194,9 +194,9 @@ def claim(engine: Engine, *, now: dt.datetime, batch_id: str, limit: int | None 
         .order_by(T.c.next_attempt_at, T.c.id).limit(limit)
         .with_for_update(of=T, skip_locked=True)
     )
-    if orgs is not None:
-        query = query.where(T.c.org.in_(list(orgs)))
     with Session(engine) as session, session.begin():
+        if orgs is not None:
+            query = query.where(among(session, T.c.org, orgs))
         rows = session.execute(query).all()
         stale = [r.id for r in rows if r.occ_status not in (None, "open")]
         live = [r for r in rows if r.occ_status in (None, "open")]
@@ -330,9 +330,9 @@ def make_due(engine: Engine, *, now: dt.datetime, unknown: bool = False, dead: b
              orgs: Sequence[str] | None = None) -> int:
     """Make failed rows (and, on request, unknown or dead ones) due now, of these
     organisations or all. Dead rows start their attempts afresh. Returns how many rows."""
-    scope = T.c.org.in_(list(orgs)) if orgs is not None else sa.true()
     total = 0
     with Session(engine) as session, session.begin():
+        scope = among(session, T.c.org, orgs) if orgs is not None else sa.true()
         statuses = [FAILED] + ([UNKNOWN] if unknown else [])
         total += session.execute(sa.update(T).where(T.c.status.in_(statuses), scope).values(
             status=PENDING, next_attempt_at=now, updated_at=now)).rowcount or 0
