@@ -15,6 +15,7 @@ ratio   median(daily) / median(empty). Goal: 1.25 or less.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import platform
@@ -80,12 +81,11 @@ def prepare(home: Path, api: str) -> None:
     from models.normalised import load_roadmap
 
     with session_scope(db()) as session:
-        repo.import_roadmap(session, org="KT", loaded=load_roadmap(SHIPPED_ROADMAP))
+        repo.import_roadmap(session, org="KT", loaded=load_roadmap(SHIPPED_ROADMAP),
+                            now=dt.datetime(2025, 9, 30, 4, tzinfo=dt.timezone.utc))
 
 
 def measure(runs: int) -> dict:
-    import datetime as dt
-
     from prefect import flow
 
     from flows.daily import daily_deadlines
@@ -95,14 +95,15 @@ def measure(runs: int) -> dict:
         return None
 
     empty()  # warm-up: the first run of each flow registers it
-    daily_deadlines(as_of=dt.date(2025, 10, 1))
+    daily_deadlines(as_of=dt.date(2025, 10, 1), now=dt.datetime(2025, 10, 1, 4, tzinfo=dt.timezone.utc))
     daily_times, empty_times, claimed = [], [], []
     for day in DATES[:runs]:
         started = time.perf_counter()
         empty()
         empty_times.append(time.perf_counter() - started)
         started = time.perf_counter()
-        summary = daily_deadlines(as_of=dt.date.fromisoformat(day))
+        as_of = dt.date.fromisoformat(day)
+        summary = daily_deadlines(as_of=as_of, now=dt.datetime.combine(as_of, dt.time(4), dt.timezone.utc))
         daily_times.append(time.perf_counter() - started)
         claimed.append(summary["claimed"])
     return {"daily_s": daily_times, "empty_s": empty_times, "claimed_per_run": claimed}

@@ -80,7 +80,7 @@ def build(engine, orgs: int) -> None:
     from models.normalised import load_roadmap
 
     with session_scope(engine) as session:
-        repo.import_roadmap(session, org="S00000", loaded=load_roadmap(SHIPPED_ROADMAP))
+        repo.import_roadmap(session, org="S00000", loaded=load_roadmap(SHIPPED_ROADMAP), now=dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc))
     codes = [f"S{i:05d}" for i in range(1, orgs)]
     measure_cols = ("code, aspect, number, position, topic, topic_ru, topic_en, title, title_ru, title_en, "
                     "deadline_text, kind, start_year, end_year, rrule, due_month, due_day, due_year_offset, "
@@ -165,7 +165,7 @@ def planning_pass(engine, as_of: dt.date, batch: int) -> dict:
     totals = {"claimed": 0, "batches": 0}
     for codes in batches(all_orgs(engine), batch):
         result = plan_batch(engine, orgs=codes, as_of=as_of, settings=settings,
-                            directory=directory, policy=policy)
+                            directory=directory, policy=policy, now=morning(as_of))
         totals["claimed"] += result.claimed
         totals["batches"] += 1
     totals["seconds"] = time.perf_counter() - started
@@ -200,7 +200,12 @@ def settle(engine) -> None:
         raw.close()
 
 
-def fanout(engine, orgs: int) -> dict:
+def morning(day: dt.date) -> dt.datetime:
+    """09:00 in Almaty on a day: the instant the daily run of that day claims and delivers."""
+    return dt.datetime.combine(day, dt.time(4), tzinfo=dt.timezone.utc)
+
+
+def fanout(engine, orgs: int, as_of: dt.date) -> dict:
     """Expand the notices of the first `orgs` organisations into outbox rows (delivery's
     first step), timed."""
     from config.settings import get_settings
@@ -212,7 +217,7 @@ def fanout(engine, orgs: int) -> dict:
     started = time.perf_counter()
     result = expand_notices(engine, directory=load_directory_for(settings), settings=settings,
                             policy=load_policy_for(settings), orgs=chosen,
-                            now=dt.datetime.now(dt.timezone.utc))
+                            now=morning(as_of))
     seconds = time.perf_counter() - started
     return {"orgs": len(chosen), "notices": result.notices, "messages": result.messages,
             "seconds": round(seconds, 3),
@@ -260,7 +265,7 @@ def main() -> None:
                                "server_floor_s": round(counted_s, 3),
                                "ratio_to_server_floor": round(plan["seconds"] / counted_s, 1)})
             rss_planning = peak_rss_mb()
-            fan = fanout(engine, args.fanout_orgs)
+            fan = fanout(engine, args.fanout_orgs, as_of)
         finally:
             drop()
     middle = sorted(rounds, key=lambda r: r["ratio"])[len(rounds) // 2]

@@ -9,12 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-import pendulum
-
 from config import DEFAULT_POLICY
 from config.settings import get_settings
 from models.policy import load_policy
-from models.roadmap import ROADMAP_TZ
 
 log = logging.getLogger("esgtrack.alerts")
 
@@ -34,8 +31,10 @@ def failure_item(*, org: str, flow_name: str, run_id: str, run_name: str, messag
     }
 
 
-def send_flow_failure(*, flow_name: str, run_id: str, run_name: str, message: str) -> list[str]:
-    """Tell the ESG office's holder on each of their channels; returns the outcomes.
+def send_flow_failure(*, flow_name: str, run_id: str, run_name: str, message: str,
+                      today: dt.date) -> list[str]:
+    """Tell the ESG office's holder on each of their channels (dated `today`, the Almaty date
+    of the failure); returns the outcomes.
     Never raises: an alert that cannot be sent must not hide the original failure."""
     from flows.planning import load_directory_for, load_policy_for
     from notifications.channels import channels_for, send, target_for
@@ -52,7 +51,6 @@ def send_flow_failure(*, flow_name: str, run_id: str, run_name: str, message: st
         if person is None:
             log.error("flow failure alert: nobody holds %s", policy.esg_office)
             return []
-        today = pendulum.now(ROADMAP_TZ).date()
         item = failure_item(org=settings.org, flow_name=flow_name, run_id=run_id,
                             run_name=run_name, message=message, recipient=person.id, today=today)
         message_ = render("alert", [item], person, as_of=today)

@@ -31,6 +31,19 @@ LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of titles in the
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Date (YYYY-MM-DD) to compute from; default today in Almaty.")]
 
 _migrated: set[str] = set()
+_clock: list[dt.datetime] = []  # the instant --now named for this invocation; empty: the system clock
+
+
+@app.callback()
+def _root(now: Annotated[str | None, typer.Option(
+        "--now", metavar="INSTANT",
+        help="Run as if the time were INSTANT (ISO 8601: 2026-02-10T11:00+05:00; a bare date or "
+             "a time without a zone is read in Almaty): replays, reproducible reports, tests. "
+             "Default: the system clock.")] = None) -> None:
+    """Track an ESG roadmap's obligations: import, remind, escalate, record, audit."""
+    _clock.clear()
+    if now is not None:
+        _clock.append(parse_instant(now, "--now"))
 
 
 def db() -> Engine:
@@ -56,8 +69,29 @@ def parse_date(text: str, option: str) -> dt.date:
         raise InputError("expected a date as YYYY-MM-DD", field=option, value=text) from None
 
 
+def parse_instant(text: str, option: str) -> dt.datetime:
+    """An ISO 8601 date or date-time; without a zone it is Almaty's (a bare date: 09:00)."""
+    try:
+        value = pendulum.parse(text.strip(), tz=ROADMAP_TZ, exact=True)
+    except ValueError:  # pendulum's ParserError is one
+        raise InputError("expected a date or date-time in ISO 8601 (2026-02-10T11:00+05:00)",
+                         field=option, value=text) from None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        value = pendulum.datetime(value.year, value.month, value.day, 9, tz=ROADMAP_TZ)
+    if isinstance(value, dt.datetime):
+        return dt.datetime.fromtimestamp(value.timestamp(), dt.timezone.utc)
+    raise InputError("expected a date or date-time, not a duration or a time alone", field=option, value=text)
+
+
+def now() -> dt.datetime:
+    """The current instant (UTC): --now when given, else the system clock. The CLI is the shell:
+    it reads the clock here and passes the instant to every use case."""
+    return _clock[0] if _clock else dt.datetime.now(dt.timezone.utc)
+
+
 def today() -> dt.date:
-    return pendulum.now(ROADMAP_TZ).date()
+    """Today in Almaty, by now()."""
+    return pendulum.instance(now()).in_timezone(ROADMAP_TZ).date()
 
 
 def as_of_date(text: str | None) -> dt.date:

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from config.settings import get_settings
-from flows.cli_app import AsOfOpt, FormatOpt, OrgOpt, app, as_of_date, db
+from flows.cli_app import AsOfOpt, FormatOpt, OrgOpt, app, as_of_date, db, now
 from flows.output import Format, console, emit, err_console
 from models.errors import InputError
 
@@ -34,7 +34,7 @@ def run_daily(
     if dry_run:
         _dry_run(day, org, fmt)
         return
-    summary = run_flow(day, org, batch_size=batch_size, spread=spread)
+    summary = run_flow(day, org, batch_size=batch_size, spread=spread, now=now())
     if fmt is not Format.table:
         emit([summary], fmt=fmt, columns=list(summary), json_data=summary)
         return
@@ -48,7 +48,7 @@ def _dry_run(day: dt.date, org: str | None, fmt: Format) -> None:
     engine = db()
     result = plan_batch(engine, orgs=all_orgs(engine, org), as_of=day, settings=settings,
                         directory=load_directory_for(settings), policy=load_policy_for(settings),
-                        claim=False)
+                        now=now(), claim=False)
     rows = [{"org": i["org"], "measure": i["measure"], "period": i["period"], "step": i["step"],
              "due": i["due"], "days": i["days"], "recipient": i["recipient"]} for i in result.items]
     emit(rows, fmt=fmt, columns=["org", "measure", "period", "step", "due", "days", "recipient"],
@@ -58,7 +58,8 @@ def _dry_run(day: dt.date, org: str | None, fmt: Format) -> None:
         err_console.print(f"[yellow]warning:[/yellow] {warning}")
 
 
-def run_flow(day: dt.date, org: str | None, *, batch_size: int = 200, spread: bool = False) -> dict:
+def run_flow(day: dt.date, org: str | None, *, now: dt.datetime, batch_size: int = 200,
+             spread: bool = False) -> dict:
     """Run the flow in this process (ephemeral Prefect unless PREFECT_API_URL names a server)."""
     from flows.planning import load_directory_for, load_policy_for
     from flows.prefect_env import quiet
@@ -76,7 +77,7 @@ def run_flow(day: dt.date, org: str | None, *, batch_size: int = 200, spread: bo
     with console.status("starting Prefect and running daily-deadlines …"):
         from flows.daily import daily_deadlines
 
-        summary = daily_deadlines(as_of=day, org=org, batch_size=batch_size, spread=spread)
+        summary = daily_deadlines(as_of=day, org=org, batch_size=batch_size, spread=spread, now=now)
     summary["seconds"] = round(time.monotonic() - started, 1)
     return summary
 

@@ -12,7 +12,7 @@ import pendulum
 import typer
 
 from config.settings import get_settings
-from flows.cli_app import FormatOpt, OrgOpt, app, db, org_or_default, parse_date
+from flows.cli_app import FormatOpt, OrgOpt, app, db, now, org_or_default, parse_date
 from flows.output import Format, console, emit, err_console, to_json
 from models import audit, ledger_store
 from models import occurrence_events as events
@@ -24,7 +24,6 @@ from models.ledger import EVENTS, VerifyResult, iso_utc
 from models.roadmap import ROADMAP_TZ
 from models.schedule import local_date
 from models.sheets import csv_bytes, write_xlsx
-from models.tables import utcnow
 
 MeasureArg = Annotated[str, typer.Argument(help="The measure's id, e.g. E6.")]
 PeriodOpt = Annotated[int | None, typer.Option("--period", help="The occurrence's year, e.g. 2025.")]
@@ -75,7 +74,7 @@ def complete_cmd(
     ref = _ref(org, measure, period, kind, occurrence)
     with session_scope(db()) as session:
         rec = events.complete(session, ref=ref, actor=by, evidence=evidence, files=list(file or []),
-                              store_root=get_settings().evidence_dir, now=utcnow())
+                              store_root=get_settings().evidence_dir, now=now())
     occ = rec.occurrence
     when = (f", late by {(local_date(occ.completed_at) - local_date(occ.due_at)).days} day(s)"
             if occ.late else ", on time")
@@ -88,7 +87,7 @@ def reopen_cmd(measure: MeasureArg, by: ByOpt, reason: ReasonOpt, period: Period
     """Reopen a done or waived occurrence (reminders and escalations resume)."""
     with session_scope(db()) as session:
         rec = events.reopen(session, ref=_ref(org, measure, period, kind, occurrence), actor=by,
-                            reason=reason, now=utcnow())
+                            reason=reason, now=now())
     _done("reopened", rec)
 
 
@@ -104,7 +103,7 @@ def reschedule_cmd(
     day = parse_date(to, "--to")
     with session_scope(db()) as session:
         rec = events.reschedule(session, ref=_ref(org, measure, period, kind, occurrence),
-                                actor=by, to=day, reason=reason, approved_by=approved_by, now=utcnow())
+                                actor=by, to=day, reason=reason, approved_by=approved_by, now=now())
     _done("rescheduled", rec, f" to {day}")
 
 
@@ -118,7 +117,7 @@ def waive_cmd(
     """Close an open occurrence without completing it: waived, or not applicable."""
     with session_scope(db()) as session:
         rec = events.waive(session, ref=_ref(org, measure, period, kind, occurrence), actor=by,
-                           reason=reason, approved_by=approved_by, now=utcnow(),
+                           reason=reason, approved_by=approved_by, now=now(),
                            not_applicable=not_applicable)
     _done("not applicable:" if not_applicable else "waived", rec)
 
@@ -301,7 +300,7 @@ def evidence_pack_cmd(
     if not contents["occurrences"]:
         raise InputError(f"{code} has no occurrences in {period}", field="--period", value=period)
     head = {"head": verified.head, "seq": verified.head_seq, "entries": verified.count}
-    manifest = build_manifest(contents, head=head, generated_at=iso_utc(utcnow()),
+    manifest = build_manifest(contents, head=head, generated_at=iso_utc(now()),
                               generated_by=f"esgtrack {_version()}")
     write_pack(out, manifest, chain=contents["chain"], store_root=settings.evidence_dir)
     console.print(f"wrote {out}: {code} {period}, {len(manifest['occurrences'])} occurrences, "

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from config.settings import get_settings
-from flows.cli_app import FormatOpt, OrgOpt, app, db
+from flows.cli_app import FormatOpt, OrgOpt, app, db, now
 from flows.output import Format, console, emit, err_console
 
 directory_app = typer.Typer(help="The people directory: who holds which role, and how to reach them.",
@@ -138,10 +138,10 @@ def outbox_retry(
 
     settings = get_settings()
     engine = db()
-    now = dt.datetime.now(dt.timezone.utc)
+    stamp = now()
     orgs = [org] if org else None
-    made_due = make_due(engine, now=now, unknown=unknown, dead=dead, orgs=orgs)
-    report = _deliver_with_progress(engine, settings, now, orgs)
+    made_due = make_due(engine, now=stamp, unknown=unknown, dead=dead, orgs=orgs)
+    report = _deliver_with_progress(engine, settings, stamp, orgs)
     result = {"made_due": made_due, **report.as_dict()}
     if fmt is not Format.table:
         emit([result], fmt=fmt, columns=list(result), json_data=result)
@@ -161,16 +161,16 @@ def outbox_retry(
         sys.exit(1)
 
 
-def _deliver_with_progress(engine, settings, now, orgs=None):
+def _deliver_with_progress(engine, settings, at: dt.datetime, orgs=None):
     from models.directory import default_directory_path, load_directory
     from notifications.outbox import deliver_pending
 
     directory = load_directory(default_directory_path())
     if not err_console.is_terminal:
-        return deliver_pending(engine, directory=directory, settings=settings, now=now, orgs=orgs)
+        return deliver_pending(engine, directory=directory, settings=settings, now=at, orgs=orgs)
     from rich.progress import Progress
 
     with Progress(console=err_console, transient=True) as bar:
         task = bar.add_task("sending", total=None)
-        return deliver_pending(engine, directory=directory, settings=settings, now=now, orgs=orgs,
+        return deliver_pending(engine, directory=directory, settings=settings, now=at, orgs=orgs,
                                progress=lambda done, total: bar.update(task, completed=done, total=total))

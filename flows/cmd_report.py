@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -10,7 +9,7 @@ from typing import Annotated
 import typer
 
 from config.settings import get_settings
-from flows.cli_app import AsOfOpt, FormatOpt, LangOpt, OrgOpt, app, as_of_date, db, org_or_default
+from flows.cli_app import AsOfOpt, FormatOpt, LangOpt, OrgOpt, app, as_of_date, db, now, org_or_default
 from flows.output import Format, Lang, console, emit, err_console
 from models import repository as repo
 from models import target_repository as trepo
@@ -68,7 +67,7 @@ def target_set(
 
     given = trepo.TargetInput(metric, unit, direction, baseline_year, baseline_value, target_year,
                               target_value, _milestones(milestone))
-    row = set_target(db(), org=org_or_default(org), code=measure, given=given)
+    row = set_target(db(), org=org_or_default(org), code=measure, given=given, now=now())
     sign = "≥" if row.direction == "at_least" else "≤"
     base = f", baseline {row.baseline_value:g}{row.unit} in {row.baseline_year}" if row.baseline_year else ""
     console.print(f"{measure.upper()} {row.metric}: {sign} {row.target_value:g}{row.unit} by "
@@ -91,7 +90,7 @@ def target_record(
 
     done = record_reading(db(), settings=get_settings(), org=org_or_default(org), code=measure,
                           metric=metric, year=year, value=value, actor=by, evidence_ref=evidence_ref,
-                          file=file, now=dt.datetime.now(dt.timezone.utc))
+                          file=file, now=now())
     console.print(f"recorded {measure.upper()} {done.target.metric} {year} = {value:g}{done.target.unit} "
                   f"(ledger entry {done.ledger_seq}, {done.ledger_hash[:12]}…)")
 
@@ -218,7 +217,7 @@ def calendar_cmd(
             roles = {unit}
         items = feed_items(session, orgs=orgs, lang=language, roles=roles, external=external)
     data = build_calendar(items, lang=language, reminder_days=policy.reminder_days,
-                          now=dt.datetime.now(dt.timezone.utc), name=name)
+                          now=now(), name=name)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     console.print(f"wrote {out}: {len(items)} events, {len(policy.reminder_days)} alarms each ({language})")

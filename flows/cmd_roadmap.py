@@ -11,7 +11,7 @@ import typer
 from config import SHIPPED_ROADMAP
 from config.settings import get_settings
 from flows.cli_app import (
-    AsOfOpt, FormatOpt, LangOpt, OrgOpt, app, as_of_date, db, org_or_default, parse_date,
+    AsOfOpt, FormatOpt, LangOpt, OrgOpt, app, as_of_date, db, now, org_or_default, parse_date,
     roadmap_app, title_in,
 )
 from flows.output import Format, Lang, console, emit, err_console
@@ -40,12 +40,12 @@ def import_path(path: Path, org: str, by: str = "esg-office"):
     """The import use case: read, then write measures + occurrences + edition + its ledger
     entry in one commit."""
     from models.occurrence_events import record_import
-    from models.tables import utcnow
 
     loaded = load_roadmap(path, _catalogue())
+    stamp = now()
     with session_scope(db()) as session:
-        report = repo.import_roadmap(session, org=org, loaded=loaded)
-        record_import(session, report=report, loaded=loaded, actor=by, now=utcnow())
+        report = repo.import_roadmap(session, org=org, loaded=loaded, now=stamp)
+        record_import(session, report=report, loaded=loaded, actor=by, now=stamp)
     return loaded, report
 
 
@@ -239,9 +239,9 @@ def open_cmd(
     org = org_or_default(org)
     day = parse_date(due, "--due")
     from models.occurrence_events import record_opened
-    from models.tables import utcnow
 
+    stamp = now()
     with session_scope(db()) as session:
-        row = repo.open_occurrence(session, org=org, code=measure, due=day)
-        record_opened(session, occurrence=row, actor=by, reason=reason, now=utcnow())
+        row = repo.open_occurrence(session, org=org, code=measure, due=day, now=stamp)
+        record_opened(session, occurrence=row, actor=by, reason=reason, now=stamp)
     console.print(f"opened {measure.upper()} {row.period} (occurrence {row.id}), due {day}")

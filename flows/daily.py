@@ -34,25 +34,27 @@ def list_organisations(org: str | None) -> list[str]:
 
 
 @task(name="plan-and-claim", cache_policy=NO_CACHE)
-def plan_and_claim(orgs: list[str], as_of: dt.date, working_days_only: bool) -> dict:
+def plan_and_claim(orgs: list[str], as_of: dt.date, working_days_only: bool, now: dt.datetime) -> dict:
     """Refresh, then claim the target alerts and the day's steps for a batch of organisations,
     in one commit. Delivery fans the steps out to their recipients."""
     settings = get_settings()
     result = plan_batch(_engine(), orgs=orgs, as_of=as_of, settings=settings,
                         directory=load_directory_for(settings), policy=load_policy_for(settings),
-                        working_days_only=working_days_only)
+                        working_days_only=working_days_only, now=now)
     return result.as_dict()
 
 
 @task(name="deliver-outbox", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30])
-def deliver_outbox(as_of: dt.date | None = None, orgs: list[str] | None = None) -> dict:
-    """Send what is claimed and due (of these organisations, or all); a failure of one
-    message never stops the others. Messages count days as of the run's date (default today)."""
+def deliver_outbox(as_of: dt.date | None = None, orgs: list[str] | None = None,
+                   now: dt.datetime | None = None) -> dict:
+    """Send what is claimed and due by `now` (default: the clock) of these organisations, or
+    all; a failure of one message never stops the others. Messages count days as of the run's
+    date (default now's date in Almaty)."""
     from notifications.outbox import deliver_pending
 
     settings = get_settings()
     report = deliver_pending(_engine(), directory=load_directory_for(settings), settings=settings,
-                             now=dt.datetime.now(dt.timezone.utc), as_of=as_of, orgs=orgs,
+                             now=now or _clock(), as_of=as_of, orgs=orgs,
                              policy=load_policy_for(settings))
     return report.as_dict()
 
@@ -61,6 +63,11 @@ def deliver_outbox(as_of: dt.date | None = None, orgs: list[str] | None = None) 
 def publish(orgs: list[str], as_of: dt.date) -> None:
     settings = get_settings()
     artifacts.publish_all(_engine(), orgs=orgs, as_of=as_of, policy=load_policy_for(settings))
+
+
+def _clock() -> dt.datetime:
+    """The flows are the shell: the one place they read the clock (callers may pass `now`)."""
+    return dt.datetime.now(dt.timezone.utc)
 
 
 def scheduled_date() -> dt.date:
@@ -73,8 +80,10 @@ def alert_esg_office(flow_, run, state) -> None:
     """A failed run tells the ESG office through the same channels as everything else."""
     from flows.alerts import send_flow_failure
 
+    failed_at = state.timestamp or _clock()
     send_flow_failure(flow_name=flow_.name, run_id=str(run.id), run_name=run.name,
-                      message=str(state.message or state.name))
+                      message=str(state.message or state.name),
+                      today=pendulum.instance(failed_at).in_timezone(ROADMAP_TZ).date())
 
 
 BATCH_DEPLOYMENT = "daily-deadlines-batch/esgtrack-batch"
@@ -83,24 +92,26 @@ BATCH_DEPLOYMENT = "daily-deadlines-batch/esgtrack-batch"
 @flow(name="daily-deadlines", log_prints=True, on_failure=[alert_esg_office],
       description="Each working morning in Almaty: remind before deadlines, escalate after them.")
 def daily_deadlines(as_of: dt.date | None = None, org: str | None = None,
-                    batch_size: int = 200, spread: bool = False) -> dict:
+                    batch_size: int = 200, spread: bool = False, now: dt.datetime | None = None) -> dict:
     """Refresh occurrences, claim the day's reminders and escalations, deliver, publish.
     Organisations go in batches (memory stays flat however many there are); with spread,
-    each batch is a run of the batch deployment, picked up by any worker of its pool."""
+    each batch is a run of the batch deployment, picked up by any worker of its pool.
+    `as_of` defaults to the scheduled date, `now` (claims and delivery) to the clock."""
     logger = get_run_logger()
     explicit = as_of is not None
     as_of = as_of or scheduled_date()
+    now = now or _clock()
     orgs = list_organisations(org)
     totals: dict = {"as_of": as_of.isoformat(), "organisations": len(orgs), "claimed": 0,
                     "alerts": 0, "warnings": [], "batches": 0}
     if spread:
-        totals["batch_runs"] = run_batches_elsewhere(orgs, as_of, batch_size, not explicit)
+        totals["batch_runs"] = run_batches_elsewhere(orgs, as_of, batch_size, not explicit, now)
         totals["batches"] = len(totals["batch_runs"])
         totals["claimed"] = totals["alerts"] = None  # counted and logged by each batch run
     else:
         for batch in batches(orgs, batch_size):
-            _add(totals, plan_and_claim(batch, as_of, working_days_only=not explicit))
-        totals["delivery"] = deliver_outbox(as_of, orgs if org else None)
+            _add(totals, plan_and_claim(batch, as_of, working_days_only=not explicit, now=now))
+        totals["delivery"] = deliver_outbox(as_of, orgs if org else None, now)
         totals["warnings"] += totals["delivery"]["fanout"]["warnings"]
     for warning in sorted(set(totals["warnings"])):
         logger.warning(warning)
@@ -120,10 +131,12 @@ def _add(totals: dict, part: dict) -> None:
 
 @flow(name="daily-deadlines-batch", log_prints=True,
       description="One batch of organisations of the daily flow: plan, claim, deliver.")
-def daily_batch(orgs: list[str], as_of: dt.date, working_days_only: bool = False) -> dict:
+def daily_batch(orgs: list[str], as_of: dt.date, working_days_only: bool = False,
+                now: dt.datetime | None = None) -> dict:
     logger = get_run_logger()
-    part = plan_and_claim(orgs, as_of, working_days_only=working_days_only)
-    part["delivery"] = deliver_outbox(as_of, orgs)
+    now = now or _clock()
+    part = plan_and_claim(orgs, as_of, working_days_only=working_days_only, now=now)
+    part["delivery"] = deliver_outbox(as_of, orgs, now)
     for warning in sorted(set(part["warnings"] + part["delivery"]["fanout"]["warnings"])):
         logger.warning(warning)
     logger.info("%s organisation(s): %s step(s) newly claimed, %s target alert(s), delivery %s",
@@ -132,7 +145,7 @@ def daily_batch(orgs: list[str], as_of: dt.date, working_days_only: bool = False
 
 
 def run_batches_elsewhere(orgs: list[str], as_of: dt.date, batch_size: int,
-                          working_days_only: bool, poll_seconds: float = 1.0,
+                          working_days_only: bool, now: dt.datetime, poll_seconds: float = 1.0,
                           wait_seconds: float = 6 * 3600) -> list[dict]:
     """Start one run of the batch deployment per batch, all at once, and wait for them.
     Raises if any batch run did not complete in time (the parent run fails and alerts)."""
@@ -144,7 +157,8 @@ def run_batches_elsewhere(orgs: list[str], as_of: dt.date, batch_size: int,
 
     try:
         started = [run_deployment(BATCH_DEPLOYMENT, timeout=0, parameters={
-            "orgs": batch, "as_of": as_of.isoformat(), "working_days_only": working_days_only})
+            "orgs": batch, "as_of": as_of.isoformat(), "working_days_only": working_days_only,
+            "now": now.isoformat()})
             for batch in batches(orgs, batch_size)]
     except ObjectNotFound:
         raise InputError(f"the deployment {BATCH_DEPLOYMENT} does not exist: start `esgtrack serve` "

@@ -81,7 +81,7 @@ def import_shipped(engine, org: str):
 
     loaded = load_roadmap(SHIPPED_ROADMAP)
     with session_scope(engine) as session:
-        report = repo.import_roadmap(session, org=org, loaded=loaded)
+        report = repo.import_roadmap(session, org=org, loaded=loaded, now=moment("2025-10-01"))
         record_import(session, report=report, loaded=loaded, actor="esg-head", now=moment("2025-10-01"))
     return loaded, report
 
@@ -111,7 +111,7 @@ def record_history(engine, org: str) -> list[str]:
                                   reason=e.args["reason"], approved_by="cao", now=now)
                 lines.append(f"{e.at}  {e.measure} 2025 rescheduled to {e.args['to']}: {e.args['reason']}")
             else:
-                row = repo.open_occurrence(session, org=org, code=e.measure, due=_day(e.args["due"]))
+                row = repo.open_occurrence(session, org=org, code=e.measure, due=_day(e.args["due"]), now=now)
                 events.record_opened(session, occurrence=row, actor="esg-head", reason=e.args["reason"], now=now)
                 lines.append(f"{e.at}  {e.measure} opened, due {e.args['due']}: {e.args['reason']}")
     return lines
@@ -167,6 +167,6 @@ def run_demo(*, home: Path, as_of: dt.date = DEMO_AS_OF, org: str = "KT") -> dic
     history = record_history(engine, org)
     from flows.cmd_daily import run_flow
 
-    summary = run_flow(as_of, org)
+    summary = run_flow(as_of, org, now=moment(as_of.isoformat()))
     return {"home": home, "loaded": loaded, "report": report, "history": history,
             "summary": summary, "sent": sent_summary(engine)}

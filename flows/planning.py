@@ -238,19 +238,18 @@ class BatchResult:
 
 
 def plan_batch(engine: Engine, *, orgs: list[str], as_of: dt.date, settings: Settings,
-               directory, policy: Policy, claim: bool = True, working_days_only: bool = False,
-               ) -> BatchResult:
+               directory, policy: Policy, now: dt.datetime, claim: bool = True,
+               working_days_only: bool = False) -> BatchResult:
     """One batch of organisations: refresh, then claim the target alerts and the day's steps
     (in SQL, last), in one commit. With claim=False it is the dry run: the steps are planned
     in Python, item by item with their recipients, and the session is rolled back."""
     result = BatchResult(orgs=list(orgs))
     with Session(engine, expire_on_commit=False) as session:
         try:
-            now = dt.datetime.now(dt.timezone.utc)
             ladder = claim and bool(orgs) and bool(day_ladder(policy, as_of))
             if ladder:
                 _with_ladder(engine, session, policy=policy, as_of=as_of, now=now)
-            result.occurrences = repo.refresh_stale(session, orgs=orgs)
+            result.occurrences = repo.refresh_stale(session, orgs=orgs, now=now)
             if not claim:
                 planned = plan_orgs(session, orgs=orgs, as_of=as_of, directory=directory,
                                     policy=policy, working_days_only=working_days_only)

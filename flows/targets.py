@@ -22,9 +22,10 @@ class Recorded:
     ledger_hash: str
 
 
-def set_target(engine: Engine, *, org: str, code: str, given: trepo.TargetInput) -> TargetRow:
+def set_target(engine: Engine, *, org: str, code: str, given: trepo.TargetInput, now: dt.datetime
+               ) -> TargetRow:
     with session_scope(engine) as session:
-        return trepo.set_target(session, org=org, code=code, given=given)
+        return trepo.set_target(session, org=org, code=code, given=given, now=now)
 
 
 def record_reading(engine: Engine, *, settings: Settings, org: str, code: str, metric: str | None,

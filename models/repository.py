@@ -14,7 +14,7 @@ from models.errors import InputError, NotFound
 from models.normalised import LoadedRoadmap
 from models.roadmap import Aspect, DueRule, Measure, Recurrence, RecurrenceKind, Target
 from models.schedule import OccurrenceKind, end_of_day, expand
-from models.tables import MeasureRow, OccurrenceRow, Organisation, RoadmapEdition, RoleRow, utcnow
+from models.tables import MeasureRow, OccurrenceRow, Organisation, RoadmapEdition, RoleRow
 
 OPEN = "open"
 DONE = "done"
@@ -54,10 +54,10 @@ class ImportReport:
 # --- organisations ----------------------------------------------------------------------
 
 
-def ensure_org(session: Session, *, code: str, name: str = "") -> Organisation:
+def ensure_org(session: Session, *, code: str, now: dt.datetime, name: str = "") -> Organisation:
     org = session.get(Organisation, code)
     if org is None:
-        org = Organisation(code=code, name=name or code)
+        org = Organisation(code=code, name=name or code, created_at=now)
         session.add(org)
         session.flush()
     return org
@@ -145,10 +145,11 @@ def _match(existing: list[MeasureRow], incoming: list[Measure]) -> dict[str, Mea
     return matched
 
 
-def import_roadmap(session: Session, *, org: str, loaded: LoadedRoadmap) -> ImportReport:
+def import_roadmap(session: Session, *, org: str, loaded: LoadedRoadmap, now: dt.datetime
+                   ) -> ImportReport:
     """Create or update an organisation's measures and occurrences from a roadmap, in place:
-    never duplicating, never touching a recorded completion."""
-    ensure_org(session, code=org)
+    never duplicating, never touching a recorded completion. `now` stamps the edition."""
+    ensure_org(session, code=org, now=now)
     report = ImportReport(org=org, warnings=list(loaded.roadmap.warnings))
     existing = measures(session, org=org, include_inactive=True)
     incoming = list(loaded.roadmap.measures)
@@ -188,15 +189,16 @@ def import_roadmap(session: Session, *, org: str, loaded: LoadedRoadmap) -> Impo
         sha256=loaded.sha256, horizon_start=loaded.roadmap.horizon_start,
         horizon_end=loaded.roadmap.horizon_end, measure_count=len(incoming),
         changes={k: v for k, v in report.as_dict().items() if k not in {"occurrences", "warnings"}},
+        imported_at=now,
     )
     session.add(edition)
     session.flush()
     report.edition_id = edition.id
-    report.occurrences = refresh_occurrences(session, org=org)
+    report.occurrences = refresh_occurrences(session, org=org, now=now)
     session.get(Organisation, org).occurrences_edition_id = edition.id
     from models.target_repository import seed_document_targets  # imports this module
 
-    seed_document_targets(session, org=org)
+    seed_document_targets(session, org=org, now=now)
     return report
 
 
@@ -245,11 +247,11 @@ def stale_orgs(session: Session, *, orgs: list[str]) -> list[str]:
     return list(session.execute(query).scalars())
 
 
-def refresh_stale(session: Session, *, orgs: list[str]) -> dict[str, int]:
+def refresh_stale(session: Session, *, orgs: list[str], now: dt.datetime) -> dict[str, int]:
     """Refresh the occurrences of the organisations that need it (see stale_orgs)."""
     totals = {"added": 0, "moved": 0, "withdrawn": 0, "unchanged": 0, "organisations": 0}
     for org in stale_orgs(session, orgs=orgs):
-        for key, value in refresh_occurrences(session, org=org).items():
+        for key, value in refresh_occurrences(session, org=org, now=now).items():
             totals[key] += value
         latest = session.execute(sa.select(sa.func.max(RoadmapEdition.id)).where(RoadmapEdition.org == org)).scalar()
         session.get(Organisation, org).occurrences_edition_id = latest
@@ -277,7 +279,7 @@ def _note_changes(report: ImportReport, row: MeasureRow, old_code: str, m: Measu
 # --- occurrences -------------------------------------------------------------------------
 
 
-def refresh_occurrences(session: Session, *, org: str) -> dict[str, int]:
+def refresh_occurrences(session: Session, *, org: str, now: dt.datetime) -> dict[str, int]:
     """Bring an organisation's occurrences in line with its measures: add missing ones,
     move open ones whose planned date changed (unless rescheduled), withdraw open ones no
     longer planned. Done and waived occurrences are never touched."""
@@ -290,7 +292,6 @@ def refresh_occurrences(session: Session, *, org: str) -> dict[str, int]:
     stored = session.exec(select(OccurrenceRow).where(OccurrenceRow.org == org)).all()
     counts = {"added": 0, "moved": 0, "withdrawn": 0, "unchanged": 0}
     seen = set()
-    now = utcnow()
     for occ in stored:
         key = (occ.measure_id, occ.period, occ.kind, occ.seq)
         seen.add(key)
@@ -312,7 +313,7 @@ def refresh_occurrences(session: Session, *, org: str) -> dict[str, int]:
             counts["unchanged"] += 1
     new = [
         OccurrenceRow(org=org, measure_id=key[0], period=key[1], kind=key[2], seq=key[3],
-                      due_at=due, planned_due_at=due)
+                      due_at=due, planned_due_at=due, updated_at=now)
         for key, due in expected.items() if key not in seen
     ]
     session.add_all(new)
@@ -321,7 +322,8 @@ def refresh_occurrences(session: Session, *, org: str) -> dict[str, int]:
     return counts
 
 
-def open_occurrence(session: Session, *, org: str, code: str, due: dt.date) -> OccurrenceRow:
+def open_occurrence(session: Session, *, org: str, code: str, due: dt.date, now: dt.datetime
+                    ) -> OccurrenceRow:
     """Open an occurrence of an as-needed measure (e.g. a Board training when it is needed)."""
     measure = get_measure(session, org=org, code=code)
     if measure.kind != RecurrenceKind.AS_NEEDED.value:
@@ -335,7 +337,7 @@ def open_occurrence(session: Session, *, org: str, code: str, due: dt.date) -> O
     when = end_of_day(due)
     row = OccurrenceRow(org=org, measure_id=measure.id, period=due.year,
                         kind=OccurrenceKind.OPENED.value, seq=seq, due_at=when,
-                        planned_due_at=when)
+                        planned_due_at=when, updated_at=now)
     session.add(row)
     session.flush()
     return row

@@ -32,10 +32,6 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(dt.timezone.utc)
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
-
-
 def _ts(nullable: bool = False, **kw) -> sa.Column:
     return sa.Column(UTCDateTime(), nullable=nullable, **kw)
 
@@ -43,7 +39,7 @@ def _ts(nullable: bool = False, **kw) -> sa.Column:
 class Organisation(SQLModel, table=True):
     code: str = Field(primary_key=True, max_length=32)
     name: str = ""
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+    created_at: dt.datetime = Field(sa_column=_ts())
     # The roadmap edition the occurrences were last expanded from: the daily flow refreshes
     # only organisations whose newest edition is not this one.
     occurrences_edition_id: int | None = None
@@ -61,7 +57,7 @@ class RoadmapEdition(SQLModel, table=True):
     horizon_end: int
     measure_count: int
     changes: dict = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
-    imported_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+    imported_at: dt.datetime = Field(sa_column=_ts())
 
 
 class MeasureRow(SQLModel, table=True):
@@ -130,7 +126,7 @@ class OccurrenceRow(SQLModel, table=True):
     rescheduled: bool = False
     completed_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     late: bool | None = None
-    updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+    updated_at: dt.datetime = Field(sa_column=_ts())
 
 
 def _set_due_on(_mapper, _connection, target: OccurrenceRow) -> None:
@@ -175,7 +171,7 @@ class TargetRow(SQLModel, table=True):
     target_value: float
     milestones: list = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
     source: str = Field(default="set", max_length=16)  # document | set
-    updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+    updated_at: dt.datetime = Field(sa_column=_ts())
 
 
 class TargetReadingRow(SQLModel, table=True):
@@ -189,7 +185,7 @@ class TargetReadingRow(SQLModel, table=True):
     year: int
     value: float
     actor: str = Field(max_length=200)
-    recorded_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+    recorded_at: dt.datetime = Field(sa_column=_ts())
     evidence_ref: str | None = None
     evidence_sha256: str | None = Field(default=None, max_length=64)
 
@@ -208,7 +204,7 @@ class LadderStepRow(SQLModel, table=True):
     step: str = Field(max_length=64)
     kind: str = Field(max_length=16)
     level: int = 0
-    written_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+    written_at: dt.datetime = Field(sa_column=_ts())
 
 
 class NoticeRow(SQLModel, table=True):
@@ -235,7 +231,7 @@ class NoticeRow(SQLModel, table=True):
     kind: str = Field(max_length=16)               # reminder | escalation
     level: int = 0
     planned_on: dt.date                            # the Almaty date of the pass that claimed it
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+    created_at: dt.datetime = Field(sa_column=_ts())
     expanded_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     messages: int | None = None                    # recipients it made messages for (0: cancelled)
 
@@ -271,9 +267,9 @@ class OutboxMessage(SQLModel, table=True):
     language: str | None = Field(default=None, max_length=8)
     batch_id: str | None = Field(default=None, max_length=40)
     claimed_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
-    created_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+    created_at: dt.datetime = Field(sa_column=_ts())
     sent_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
-    updated_at: dt.datetime = Field(default_factory=utcnow, sa_column=_ts())
+    updated_at: dt.datetime = Field(sa_column=_ts())
 
 
 class LedgerEntry(SQLModel, table=True):

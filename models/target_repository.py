@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from models import repository as repo
 from models.errors import InputError, NotFound
-from models.tables import MeasureRow, TargetReadingRow, TargetRow, utcnow
+from models.tables import MeasureRow, TargetReadingRow, TargetRow
 from models.targets import Direction, Reading, TargetSpec, parse_direction
 
 DOCUMENT = "document"
@@ -61,7 +61,7 @@ def spec_of(row: TargetRow) -> TargetSpec:
 # --- document targets ---------------------------------------------------------------------
 
 
-def seed_document_targets(session: Session, *, org: str) -> int:
+def seed_document_targets(session: Session, *, org: str, now: dt.datetime) -> int:
     """Create or update the targets the roadmap states (MeasureRow.target). The document owns
     metric, unit, direction, target year and value; a baseline and milestones the ESG office
     set are kept. Returns how many targets were created."""
@@ -79,7 +79,7 @@ def seed_document_targets(session: Session, *, org: str) -> int:
         row.direction = parse_direction(stated.get("direction") or "at_least").value
         row.target_year, row.target_value = int(stated["year"]), float(stated["value"])
         row.source = DOCUMENT
-        row.updated_at = utcnow()
+        row.updated_at = now
         session.add(row)
     session.flush()
     return created
@@ -110,7 +110,8 @@ def get_target(session: Session, *, org: str, code: str, metric: str | None = No
     return rows[0]
 
 
-def set_target(session: Session, *, org: str, code: str, given: TargetInput) -> TargetRow:
+def set_target(session: Session, *, org: str, code: str, given: TargetInput, now: dt.datetime
+               ) -> TargetRow:
     """Create a target (metric, target year and value required) or change a stored one."""
     measure = repo.get_measure(session, org=org, code=code)
     existing = [r for r in session.exec(select(TargetRow).where(TargetRow.measure_id == measure.id))]
@@ -125,7 +126,7 @@ def set_target(session: Session, *, org: str, code: str, given: TargetInput) -> 
                         target_value=given.target_value, source=SET)
     _apply(row, given)
     _validate(row)
-    row.updated_at = utcnow()
+    row.updated_at = now
     session.add(row)
     session.flush()
     return row
@@ -178,7 +179,7 @@ def check_value(value: float, option: str) -> None:
 
 def add_reading(session: Session, *, target: TargetRow, year: int, value: float, actor: str,
                 evidence_ref: str | None = None, evidence_sha256: str | None = None,
-                recorded_at: dt.datetime | None = None) -> TargetReadingRow:
+                recorded_at: dt.datetime) -> TargetReadingRow:
     """Record a target's value for a year (a second reading of a year corrects the first)."""
     check_year(year, "--year")
     check_value(value, "--value")
@@ -186,7 +187,7 @@ def add_reading(session: Session, *, target: TargetRow, year: int, value: float,
         raise InputError("say who records the reading", field="--by")
     row = TargetReadingRow(org=target.org, target_id=target.id, year=year, value=float(value),
                            actor=actor.strip(), evidence_ref=evidence_ref or None,
-                           evidence_sha256=evidence_sha256, recorded_at=recorded_at or utcnow())
+                           evidence_sha256=evidence_sha256, recorded_at=recorded_at)
     session.add(row)
     session.flush()
     return row

@@ -3,6 +3,7 @@ ESGTRACK_TEST_POSTGRES_URL names a server), the shipped roadmap, and the CLI."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 import uuid
@@ -29,6 +30,13 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 POSTGRES_URL = os.environ.get("ESGTRACK_TEST_POSTGRES_URL")
+# The instant every test runs at unless it names another: no test reads the clock.
+NOW = dt.datetime(2026, 11, 16, 4, 0, tzinfo=dt.timezone.utc)  # a Monday, 09:00 in Almaty
+
+
+def morning(day: dt.date) -> dt.datetime:
+    """09:00 in Almaty on a day (UTC): the instant a daily run as of that day happens."""
+    return dt.datetime.combine(day, dt.time(4), tzinfo=dt.timezone.utc)
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
@@ -130,21 +138,22 @@ def imported(engine, shipped_roadmap):
     from models.normalised import load_roadmap
 
     with session_scope(engine) as s:
-        return repo.import_roadmap(s, org="KT", loaded=load_roadmap(shipped_roadmap))
+        return repo.import_roadmap(s, org="KT", loaded=load_roadmap(shipped_roadmap), now=NOW)
 
 
 @pytest.fixture
 def cli():
-    """Run the esgtrack CLI in-process: cli("measures", "--format", "json") → (code, out, err)."""
+    """Run the esgtrack CLI in-process: cli("measures", "--format", "json") → (code, out, err).
+    Every run names its clock (`--now`, default NOW): no command reads the system clock."""
     from typer.testing import CliRunner
 
     from flows.cli import main
 
-    def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
+    def run(*args: str, input: str | None = None, now: dt.datetime = NOW) -> tuple[int, str, str]:
         runner = CliRunner()
         with runner.isolation(input=input) as (out, err, _):
             try:
-                main(list(args))
+                main(["--now", now.isoformat(), *args])
                 code = 0
             except SystemExit as exc:
                 code = exc.code if isinstance(exc.code, int) else 1

@@ -12,6 +12,7 @@ from models.db import session_scope
 from models.policy import load_policy
 from models.schedule import local_date
 from models.tables import MeasureRow, OccurrenceRow
+from tests.conftest import NOW
 
 OFFSETS = sorted(load_policy(DEFAULT_POLICY).reminder_days, reverse=True)
 
@@ -66,7 +67,7 @@ def test_reexport_keeps_uids_and_a_moved_deadline_raises_the_sequence(engine, im
     with engine.begin() as conn:
         conn.execute(sa.update(OccurrenceRow.__table__).where(OccurrenceRow.id == occurrence_id).values(
             due_at=dt.datetime(2027, 3, 1, 18, 59, 59, tzinfo=dt.timezone.utc),
-            updated_at=dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5)))
+            updated_at=NOW + dt.timedelta(minutes=5)))  # after the import's stamp
     cli("calendar", "--all", "--out", str(second))
     _, after = events(second)
     assert set(after) == set(before)

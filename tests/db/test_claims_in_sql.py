@@ -20,17 +20,19 @@ from flows.planning import (
 from models import occurrence_events as events
 from models import repository as repo
 from models.db import session_scope
-from models.tables import LadderStepRow, MeasureRow, NoticeRow, OccurrenceRow, OutboxMessage, utcnow
+from models.tables import LadderStepRow, MeasureRow, NoticeRow, OccurrenceRow, OutboxMessage
 from notifications.fanout import expand_notices
+from tests.conftest import morning
 
 START, END = dt.date(2025, 11, 3), dt.date(2026, 5, 29)
+AFTER = morning(END)  # delivery fans out after every walked day
 
 
 def _claim(engine, as_of, *, claim=True):
     settings = get_settings()
     return plan_batch(engine, orgs=["KT"], as_of=as_of, settings=settings,
                       directory=load_directory_for(settings), policy=load_policy_for(settings),
-                      claim=claim)
+                      now=morning(as_of), claim=claim)
 
 
 def _notices(engine) -> set[tuple]:
@@ -47,7 +49,7 @@ def _rows(engine) -> list[tuple]:
 def _expand(engine, **kw):
     settings = get_settings()
     return expand_notices(engine, directory=load_directory_for(settings), settings=settings,
-                          policy=load_policy_for(settings), now=utcnow(), **kw)
+                          policy=load_policy_for(settings), now=AFTER, **kw)
 
 
 def _reschedule(session, now):
@@ -68,7 +70,7 @@ def _drop_measure(session, now):  # a later edition drops G5: its open items are
 def _open_as_needed(session, now):
     code = session.execute(sa.select(MeasureRow.code).where(
         MeasureRow.org == "KT", MeasureRow.kind == "as_needed", MeasureRow.active)).scalars().first()
-    repo.open_occurrence(session, org="KT", code=code, due=dt.date(2026, 3, 31))
+    repo.open_occurrence(session, org="KT", code=code, due=dt.date(2026, 3, 31), now=now)
 
 
 # Things that happen to a roadmap while the daily flow runs, on the first walked day on or after
@@ -81,7 +83,7 @@ def test_sql_claims_are_the_python_plan_day_after_day(engine, imported):
     while day <= END:
         while pending and pending[0][0] <= day:
             with session_scope(engine) as session:
-                pending.pop(0)[1](session, utcnow())
+                pending.pop(0)[1](session, morning(day))
         dry = _claim(engine, day, claim=False)
         planned = {(i["occurrence_id"], i["step"]) for i in dry.items}
         before_notices, before_rows = _notices(engine), set(_rows(engine))
@@ -104,7 +106,7 @@ def test_a_notice_whose_occurrence_closed_before_delivery_makes_nothing(engine, 
     assert _claim(engine, as_of).claimed > 10
     with session_scope(engine) as session:
         events.waive(session, ref=events.OccurrenceRef(org="KT", measure="E1", period=2025),
-                     actor="esg", reason="not this year", approved_by="ceo", now=utcnow())
+                     actor="esg", reason="not this year", approved_by="ceo", now=morning(as_of))
     fan = _expand(engine)
     assert fan.cancelled == 1
     with session_scope(engine) as session:
@@ -160,7 +162,7 @@ def test_two_fan_outs_at_once_make_each_row_once(engine, imported):
 def test_the_ladder_is_written_once_kept_fresh_and_old_keys_dropped(engine):
     policy = load_policy_for(get_settings())
     day = dt.date(2026, 1, 14)
-    now = utcnow()
+    now = morning(day)
     with session_scope(engine) as session:
         session.add(LadderStepRow(key="2020-01-01:old", due_on=day, occ_kind="due", step="remind-7",
                                   kind="reminder", level=0, written_at=now - LADDER_KEEP - dt.timedelta(hours=1)))
@@ -242,10 +244,10 @@ def test_the_claim_probes_the_notice_key_however_stale_the_statistics(engine):
     policy = load_policy_for(settings)
     codes = all_orgs(engine)
     first = plan_batch(engine, orgs=codes[:20], as_of=as_of, settings=settings,
-                       directory=load_directory_for(settings), policy=policy)
+                       directory=load_directory_for(settings), policy=policy, now=morning(as_of))
     assert first.claimed == 20 * 31
     with Session(engine) as session:
-        statement = claim_statement(session, orgs=codes[20:], as_of=as_of, policy=policy, now=utcnow())
+        statement = claim_statement(session, orgs=codes[20:], as_of=as_of, policy=policy, now=morning(as_of))
         plan_as_probes(session)
         plan = _explain(session, statement)
         session.commit()
@@ -288,7 +290,7 @@ def _claim_against_a_concurrent_run(engine) -> None:
     with engine.connect() as holder, ThreadPoolExecutor(1) as pool:
         holder.execute(sa.insert(NoticeRow.__table__).values(
             occurrence_id=taken[0], due_at=due_at, step=taken[1], org="KT", kind=taken[2],
-            level=taken[3], planned_on=as_of, created_at=utcnow()))
+            level=taken[3], planned_on=as_of, created_at=morning(as_of)))
         try:
             claiming = pool.submit(_claim, engine, as_of)
             waited = _wait_for_lock(engine, "INSERT INTO notice", until=claiming.done)

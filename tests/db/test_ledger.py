@@ -175,7 +175,7 @@ def test_reschedule_moves_the_deadline_and_survives_a_reimport(engine, imported,
     assert occ.due_at == end_of_day(dt.date(2026, 3, 31)) and occ.rescheduled
     assert local_date(occ.planned_due_at) == dt.date(2025, 12, 31)
     with session_scope(engine) as s:
-        repo.import_roadmap(s, org="KT", loaded=load_roadmap(shipped_roadmap))
+        repo.import_roadmap(s, org="KT", loaded=load_roadmap(shipped_roadmap), now=NOW)
     assert occurrence(engine, "E6").due_at == end_of_day(dt.date(2026, 3, 31))
     data = json.loads(rows(engine)[0]["payload"])["data"]
     assert (data["from"], data["to"], data["approved_by"]) == \
@@ -204,7 +204,7 @@ def test_organisations_have_separate_chains(engine, imported, shipped_roadmap):
     from models.normalised import load_roadmap
 
     with session_scope(engine) as s:
-        repo.import_roadmap(s, org="KCELL", loaded=load_roadmap(shipped_roadmap))
+        repo.import_roadmap(s, org="KCELL", loaded=load_roadmap(shipped_roadmap), now=NOW)
     complete_order(engine)
     complete_order(engine, org="KCELL")
     complete_order(engine, "E8")

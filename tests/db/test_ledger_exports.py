@@ -46,7 +46,7 @@ def recorded(cli, db_url, shipped_roadmap, tmp_path):
             s.add(OutboxMessage(org="KT", idem_key=f"{e2}:{step}:ceo:email", occurrence_id=e2,
                                 measure="E2", step=step, kind="reminder", recipient="ceo",
                                 channel="email", status=status, attempts=1, masked_target="c***@kt.kz",
-                                sent_at=sent if status == "sent" else None))
+                                created_at=sent, updated_at=sent, sent_at=sent if status == "sent" else None))
     return _engine(db_url)
 
 

@@ -139,7 +139,7 @@ def test_inserted_entry(cli, chain):
     for seq in range(7, 2, -1):
         set_seq(chain, seq, seq + 1)
     forged = make_entry(entry(chain, 2), org="KT", event="completed", actor="mallory",
-                        at=dt.datetime.now(dt.timezone.utc),
+                        at=dt.datetime(2026, 3, 2, 5, 0, tzinfo=dt.timezone.utc),
                         data={"evidence": {"ref": "forged"}}, measure="E10", period=2027)
     fake_prev = "f" * 64  # chaining it to entry 2 would collide with entry 3 on (org, prev_hash)
     insert(chain, dataclasses.replace(forged, prev_hash=fake_prev, hash=entry_hash(fake_prev, forged.payload)))
@@ -149,7 +149,7 @@ def test_inserted_entry(cli, chain):
 def test_forged_completion_appended(cli, chain):
     attack(chain)
     forged = make_entry(entry(chain, 7), org="KT", event="completed", actor="mallory",
-                        at=dt.datetime.now(dt.timezone.utc),
+                        at=dt.datetime(2026, 3, 2, 5, 0, tzinfo=dt.timezone.utc),
                         data={}, measure="S3", period=2025, occurrence_id=_occurrence_id(chain, "S3"))
     insert(chain, forged)
     assert_caught(cli, 8, "changed outside esgtrack")

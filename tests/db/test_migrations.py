@@ -34,11 +34,11 @@ def test_ledger_refuses_update_and_delete_after_migrating(engine, imported):
 
     from models import ledger_store
     from models.db import session_scope
-    from models.tables import utcnow
+    from tests.conftest import NOW
 
     with session_scope(engine) as session:
         ledger_store.append(session, org="KT", event="roadmap_imported", actor="test",
-                            at=utcnow(), data={"note": "one entry to protect"})
+                            at=NOW, data={"note": "one entry to protect"})
 
     with pytest.raises(sa.exc.DBAPIError):
         with engine.begin() as conn:
@@ -59,8 +59,9 @@ def test_steps_claimed_before_notices_existed_stay_claimed(engine, db_url, impor
     from models import repository as repo
     from models.db import session_scope
     from models.escalation import plan
-    from models.tables import NoticeRow, utcnow
+    from models.tables import NoticeRow
     from notifications.outbox import enqueue
+    from tests.conftest import morning
 
     config = alembic_config(db_url)
     with engine.begin() as conn:
@@ -73,7 +74,7 @@ def test_steps_claimed_before_notices_existed_stay_claimed(engine, db_url, impor
         names = repo.role_names_of(session, orgs=["KT"])["KT"]
         planned = plan(open_items(session, orgs=["KT"], policy=policy, as_of=as_of), directory, policy,
                        sent=set(), as_of=as_of, role_names=names)
-        enqueue(session, items=planned.items, directory=directory, settings=settings, now=utcnow())
+        enqueue(session, items=planned.items, directory=directory, settings=settings, now=morning(as_of))
     upgrade(engine)
     steps = {(i["occurrence_id"], i["step"]) for i in planned.items}
     with session_scope(engine) as session:
@@ -81,5 +82,6 @@ def test_steps_claimed_before_notices_existed_stay_claimed(engine, db_url, impor
                                             NoticeRow.planned_on)).all()
     assert {(n.occurrence_id, n.step) for n in notices} == steps and len(steps) > 10
     assert all(n.expanded_at is not None and n.planned_on == as_of for n in notices)
-    again = plan_batch(engine, orgs=["KT"], as_of=as_of, settings=settings, directory=directory, policy=policy)
+    again = plan_batch(engine, orgs=["KT"], as_of=as_of, settings=settings, directory=directory, policy=policy,
+                       now=morning(as_of))
     assert again.claimed == 0

@@ -9,7 +9,8 @@ from config.settings import get_settings
 from flows.planning import load_directory_for, load_policy_for, plan_batch
 from models import occurrence_events as events
 from models.db import session_scope
-from models.tables import MeasureRow, NoticeRow, OccurrenceRow, utcnow
+from models.tables import MeasureRow, NoticeRow, OccurrenceRow
+from tests.conftest import morning
 
 
 def run(engine, day: str):
@@ -20,7 +21,8 @@ def run(engine, day: str):
     with session_scope(engine) as session:
         before = set(session.execute(keys).all())
     plan_batch(engine, orgs=["KT"], as_of=as_of, settings=settings,
-               directory=load_directory_for(settings), policy=load_policy_for(settings))
+               directory=load_directory_for(settings), policy=load_policy_for(settings),
+               now=morning(as_of))
     query = (sa.select(MeasureRow.code, NoticeRow.occurrence_id, NoticeRow.due_at, NoticeRow.step)
              .join(OccurrenceRow, OccurrenceRow.id == NoticeRow.occurrence_id)
              .join(MeasureRow, MeasureRow.id == OccurrenceRow.measure_id))
@@ -34,7 +36,7 @@ def test_reschedule_rearms_the_ladder(engine, imported):
     with session_scope(engine) as session:
         events.reschedule(session, ref=events.OccurrenceRef(org="KT", measure="E6", period=2025),
                           actor="esg", to=dt.date(2026, 3, 31), reason="moved", approved_by="cao",
-                          now=utcnow())
+                          now=morning(dt.date(2026, 1, 2)))
     assert ("E6", "escalate-1") not in run(engine, "2026-01-05")  # not overdue any more
     assert ("E6", "remind-7") in run(engine, "2026-03-24")       # the new date's reminder
     assert ("E6", "remind-7") not in run(engine, "2026-03-24")   # once

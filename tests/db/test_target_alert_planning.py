@@ -3,20 +3,20 @@
 import sqlalchemy as sa
 
 from config.settings import get_settings
-from flows.cli_app import today
 from flows.planning import load_directory_for, load_policy_for, plan_batch
 from models.db import session_scope
 from models.tables import OutboxMessage
+from tests.conftest import NOW
 
 
 
 def run(engine, claim=True):
-    """As of today (a reading counts from the day it was recorded): the target alerts planned
+    """As of the cli fixture's day (a reading counts from the day it was recorded): the target alerts planned
     (the dry run) or newly claimed in the outbox."""
     settings = get_settings()
     with session_scope(engine) as session:
         before = set(session.execute(sa.select(OutboxMessage.id)).scalars())
-    result = plan_batch(engine, orgs=["KT"], as_of=today(), settings=settings,
+    result = plan_batch(engine, orgs=["KT"], as_of=NOW.date(), settings=settings, now=NOW,
                         directory=load_directory_for(settings), policy=load_policy_for(settings),
                         claim=claim)
     if not claim:

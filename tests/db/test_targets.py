@@ -12,6 +12,7 @@ from models.db import session_scope
 from models.evidence_store import path_for
 from models.normalised import load_roadmap
 from models.tables import LedgerEntry, TargetReadingRow, TargetRow
+from tests.conftest import NOW
 
 
 def targets(engine):
@@ -33,7 +34,7 @@ def test_reimport_keeps_a_baseline_the_office_set(engine, imported, shipped_road
                          "--milestone", "2028=25")
     assert code == 0, err
     with session_scope(engine) as s:
-        repo.import_roadmap(s, org="KT", loaded=load_roadmap(shipped_roadmap))
+        repo.import_roadmap(s, org="KT", loaded=load_roadmap(shipped_roadmap), now=NOW)
     g5 = targets(engine)["G5"]
     assert (g5.baseline_year, g5.baseline_value, g5.milestones, g5.source) == (2024, 12.5, [[2028, 25.0]], "document")
     assert len(targets(engine)) == 3

@@ -11,6 +11,7 @@ import pytest
 from config.settings import get_settings
 from flows.planning import all_orgs, load_directory_for, load_policy_for, plan_batch
 from models.db import get_engine
+from tests.conftest import morning
 from tests.notifications.servers import SMTPServer
 
 AS_OF = dt.date(2026, 1, 14)  # the 2025 items are two weeks overdue: level 2
@@ -32,7 +33,8 @@ def expected_emails(db_url, as_of):
     directory = load_directory_for(settings)
     engine = get_engine(db_url)
     result = plan_batch(engine, orgs=all_orgs(engine), as_of=as_of, settings=settings,
-                        directory=directory, policy=load_policy_for(settings), claim=False)
+                        directory=directory, policy=load_policy_for(settings), now=morning(as_of),
+                        claim=False)
     return {directory.person(i["recipient"]).email for i in result.items}, result.items
 
 
@@ -45,7 +47,7 @@ def test_daily_flow_reminds_and_escalates_exactly_once(db_url, imported, smtp):
 
     expected, items = expected_emails(db_url, AS_OF)
     assert len(expected) > 5 and {i["step"] for i in items} == {"escalate-14"}
-    summary = daily_deadlines(as_of=AS_OF)
+    summary = daily_deadlines(as_of=AS_OF, now=morning(AS_OF))
     assert summary["claimed"] == len({(i["occurrence_id"], i["step"]) for i in items})
     assert summary["delivery"]["fanout"]["messages"] == len(items)  # as the dry run planned
     got = inboxes(smtp)
@@ -54,14 +56,14 @@ def test_daily_flow_reminds_and_escalates_exactly_once(db_url, imported, smtp):
     assert "E1" in esg["Subject"] or "E1" in esg.get_body(("plain",)).get_content()
     cao = smtp.to("cao@example.kz")[0]  # a Russian speaker
     assert any(ch in cao.get_body(("plain",)).get_content() for ch in "ПрДо")
-    again = daily_deadlines(as_of=AS_OF)
+    again = daily_deadlines(as_of=AS_OF, now=morning(AS_OF))
     assert again["claimed"] == 0 and inboxes(smtp) == got  # the same date twice: nothing new
 
 
 def test_reminders_before_the_due_date(db_url, imported, smtp):
     from flows.daily import daily_deadlines
 
-    daily_deadlines(as_of=dt.date(2025, 12, 1))
+    daily_deadlines(as_of=dt.date(2025, 12, 1), now=morning(dt.date(2025, 12, 1)))
     subjects = [m["Subject"] for m in smtp.messages]
     assert subjects and len(smtp.messages) == len(inboxes(smtp))
 
@@ -71,7 +73,8 @@ def test_two_runs_started_at_once_send_nothing_twice(db_url, imported, smtp):
 
     expected, _ = expected_emails(db_url, AS_OF)
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "ESGTRACK_DATABASE_URL": db_url}
-    cmd = [sys.executable, "-m", "flows.cli", "run", "daily", "--as-of", AS_OF.isoformat()]
+    cmd = [sys.executable, "-m", "flows.cli", "--now", morning(AS_OF).isoformat(), "run", "daily",
+           "--as-of", AS_OF.isoformat()]
     runs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             for _ in range(2)]
     outputs = [p.communicate(timeout=240)[0] for p in runs]
@@ -86,7 +89,7 @@ def test_artifacts_are_published(db_url, imported, smtp):
 
     from flows.daily import daily_deadlines
 
-    state = daily_deadlines(as_of=AS_OF, return_state=True)
+    state = daily_deadlines(as_of=AS_OF, now=morning(AS_OF), return_state=True)
     run_id = state.state_details.flow_run_id
     with get_client(sync_client=True) as client:
         found = client.read_artifacts(
@@ -105,6 +108,6 @@ def test_a_failed_run_alerts_the_esg_office(db_url, imported, smtp, tmp_path, mo
     monkeypatch.setenv("ESGTRACK_POLICY", str(broken))
     get_settings.cache_clear()
     with pytest.raises(Exception, match="escalation.levels"):
-        daily_deadlines(as_of=AS_OF)
+        daily_deadlines(as_of=AS_OF, now=morning(AS_OF))
     alerts = smtp.to("esg.office@example.kz")
     assert len(alerts) == 1 and "daily-deadlines" in alerts[0].get_body(("plain",)).get_content()

@@ -2,8 +2,11 @@
 
 import sqlalchemy as sa
 
-from flows.cli_app import today
 from models.db import get_engine
+from tests.conftest import NOW
+
+
+AS_OF = NOW.date()  # the Almaty date of the cli fixture's clock: the readings precede it
 
 
 def test_status_artifact_and_offtrack_alert(db_url, imported, cli, _isolated_home):
@@ -15,7 +18,7 @@ def test_status_artifact_and_offtrack_alert(db_url, imported, cli, _isolated_hom
     cli("target", "set", "G6", "--baseline-year", "2024", "--baseline-value", "20")
     cli("target", "record", "G6", "--year", "2025", "--value", "15", "--by", "x")
     for _ in range(2):  # the second run must not alert again
-        state = daily_deadlines(as_of=today(), return_state=True)
+        state = daily_deadlines(as_of=AS_OF, now=NOW, return_state=True)
     with get_client(sync_client=True) as client:
         found = client.read_artifacts(artifact_filter=ArtifactFilter(
             flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id])))

@@ -9,6 +9,7 @@ from config.settings import get_settings
 from models.db import get_engine, session_scope
 from models.directory import load_directory
 from notifications import outbox
+from tests.conftest import morning
 from tests.notifications.conftest import NOW, item
 
 
@@ -99,6 +100,7 @@ def test_outbox_shows_claimed_steps_and_retry_turns_them_into_messages(cli, db_u
 
     settings = get_settings()
     batch = plan_batch(get_engine(db_url), orgs=["KT"], as_of=dt.date(2026, 1, 14), settings=settings,
+                       now=morning(dt.date(2026, 1, 14)),
                        directory=load_directory_for(settings), policy=load_policy_for(settings))
     code, out, err = cli("outbox")
     assert code == 0 and "the outbox is empty" in out

@@ -12,6 +12,7 @@ from config import EXAMPLE_DIRECTORY
 from flows.planning import load_policy_for, plan_batch
 from models.directory import load_directory
 from notifications import outbox
+from tests.conftest import morning
 from tests.notifications.conftest import make_settings
 from tests.notifications.servers import text_of
 
@@ -22,15 +23,14 @@ def test_each_person_gets_one_digest_in_their_language(engine, imported, smtp, t
     settings = make_settings(tmp_path, smtp_url=SecretStr(smtp.url()), notify_workers=8)
     directory = load_directory(EXAMPLE_DIRECTORY)
     as_of = dt.date(2026, 1, 5)  # the 2025 occurrences are past due: first escalations
+    now = morning(as_of)
     dry = plan_batch(engine, orgs=["KT"], as_of=as_of, settings=settings, directory=directory,
-                     policy=load_policy_for(settings), claim=False)  # what the dry run shows
+                     policy=load_policy_for(settings), now=now, claim=False)  # what the dry run shows
     batch = plan_batch(engine, orgs=["KT"], as_of=as_of, settings=settings, directory=directory,
-                       policy=load_policy_for(settings))
+                       policy=load_policy_for(settings), now=now)
     steps = {(i["occurrence_id"], i["step"]) for i in dry.items}
     assert batch.claimed == len(steps) > 10
-    now = dt.datetime.combine(as_of, dt.time(4), tzinfo=dt.timezone.utc)
-    report = outbox.deliver_pending(engine, directory=directory, settings=settings,
-                                    now=max(now, dt.datetime.now(dt.timezone.utc)), as_of=as_of)
+    report = outbox.deliver_pending(engine, directory=directory, settings=settings, now=now, as_of=as_of)
     # the claimed steps fan out to exactly the recipients the dry run named
     assert report.fanout["notices"] == batch.claimed and report.fanout["messages"] == len(dry.items)
     assert report.counts == {"sent": len(dry.items)} and report.problems == []
