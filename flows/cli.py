@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=argv, prog_name="esgtrack", standalone_mode=False)
     except EsgtrackError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)  # paths stay whole
         sys.exit(exc.exit_code)
     except Exception as exc:  # click's own usage errors arrive here in non-standalone mode
         import click
@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> None:
         known = _environment_failure(exc)
         if known:
             message, code = known
-            err_console.print(f"[red]error:[/red] {message}", highlight=False)
+            err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
             sys.exit(code)
 
         usage, abort = _vendored_click()  # typer 0.2x raises its own copy of click's errors

@@ -7,13 +7,15 @@ from pathlib import Path
 
 import yaml
 
+from models.yamltext import SafeLoader
+
 REPORT_TEMPLATES = Path(__file__).resolve().parent / "templates" / "report"
 LANGS = ("kk", "ru", "en")
 
 
 @lru_cache(maxsize=1)
 def _all() -> dict[str, dict[str, str]]:
-    return yaml.safe_load((REPORT_TEMPLATES / "labels.yaml").read_text(encoding="utf-8"))
+    return yaml.load((REPORT_TEMPLATES / "labels.yaml").read_text(encoding="utf-8"), Loader=SafeLoader)  # noqa: S506
 
 
 def words(lang: str) -> dict[str, str]:

@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from models.errors import InputError
+from models.yamltext import SafeLoader
 
 LANGUAGES = ("kk", "ru", "en")
 TEAMS_SCHEMES = ("workflows://", "workflow://", "https://")
@@ -151,7 +152,7 @@ def _load_yaml(text: str, source: str) -> tuple[object, dict[int, int]]:
     """Parse YAML, remembering the line where each mapping starts (for error messages)."""
     lines: dict[int, int] = {}
 
-    class Loader(yaml.SafeLoader):
+    class Loader(SafeLoader):
         pass
 
     def mapping(loader, node):

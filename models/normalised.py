@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from models.errors import InputError
-from models.yamltext import parse_yaml
+from models.yamltext import SafeLoader, parse_yaml
 from models.importer import parse_deadline, parse_document
 from models.roadmap import (
     Aspect, DueRule, Measure, Recurrence, RecurrenceKind, Roadmap, Target,
@@ -101,7 +101,7 @@ def catalogue_from_i18n(i18n: Path, document: Path) -> Catalogue:
     """A catalogue from a translations file keyed by measure id (see config/roadmaps/*.i18n.yaml)
     and the document those ids refer to."""
     try:
-        data = yaml.safe_load(i18n.read_text(encoding="utf-8")) or {}
+        data = yaml.load(i18n.read_text(encoding="utf-8"), Loader=SafeLoader) or {}  # noqa: S506
     except (OSError, yaml.YAMLError) as exc:
         raise InputError(f"cannot read translations: {exc}", file=str(i18n)) from exc
     roadmap = parse_document(document.read_text(encoding="utf-8"), source=str(document))

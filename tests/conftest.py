@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,15 @@ POSTGRES_URL = os.environ.get("ESGTRACK_TEST_POSTGRES_URL")
 NOW = dt.datetime(2026, 11, 16, 4, 0, tzinfo=dt.timezone.utc)  # a Monday, 09:00 in Almaty
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (-n 2 --dist loadgroup) every test of tests/flows goes to one worker:
+    one Prefect test harness (~20 s to start) serves them all."""
+    flows = Path(__file__).parent / "flows"
+    for item in items:
+        if flows in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("prefect"))
+
+
 def morning(day: dt.date) -> dt.datetime:
     """09:00 in Almaty on a day (UTC): the instant a daily run as of that day happens."""
     return dt.datetime.combine(day, dt.time(4), tzinfo=dt.timezone.utc)
@@ -54,41 +64,74 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     get_settings.cache_clear()
 
 
+def _build_templates(url_of: Callable[[str], str]) -> None:
+    """Fill the two template databases: "migrated" (the newest schema) and "imported" (the
+    same plus the shipped roadmap imported for KT at NOW), once per test session."""
+    from models import repository as repo
+    from models.normalised import load_roadmap
+
+    for name in ("migrated", "imported"):
+        engine = dbmod.get_engine(url_of(name))
+        dbmod.upgrade(engine)
+        if name == "imported":
+            with dbmod.session_scope(engine) as s:
+                repo.import_roadmap(s, org="KT", loaded=load_roadmap(SHIPPED_ROADMAP), now=NOW)
+        dbmod._ENGINES.pop(url_of(name)).dispose()  # SQLite: checkpoints the WAL into the file
+
+
 @pytest.fixture(scope="session")
-def postgres_server_url() -> Iterator[str]:
-    """A database of this test session's own on the PostgreSQL server, dropped at the end."""
+def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with migrated.db and imported.db: a test's database is a copy of one (~1 ms
+    instead of a migration and an import per test)."""
+    root = tmp_path_factory.mktemp("templates")
+    _build_templates(lambda name: f"sqlite:///{root / name}.db")
+    return root
+
+
+@pytest.fixture(scope="session")
+def postgres_templates() -> Iterator[tuple[sa.Engine, str]]:
+    """Databases of this test session's own on the PostgreSQL server: <base>_migrated and
+    <base>_imported, the templates each test's <base>_work is created from; all dropped at
+    the end. Yields the admin engine and <base>."""
     if not POSTGRES_URL:
         pytest.skip("ESGTRACK_TEST_POSTGRES_URL is not set")
-    name = f"esgtrack_test_{uuid.uuid4().hex[:10]}"
+    base = f"esgtrack_test_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    yield url
+        conn.exec_driver_sql(f'CREATE DATABASE "{base}_migrated"')
+        conn.exec_driver_sql(f'CREATE DATABASE "{base}_imported"')
+    _build_templates(lambda name: _postgres_url(admin, f"{base}_{name}"))
+    yield admin, base
     dbmod.dispose_all()
     with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for name in ("work", "imported", "migrated"):
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{base}_{name}" WITH (FORCE)')
     admin.dispose()
 
 
-def _reset_postgres(url: str) -> sa.Engine:
-    engine = dbmod.get_engine(url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-        conn.exec_driver_sql("CREATE SCHEMA public")
-    return engine
+def _postgres_url(admin: sa.Engine, database: str) -> str:
+    return admin.url.set(database=database).render_as_string(hide_password=False)
 
 
 @pytest.fixture(params=BACKENDS)
-def db_url(request, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh, migrated database URL (SQLite file or PostgreSQL), set as ESGTRACK_DATABASE_URL."""
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh database at the newest schema (SQLite file or PostgreSQL), set as
+    ESGTRACK_DATABASE_URL; with the shipped roadmap imported when the test asks for `imported`.
+    Copied from a session template, so every test still starts from its own database."""
+    template = "imported" if "imported" in request.fixturenames else "migrated"
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'test.db'}"
-        engine = dbmod.get_engine(url)
+        path = tmp_path / "test.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_templates") / f"{template}.db", path)
+        url = f"sqlite:///{path}"
     else:
-        url = request.getfixturevalue("postgres_server_url")
-        engine = _reset_postgres(url)
-    dbmod.upgrade(engine)
+        admin, base = request.getfixturevalue("postgres_templates")
+        url = _postgres_url(admin, f"{base}_work")
+        engine = dbmod._ENGINES.pop(url, None)
+        if engine is not None:
+            engine.dispose()
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{base}_work" WITH (FORCE)')
+            conn.exec_driver_sql(f'CREATE DATABASE "{base}_work" TEMPLATE "{base}_{template}"')
     monkeypatch.setenv("ESGTRACK_DATABASE_URL", url)
     from config.settings import get_settings
     from flows import cli_app
@@ -97,7 +140,9 @@ def db_url(request, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator
     cli_app._migrated.add(url)
     yield url
     if request.param == "sqlite":
-        dbmod._ENGINES.pop(url).dispose()
+        engine = dbmod._ENGINES.pop(url, None)
+        if engine is not None:
+            engine.dispose()
 
 
 @pytest.fixture
@@ -131,14 +176,10 @@ def shipped_roadmap() -> Path:
 
 
 @pytest.fixture
-def imported(engine, shipped_roadmap):
-    """The shipped roadmap imported for organisation KT; returns the import report."""
-    from models import repository as repo
-    from models.db import session_scope
-    from models.normalised import load_roadmap
-
-    with session_scope(engine) as s:
-        return repo.import_roadmap(s, org="KT", loaded=load_roadmap(shipped_roadmap), now=NOW)
+def imported(engine: sa.Engine) -> sa.Engine:
+    """The shipped roadmap imported for organisation KT at NOW: db_url copies the template
+    that holds it (see _build_templates)."""
+    return engine
 
 
 @pytest.fixture
