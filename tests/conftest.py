@@ -35,19 +35,39 @@ POSTGRES_URL = os.environ.get("ESGTRACK_TEST_POSTGRES_URL")
 NOW = dt.datetime(2026, 11, 16, 4, 0, tzinfo=dt.timezone.utc)  # a Monday, 09:00 in Almaty
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (-n 2 --dist loadgroup) every test of tests/flows goes to one worker:
-    one Prefect test harness (~20 s to start) serves them all."""
-    flows = Path(__file__).parent / "flows"
-    for item in items:
-        if flows in item.path.parents:
-            item.add_marker(pytest.mark.xdist_group("prefect"))
+# Flows tests that start their own Prefect (subprocesses in ephemeral mode): free to run on any worker
+WITHOUT_HARNESS = ("tests/flows/test_demo.py",)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Under pytest-xdist (-n 2), the tests of tests/flows go to one worker, so that one
+    Prefect test harness (~15 s to start) serves them all; the other tests go one by one to
+    whichever worker is free. (xdist's own --dist loadgroup cannot do it under pytest 9.2,
+    whose node ids it no longer rewrites.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class PrefectTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            in_harness = nodeid.startswith("tests/flows/") and not nodeid.startswith(WITHOUT_HARNESS)
+            return "tests/flows" if in_harness else nodeid
+
+    return PrefectTogether(config, log)
 
 
 def morning(day: dt.date) -> dt.datetime:
     """09:00 in Almaty on a day (UTC): the instant a daily run as of that day happens."""
     return dt.datetime.combine(day, dt.time(4), tzinfo=dt.timezone.utc)
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+BACKENDS = {"sqlite": "sqlite", "postgres": pytest.param("postgres", marks=pytest.mark.postgres)}
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test using a database runs on SQLite and on PostgreSQL, or on the backends its
+    `backends` marker names (the closest marker wins: a test's own over its module's)."""
+    if "db_url" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("backends")
+        names = marker.args if marker else tuple(BACKENDS)
+        metafunc.parametrize("db_url", [BACKENDS[name] for name in names], indirect=True)
 
 
 @pytest.fixture(autouse=True)
@@ -76,7 +96,7 @@ def _build_templates(url_of: Callable[[str], str]) -> None:
         if name == "imported":
             with dbmod.session_scope(engine) as s:
                 repo.import_roadmap(s, org="KT", loaded=load_roadmap(SHIPPED_ROADMAP), now=NOW)
-        dbmod._ENGINES.pop(url_of(name)).dispose()  # SQLite: checkpoints the WAL into the file
+        _forget_engine(url_of(name))
 
 
 @pytest.fixture(scope="session")
@@ -104,8 +124,10 @@ def postgres_templates() -> Iterator[tuple[sa.Engine, str]]:
     yield admin, base
     dbmod.dispose_all()
     with admin.connect() as conn:
-        for name in ("work", "imported", "migrated"):
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{base}_{name}" WITH (FORCE)')
+        ours = conn.exec_driver_sql("SELECT datname FROM pg_database WHERE datname LIKE %s",
+                                    (f"{base}_%",)).scalars().all()
+        for name in ours:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.dispose()
 
 
@@ -113,7 +135,7 @@ def _postgres_url(admin: sa.Engine, database: str) -> str:
     return admin.url.set(database=database).render_as_string(hide_password=False)
 
 
-@pytest.fixture(params=BACKENDS)
+@pytest.fixture
 def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A fresh database at the newest schema (SQLite file or PostgreSQL), set as
     ESGTRACK_DATABASE_URL; with the shipped roadmap imported when the test asks for `imported`.
@@ -126,9 +148,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
     else:
         admin, base = request.getfixturevalue("postgres_templates")
         url = _postgres_url(admin, f"{base}_work")
-        engine = dbmod._ENGINES.pop(url, None)
-        if engine is not None:
-            engine.dispose()
+        _forget_engine(url)
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{base}_work" WITH (FORCE)')
             conn.exec_driver_sql(f'CREATE DATABASE "{base}_work" TEMPLATE "{base}_{template}"')
@@ -140,9 +160,67 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
     cli_app._migrated.add(url)
     yield url
     if request.param == "sqlite":
-        engine = dbmod._ENGINES.pop(url, None)
-        if engine is not None:
-            engine.dispose()
+        _forget_engine(url)
+
+
+@pytest.fixture(scope="session")
+def _snapshots(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Path]:
+    """(recipe, backend) → the folder holding that state: the data directory, and for SQLite
+    the database file (PostgreSQL keeps it as a template database named after the recipe)."""
+    return {}
+
+
+@pytest.fixture
+def snapshot(request: pytest.FixtureRequest, db_url: str, _isolated_home: Path, _snapshots,
+             tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, Callable[[], None]], None]:
+    """snapshot(name, build): the first test of a session to ask runs build() on its fresh
+    database and data directory and keeps the result; every later test gets a copy of that
+    state instead of building it again. For fixture recipes of many CLI calls (an import and a
+    chain of completions) that many tests start from."""
+    backend = "sqlite" if db_url.startswith("sqlite") else "postgres"
+
+    def take(name: str, build: Callable[[], None]) -> None:
+        kept = _snapshots.get((name, backend))
+        _forget_engine(db_url)
+        if kept is None:
+            build()
+            _forget_engine(db_url)
+            kept = tmp_path_factory.mktemp(f"snapshot-{name}-{backend}")
+            _isolated_home.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(_isolated_home, kept / "home", dirs_exist_ok=True)
+            _copy_database(request, db_url, kept, to_snapshot=True, name=name)
+            _snapshots[(name, backend)] = kept
+            return
+        shutil.rmtree(_isolated_home, ignore_errors=True)
+        shutil.copytree(kept / "home", _isolated_home)
+        _copy_database(request, db_url, kept, to_snapshot=False, name=name)
+
+    return take
+
+
+def _forget_engine(url: str) -> None:
+    engine = dbmod._ENGINES.pop(url, None)
+    if engine is not None:
+        engine.dispose()  # SQLite: the WAL is checkpointed into the file; PostgreSQL: no session left
+
+
+def _copy_database(request: pytest.FixtureRequest, url: str, kept: Path, *, to_snapshot: bool,
+                   name: str) -> None:
+    if url.startswith("sqlite"):
+        path = Path(url.split("///", 1)[1])
+        source, target = (path, kept / "test.db") if to_snapshot else (kept / "test.db", path)
+        for suffix in ("-wal", "-shm"):
+            target.with_name(target.name + suffix).unlink(missing_ok=True)
+        shutil.copyfile(source, target)
+        return
+    admin, base = request.getfixturevalue("postgres_templates")
+    snap = f"{base}_snap_{name.replace('-', '_')}"
+    with admin.connect() as conn:
+        if to_snapshot:
+            conn.exec_driver_sql(f'CREATE DATABASE "{snap}" TEMPLATE "{base}_work"')
+        else:
+            conn.exec_driver_sql(f'DROP DATABASE "{base}_work" WITH (FORCE)')
+            conn.exec_driver_sql(f'CREATE DATABASE "{base}_work" TEMPLATE "{snap}"')
 
 
 @pytest.fixture

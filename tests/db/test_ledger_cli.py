@@ -9,9 +9,12 @@ from tests.db.ledger_helpers import rows
 
 
 @pytest.fixture
-def kt(cli, db_url, shipped_roadmap):
-    code, out, err = cli("roadmap", "import", str(shipped_roadmap), "--by", "esg-office")
-    assert code == 0, err
+def kt(cli, db_url, shipped_roadmap, snapshot):
+    def build() -> None:
+        code, out, err = cli("roadmap", "import", str(shipped_roadmap), "--by", "esg-office")
+        assert code == 0, err
+
+    snapshot("ledger-kt", build)
     from models.db import get_engine
 
     return get_engine(db_url)

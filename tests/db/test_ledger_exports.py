@@ -19,34 +19,38 @@ NASTY = "=HYPERLINK(\"http://evil\")"
 
 
 @pytest.fixture
-def recorded(cli, db_url, shipped_roadmap, tmp_path):
+def recorded(cli, db_url, shipped_roadmap, tmp_path, snapshot):
     """KT with an import, three completions (one with a Kazakh-named file and a two-line note),
     a reschedule and a waiver; the outbox holds two messages about E2 2025."""
-    report = tmp_path / "Жылдық есеп 2025.pdf"
-    report.write_bytes(b"%PDF integrated annual report 2025")
-    for command in (
-        ["roadmap", "import", str(shipped_roadmap), "--by", "esg-office"],
-        ["complete", "E2", "--period", "2025", "--by", "Айгерім Сәрсенова", "--file", str(report),
-         "--note", "бірінші жол\nsecond line, \"quoted\""],
-        ["complete", "E6", "--period", "2025", "--by", NASTY, "--evidence-ref", "45-п",
-         "--evidence-date", "2025-10-01"],
-        ["reschedule", "S1", "--period", "2026", "--by", "esg", "--to", "2027-03-31",
-         "--reason", "budget", "--approved-by", "Management Board"],
-        ["waive", "E8", "--period", "2025", "--by", "esg", "--reason", "merged", "--approved-by", "CAO",
-         "--not-applicable"],
-        ["complete", "G8", "--period", "2025", "--by", "bolat", "--evidence-ref", "ISO-37001-9",
-         "--valid-until", "2099-01-01"],
-    ):
-        code, out, err = cli(*command)
-        assert code == 0, (command, out, err)
-    e2 = json.loads(rows(_engine(db_url), "WHERE seq = 2")[0]["payload"])["occurrence_id"]
-    sent = dt.datetime(2025, 12, 1, 4, 0, tzinfo=dt.timezone.utc)
-    with session_scope(_engine(db_url)) as s:
-        for step, status in (("remind-30", "sent"), ("remind-7", "pending")):
-            s.add(OutboxMessage(org="KT", idem_key=f"{e2}:{step}:ceo:email", occurrence_id=e2,
-                                measure="E2", step=step, kind="reminder", recipient="ceo",
-                                channel="email", status=status, attempts=1, masked_target="c***@kt.kz",
-                                created_at=sent, updated_at=sent, sent_at=sent if status == "sent" else None))
+
+    def build() -> None:
+        report = tmp_path / "Жылдық есеп 2025.pdf"
+        report.write_bytes(b"%PDF integrated annual report 2025")
+        for command in (
+            ["roadmap", "import", str(shipped_roadmap), "--by", "esg-office"],
+            ["complete", "E2", "--period", "2025", "--by", "Айгерім Сәрсенова", "--file", str(report),
+             "--note", "бірінші жол\nsecond line, \"quoted\""],
+            ["complete", "E6", "--period", "2025", "--by", NASTY, "--evidence-ref", "45-п",
+             "--evidence-date", "2025-10-01"],
+            ["reschedule", "S1", "--period", "2026", "--by", "esg", "--to", "2027-03-31",
+             "--reason", "budget", "--approved-by", "Management Board"],
+            ["waive", "E8", "--period", "2025", "--by", "esg", "--reason", "merged", "--approved-by", "CAO",
+             "--not-applicable"],
+            ["complete", "G8", "--period", "2025", "--by", "bolat", "--evidence-ref", "ISO-37001-9",
+             "--valid-until", "2099-01-01"],
+        ):
+            code, out, err = cli(*command)
+            assert code == 0, (command, out, err)
+        e2 = json.loads(rows(_engine(db_url), "WHERE seq = 2")[0]["payload"])["occurrence_id"]
+        sent = dt.datetime(2025, 12, 1, 4, 0, tzinfo=dt.timezone.utc)
+        with session_scope(_engine(db_url)) as s:
+            for step, status in (("remind-30", "sent"), ("remind-7", "pending")):
+                s.add(OutboxMessage(org="KT", idem_key=f"{e2}:{step}:ceo:email", occurrence_id=e2,
+                                    measure="E2", step=step, kind="reminder", recipient="ceo",
+                                    channel="email", status=status, attempts=1, masked_target="c***@kt.kz",
+                                    created_at=sent, updated_at=sent, sent_at=sent if status == "sent" else None))
+
+    snapshot("ledger-recorded", build)
     return _engine(db_url)
 
 

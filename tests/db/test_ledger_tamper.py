@@ -21,28 +21,32 @@ T = LedgerEntry.__table__
 
 
 @pytest.fixture
-def chain(cli, db_url, shipped_roadmap, tmp_path):
+def chain(cli, db_url, shipped_roadmap, tmp_path, snapshot):
     """KT's chain: 1 import, 2 E6 done, 3 E2 done with a file, 4 S1 rescheduled, 5 G8 done,
     6 E8 waived, 7 S2 done with a link."""
-    report = tmp_path / "integrated-report-2025.pdf"
-    report.write_bytes(b"%PDF integrated annual report 2025")
-    commands = [
-        ["roadmap", "import", str(shipped_roadmap)],
-        ["complete", "E6", "--period", "2025", "--by", "aigerim", "--evidence-ref", "45-p",
-         "--evidence-date", "2025-10-01"],
-        ["complete", "E2", "--period", "2025", "--by", "aigerim", "--file", str(report)],
-        ["reschedule", "S1", "--period", "2026", "--by", "esg", "--to", "2027-03-31",
-         "--reason", "budget", "--approved-by", "Management Board"],
-        ["complete", "G8", "--period", "2025", "--by", "bolat", "--evidence-ref", "ISO-37001-9",
-         "--valid-until", "2099-01-01"],
-        ["waive", "E8", "--period", "2025", "--by", "esg", "--reason", "merged",
-         "--approved-by", "CAO"],
-        ["complete", "S2", "--period", "2025", "--by", "dana", "--url", "https://kt.kz/s2"],
-    ]
-    for command in commands:
-        code, out, err = cli(*command)
-        assert code == 0, (command, out, err)
-    assert [r["seq"] for r in rows(engine_of(db_url))] == list(range(1, 8))
+
+    def build() -> None:
+        report = tmp_path / "integrated-report-2025.pdf"
+        report.write_bytes(b"%PDF integrated annual report 2025")
+        commands = [
+            ["roadmap", "import", str(shipped_roadmap)],
+            ["complete", "E6", "--period", "2025", "--by", "aigerim", "--evidence-ref", "45-p",
+             "--evidence-date", "2025-10-01"],
+            ["complete", "E2", "--period", "2025", "--by", "aigerim", "--file", str(report)],
+            ["reschedule", "S1", "--period", "2026", "--by", "esg", "--to", "2027-03-31",
+             "--reason", "budget", "--approved-by", "Management Board"],
+            ["complete", "G8", "--period", "2025", "--by", "bolat", "--evidence-ref", "ISO-37001-9",
+             "--valid-until", "2099-01-01"],
+            ["waive", "E8", "--period", "2025", "--by", "esg", "--reason", "merged",
+             "--approved-by", "CAO"],
+            ["complete", "S2", "--period", "2025", "--by", "dana", "--url", "https://kt.kz/s2"],
+        ]
+        for command in commands:
+            code, out, err = cli(*command)
+            assert code == 0, (command, out, err)
+        assert [r["seq"] for r in rows(engine_of(db_url))] == list(range(1, 8))
+
+    snapshot("ledger-chain", build)
     return engine_of(db_url)
 
 

@@ -1,9 +1,10 @@
-"""One Prefect test harness (a temporary local API server) for the whole flows folder."""
+"""One Prefect test harness (a temporary local API server) for the flows folder's tests that
+run flows in this process (their modules ask for it with usefixtures)."""
 
 import pytest
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 def prefect_harness():
     from prefect.testing.utilities import prefect_test_harness
 

@@ -14,6 +14,10 @@ from models.db import get_engine
 from tests.conftest import morning
 from tests.notifications.servers import SMTPServer
 
+# Orchestration is tested on SQLite; tests/db runs the same SQL on both backends, and the
+# tests where processes race on the database run on both here too.
+pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.backends("sqlite")]
+
 AS_OF = dt.date(2026, 1, 14)  # the 2025 items are two weeks overdue: level 2
 
 
@@ -68,6 +72,7 @@ def test_reminders_before_the_due_date(db_url, imported, smtp):
     assert subjects and len(smtp.messages) == len(inboxes(smtp))
 
 
+@pytest.mark.backends("sqlite", "postgres")
 def test_two_runs_started_at_once_send_nothing_twice(db_url, imported, smtp):
     from prefect.settings import PREFECT_API_URL
 

@@ -16,6 +16,8 @@ from models.normalised import load_roadmap
 from tests.conftest import NOW, morning
 from tests.flows.test_daily_flow import AS_OF, expected_emails, inboxes, smtp  # noqa: F401
 
+pytestmark = [pytest.mark.usefixtures("prefect_harness")]
+
 
 @pytest.fixture
 def two_orgs(db_url):
@@ -65,6 +67,7 @@ def _wait_for_deployment(name: str, seconds: float = 90) -> None:
     raise AssertionError(f"deployment {name} never appeared")
 
 
+@pytest.mark.backends("postgres")  # workers on other machines share a PostgreSQL database
 def test_spread_batches_run_on_a_serving_process(db_url, two_orgs, smtp, tmp_path):
     from prefect.settings import PREFECT_API_URL
 

@@ -1,9 +1,14 @@
 """The daily flow publishes the status artifact and alerts an off-track target once."""
 
+import pytest
 import sqlalchemy as sa
 
 from models.db import get_engine
 from tests.conftest import NOW
+
+# Orchestration is tested on SQLite; tests/db runs the same SQL on both backends, and the
+# tests where processes race on the database run on both here too.
+pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.backends("sqlite")]
 
 
 AS_OF = NOW.date()  # the Almaty date of the cli fixture's clock: the readings precede it
