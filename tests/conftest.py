@@ -7,7 +7,6 @@ import datetime as dt
 import os
 import shutil
 import tempfile
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from sqlmodel import Session, SQLModel
 import models.tables  # noqa: F401
 from config import SHIPPED_DOCUMENT, SHIPPED_ROADMAP
 from models import db as dbmod
+from tests.databases import PostgresLane, copy_sqlite, forget_engine
 
 # Prefect: quiet, and a home of this test session's own (cached results must not leak between
 # runs). Set before anything imports prefect.
@@ -58,6 +58,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
 def morning(day: dt.date) -> dt.datetime:
     """09:00 in Almaty on a day (UTC): the instant a daily run as of that day happens."""
     return dt.datetime.combine(day, dt.time(4), tzinfo=dt.timezone.utc)
+
+
 BACKENDS = {"sqlite": "sqlite", "postgres": pytest.param("postgres", marks=pytest.mark.postgres)}
 
 
@@ -84,74 +86,55 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     get_settings.cache_clear()
 
 
-def _build_templates(url_of: Callable[[str], str]) -> None:
-    """Fill the two template databases: "migrated" (the newest schema) and "imported" (the
-    same plus the shipped roadmap imported for KT at NOW), once per test session."""
+def import_shipped(url: str) -> None:
+    """The state named "imported": the shipped roadmap imported for KT at NOW."""
     from models import repository as repo
     from models.normalised import load_roadmap
 
-    for name in ("migrated", "imported"):
-        engine = dbmod.get_engine(url_of(name))
-        dbmod.upgrade(engine)
-        if name == "imported":
-            with dbmod.session_scope(engine) as s:
-                repo.import_roadmap(s, org="KT", loaded=load_roadmap(SHIPPED_ROADMAP), now=NOW)
-        _forget_engine(url_of(name))
+    with dbmod.session_scope(dbmod.get_engine(url)) as s:
+        repo.import_roadmap(s, org="KT", loaded=load_roadmap(SHIPPED_ROADMAP), now=NOW)
+    forget_engine(url)
 
 
 @pytest.fixture(scope="session")
-def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder with migrated.db and imported.db: a test's database is a copy of one (~1 ms
-    instead of a migration and an import per test)."""
-    root = tmp_path_factory.mktemp("templates")
-    _build_templates(lambda name: f"sqlite:///{root / name}.db")
-    return root
+def sqlite_states(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Named SQLite states, each a closed database file: "migrated" (the newest schema) and
+    "imported"; snapshot() adds more."""
+    root = tmp_path_factory.mktemp("states")
+    url = f"sqlite:///{root / 'migrated.db'}"
+    dbmod.upgrade(dbmod.get_engine(url))
+    forget_engine(url)
+    shutil.copyfile(root / "migrated.db", root / "imported.db")
+    import_shipped(f"sqlite:///{root / 'imported.db'}")
+    return {"migrated": root / "migrated.db", "imported": root / "imported.db"}
 
 
 @pytest.fixture(scope="session")
-def postgres_templates() -> Iterator[tuple[sa.Engine, str]]:
-    """Databases of this test session's own on the PostgreSQL server: <base>_migrated and
-    <base>_imported, the templates each test's <base>_work is created from; all dropped at
-    the end. Yields the admin engine and <base>."""
+def postgres_lane() -> Iterator[PostgresLane]:
+    """This session's PostgreSQL work database with its "migrated" and "imported" states."""
     if not POSTGRES_URL:
         pytest.skip("ESGTRACK_TEST_POSTGRES_URL is not set")
-    base = f"esgtrack_test_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{base}_migrated"')
-        conn.exec_driver_sql(f'CREATE DATABASE "{base}_imported"')
-    _build_templates(lambda name: _postgres_url(admin, f"{base}_{name}"))
-    yield admin, base
-    dbmod.dispose_all()
-    with admin.connect() as conn:
-        ours = conn.exec_driver_sql("SELECT datname FROM pg_database WHERE datname LIKE %s",
-                                    (f"{base}_%",)).scalars().all()
-        for name in ours:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
-
-
-def _postgres_url(admin: sa.Engine, database: str) -> str:
-    return admin.url.set(database=database).render_as_string(hide_password=False)
+    lane = PostgresLane(POSTGRES_URL)
+    import_shipped(lane.url)
+    lane.keep("imported")
+    yield lane
+    lane.close()
 
 
 @pytest.fixture
 def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh database at the newest schema (SQLite file or PostgreSQL), set as
+    """A database at the newest schema (SQLite file or PostgreSQL), set as
     ESGTRACK_DATABASE_URL; with the shipped roadmap imported when the test asks for `imported`.
-    Copied from a session template, so every test still starts from its own database."""
-    template = "imported" if "imported" in request.fixturenames else "migrated"
+    Restored from a session state (tests/databases.py): every test starts from its own copy."""
+    state = "imported" if "imported" in request.fixturenames else "migrated"
     if request.param == "sqlite":
         path = tmp_path / "test.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_templates") / f"{template}.db", path)
+        copy_sqlite(request.getfixturevalue("sqlite_states")[state], path)
         url = f"sqlite:///{path}"
     else:
-        admin, base = request.getfixturevalue("postgres_templates")
-        url = _postgres_url(admin, f"{base}_work")
-        _forget_engine(url)
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{base}_work" WITH (FORCE)')
-            conn.exec_driver_sql(f'CREATE DATABASE "{base}_work" TEMPLATE "{base}_{template}"')
+        lane = request.getfixturevalue("postgres_lane")
+        lane.restore(state)
+        url = lane.url
     monkeypatch.setenv("ESGTRACK_DATABASE_URL", url)
     from config.settings import get_settings
     from flows import cli_app
@@ -159,68 +142,50 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
     get_settings.cache_clear()
     cli_app._migrated.add(url)
     yield url
-    if request.param == "sqlite":
-        _forget_engine(url)
-
-
-@pytest.fixture(scope="session")
-def _snapshots(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Path]:
-    """(recipe, backend) → the folder holding that state: the data directory, and for SQLite
-    the database file (PostgreSQL keeps it as a template database named after the recipe)."""
-    return {}
+    forget_engine(url)
 
 
 @pytest.fixture
-def snapshot(request: pytest.FixtureRequest, db_url: str, _isolated_home: Path, _snapshots,
+def snapshot(request: pytest.FixtureRequest, db_url: str, _isolated_home: Path,
              tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, Callable[[], None]], None]:
     """snapshot(name, build): the first test of a session to ask runs build() on its fresh
-    database and data directory and keeps the result; every later test gets a copy of that
-    state instead of building it again. For fixture recipes of many CLI calls (an import and a
-    chain of completions) that many tests start from."""
-    backend = "sqlite" if db_url.startswith("sqlite") else "postgres"
+    database and data directory, and the result is kept as a named state; every later test
+    gets a copy of that state instead of building it again. For fixture recipes of many CLI
+    calls (an import and a chain of completions) that many tests start from."""
 
     def take(name: str, build: Callable[[], None]) -> None:
-        kept = _snapshots.get((name, backend))
-        _forget_engine(db_url)
-        if kept is None:
+        if db_url.startswith("sqlite"):
+            states, path = request.getfixturevalue("sqlite_states"), Path(db_url.split("///", 1)[1])
+        else:
+            lane = request.getfixturevalue("postgres_lane")
+            states = lane.states
+        homes = request.config.stash.setdefault(SNAPSHOT_HOMES, {})
+        key = f"{name}-{'sqlite' if db_url.startswith('sqlite') else 'postgres'}"
+        forget_engine(db_url)
+        if key not in homes:
             build()
-            _forget_engine(db_url)
-            kept = tmp_path_factory.mktemp(f"snapshot-{name}-{backend}")
+            forget_engine(db_url)
+            kept = tmp_path_factory.mktemp(f"snapshot-{key}")
             _isolated_home.mkdir(parents=True, exist_ok=True)
-            shutil.copytree(_isolated_home, kept / "home", dirs_exist_ok=True)
-            _copy_database(request, db_url, kept, to_snapshot=True, name=name)
-            _snapshots[(name, backend)] = kept
+            shutil.copytree(_isolated_home, kept / "home")
+            if db_url.startswith("sqlite"):
+                copy_sqlite(path, kept / "test.db")
+                states[name] = kept / "test.db"
+            else:
+                lane.keep(name)
+            homes[key] = kept / "home"
             return
         shutil.rmtree(_isolated_home, ignore_errors=True)
-        shutil.copytree(kept / "home", _isolated_home)
-        _copy_database(request, db_url, kept, to_snapshot=False, name=name)
+        shutil.copytree(homes[key], _isolated_home)
+        if db_url.startswith("sqlite"):
+            copy_sqlite(states[name], path)
+        else:
+            lane.restore(name)
 
     return take
 
 
-def _forget_engine(url: str) -> None:
-    engine = dbmod._ENGINES.pop(url, None)
-    if engine is not None:
-        engine.dispose()  # SQLite: the WAL is checkpointed into the file; PostgreSQL: no session left
-
-
-def _copy_database(request: pytest.FixtureRequest, url: str, kept: Path, *, to_snapshot: bool,
-                   name: str) -> None:
-    if url.startswith("sqlite"):
-        path = Path(url.split("///", 1)[1])
-        source, target = (path, kept / "test.db") if to_snapshot else (kept / "test.db", path)
-        for suffix in ("-wal", "-shm"):
-            target.with_name(target.name + suffix).unlink(missing_ok=True)
-        shutil.copyfile(source, target)
-        return
-    admin, base = request.getfixturevalue("postgres_templates")
-    snap = f"{base}_snap_{name.replace('-', '_')}"
-    with admin.connect() as conn:
-        if to_snapshot:
-            conn.exec_driver_sql(f'CREATE DATABASE "{snap}" TEMPLATE "{base}_work"')
-        else:
-            conn.exec_driver_sql(f'DROP DATABASE "{base}_work" WITH (FORCE)')
-            conn.exec_driver_sql(f'CREATE DATABASE "{base}_work" TEMPLATE "{snap}"')
+SNAPSHOT_HOMES = pytest.StashKey[dict[str, Path]]()
 
 
 @pytest.fixture
@@ -255,8 +220,8 @@ def shipped_roadmap() -> Path:
 
 @pytest.fixture
 def imported(engine: sa.Engine) -> sa.Engine:
-    """The shipped roadmap imported for organisation KT at NOW: db_url copies the template
-    that holds it (see _build_templates)."""
+    """The shipped roadmap imported for organisation KT at NOW: db_url restores the state
+    that holds it (see import_shipped)."""
     return engine
 
 

@@ -22,3 +22,38 @@ def test_spread_without_a_server_is_bad_input(cli, monkeypatch):
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     got, _, err = cli("run", "daily", "--spread")
     assert got == 2 and "PREFECT_API_URL" in err
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2026-02-10T11:00+05:00", "2026-02-10T06:00:00+00:00"),
+    ("2026-02-10T06:00Z", "2026-02-10T06:00:00+00:00"),
+    ("2026-02-10T11:00", "2026-02-10T06:00:00+00:00"),   # no zone: Almaty's
+    ("2026-02-10", "2026-02-10T04:00:00+00:00"),          # a date: 09:00 in Almaty
+])
+def test_now_reads_an_instant_in_almaty_unless_it_names_a_zone(text, expected):
+    from flows.cli_app import parse_instant
+
+    assert parse_instant(text, "--now").isoformat() == expected
+
+
+@pytest.mark.parametrize("text", ["soon", "P1D", "11:00", "2026-02-30"])
+def test_a_bad_now_is_bad_input_naming_the_option(text):
+    from flows.cli_app import parse_instant
+    from models.errors import InputError
+
+    with pytest.raises(InputError, match="--now"):
+        parse_instant(text, "--now")
+
+
+def test_the_cli_runs_at_the_instant_now_names(cli, tmp_path):
+    """`--now` is what the CLI's clock reads: today's Almaty date follows it (the fixture's
+    NOW is replaced by the last --now given)."""
+    import datetime as dt
+
+    from flows import cli_app
+
+    code, _, err = cli("--now", "2031-05-04T23:30+05:00", "init")
+    assert code == 0, err
+    assert cli_app.today() == dt.date(2031, 5, 4)
+    code, _, err = cli("--now", "tomorrow", "init")
+    assert code == 2 and "--now" in err

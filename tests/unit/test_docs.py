@@ -65,6 +65,6 @@ def test_settings_table_matches_the_settings_class():
 
 def test_readme_shows_the_two_commands():
     assert "pip install -e . && .venv/bin/esgtrack demo" in README
-    assert ".venv/bin/pip install -e '.[test]' && .venv/bin/pytest" in README
+    assert ".venv/bin/pip install -e '.[test]' && .venv/bin/pytest -n auto" in README
     ci = (Path(__file__).resolve().parents[2] / ".ci" / "run").read_text()
-    assert "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/pytest" in ci
+    assert "python3 -m venv .venv && .venv/bin/pip install -e '.[test]' && .venv/bin/pytest -n auto" in ci
