@@ -76,12 +76,12 @@ def prepare(home: Path, api: str) -> None:
     os.environ.pop("ESGTRACK_SMTP_URL", None)
     from config import SHIPPED_ROADMAP
     from flows.cli_app import db
-    from models import repository as repo
-    from models.db import session_scope
-    from models.normalised import load_roadmap
+    from models.store import roadmaps
+    from models.store.db import session_scope
+    from models.core.normalised import load_roadmap
 
     with session_scope(db()) as session:
-        repo.import_roadmap(session, org="KT", loaded=load_roadmap(SHIPPED_ROADMAP),
+        roadmaps.import_roadmap(session, org="KT", loaded=load_roadmap(SHIPPED_ROADMAP),
                             now=dt.datetime(2025, 9, 30, 4, tzinfo=dt.timezone.utc))
 
 

@@ -66,7 +66,7 @@ def free_port() -> int:
 
 
 def directory_of(n: int):
-    from models.directory import Directory, Person, RoleEntry
+    from models.core.directory import Directory, Person, RoleEntry
 
     people = {f"p{i:05d}": Person(id=f"p{i:05d}", name=f"Person {i}", email=f"p{i:05d}@example.kz",
                                   teams=None, apprise=(), language=LANGS[i % 3]) for i in range(n)}
@@ -100,7 +100,8 @@ def run_outbox(items, directory, smtp_url: str, ca_file: Path, workers: int, hom
     from pydantic import SecretStr
 
     from config.settings import Settings
-    from models.db import get_engine, session_scope, upgrade
+    from models.store.db import get_engine, session_scope, upgrade
+    from notifications import enqueue as queue
     from notifications import outbox
 
     settings = Settings(home=home, smtp_url=SecretStr(smtp_url), ca_file=ca_file,
@@ -109,7 +110,7 @@ def run_outbox(items, directory, smtp_url: str, ca_file: Path, workers: int, hom
     upgrade(engine)
     started = time.perf_counter()
     with session_scope(engine) as session:
-        claimed = outbox.enqueue(session, items=items, directory=directory, settings=settings, now=NOW)
+        claimed = queue.enqueue(session, items=items, directory=directory, settings=settings, now=NOW)
     enqueued = time.perf_counter() - started
     started = time.perf_counter()
     report = outbox.deliver_pending(engine, directory=directory, settings=settings, now=NOW)

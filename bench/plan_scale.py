@@ -61,7 +61,7 @@ def database(backend: str, tmp: Path) -> tuple[str, callable]:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
 
     def drop() -> None:
-        from models.db import dispose_all
+        from models.store.db import dispose_all
 
         dispose_all()
         with admin.connect() as conn:
@@ -75,12 +75,12 @@ def build(engine, orgs: int) -> None:
     import sqlalchemy as sa
 
     from config import SHIPPED_ROADMAP
-    from models import repository as repo
-    from models.db import session_scope
-    from models.normalised import load_roadmap
+    from models.store import roadmaps
+    from models.store.db import session_scope
+    from models.core.normalised import load_roadmap
 
     with session_scope(engine) as session:
-        repo.import_roadmap(session, org="S00000", loaded=load_roadmap(SHIPPED_ROADMAP), now=dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc))
+        roadmaps.import_roadmap(session, org="S00000", loaded=load_roadmap(SHIPPED_ROADMAP), now=dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc))
     codes = [f"S{i:05d}" for i in range(1, orgs)]
     measure_cols = ("code, aspect, number, position, topic, topic_ru, topic_en, title, title_ru, title_en, "
                     "deadline_text, kind, start_year, end_year, rrule, due_month, due_day, due_year_offset, "
@@ -124,7 +124,7 @@ def floor_query(engine, policy, as_of: dt.date) -> tuple[float, int]:
     import sqlalchemy as sa
 
     from flows.planning import ladder_window
-    from models.tables import OccurrenceRow
+    from models.store.tables import OccurrenceRow
 
     start, end = ladder_window(policy, as_of)
     query = sa.select(OccurrenceRow.id, OccurrenceRow.org, OccurrenceRow.measure_id,
@@ -144,7 +144,7 @@ def server_floor(engine, policy, as_of: dt.date) -> float:
     import sqlalchemy as sa
 
     from flows.planning import ladder_window
-    from models.tables import OccurrenceRow
+    from models.store.tables import OccurrenceRow
 
     start, end = ladder_window(policy, as_of)
     query = sa.select(sa.func.count()).select_from(OccurrenceRow).where(
@@ -175,7 +175,7 @@ def planning_pass(engine, as_of: dt.date, batch: int) -> dict:
 def forget_claims(engine) -> None:
     """Back to the state before the first round: no notices, no stored ladder, no caches."""
     from flows import planning
-    from models import escalation
+    from models.core import escalation
 
     # TRUNCATE on PostgreSQL: DELETE would leave the next round an index full of dead entries
     verb = "TRUNCATE" if engine.dialect.name == "postgresql" else "DELETE FROM"

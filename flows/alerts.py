@@ -11,7 +11,7 @@ import logging
 
 from config import DEFAULT_POLICY
 from config.settings import get_settings
-from models.policy import load_policy
+from models.core.policy import load_policy
 
 log = logging.getLogger("esgtrack.alerts")
 

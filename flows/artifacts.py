@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models.policy import Policy
-from models.schedule import end_of_day, local_date
-from models.tables import MeasureRow, OccurrenceRow
+from models.core.policy import Policy
+from models.core.schedule import end_of_day, local_date
+from models.store.tables import MeasureRow, OccurrenceRow
 
 MAX_ROWS = 200  # a holding has thousands of items; the artifact shows the first ones
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from models.progress import TOTAL, GroupRow
-from models.targets import TargetView, trajectory
-from models.targets import format_value as fmt_value
+from models.core.progress import TOTAL, GroupRow
+from models.core.targets import TargetView, trajectory
+from models.core.targets import format_value as fmt_value
 
 COLOURS = {"done_on_time": "#2e7d32", "done_late": "#f9a825", "waived": "#9e9e9e",
            "open_not_overdue": "#90caf9", "overdue": "#c62828"}

@@ -10,7 +10,7 @@ from flows import cmd_report  # noqa: F401
 from flows import cmd_ledger  # noqa: F401
 from flows.cli_app import app
 from flows.output import err_console
-from models.errors import EsgtrackError
+from models.core.errors import EsgtrackError
 
 
 def main(argv: list[str] | None = None) -> None:

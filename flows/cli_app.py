@@ -11,8 +11,9 @@ from sqlalchemy.engine import Engine
 
 from config.settings import get_settings
 from flows.output import Format, Lang
-from models.errors import InputError
-from models.roadmap import ROADMAP_TZ
+from flows.usecases import database
+from models.core.errors import InputError
+from models.core.roadmap import ROADMAP_TZ
 
 app = typer.Typer(
     name="esgtrack",
@@ -30,7 +31,6 @@ FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format
 LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of titles in the output.")]
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Date (YYYY-MM-DD) to compute from; default today in Almaty.")]
 
-_migrated: set[str] = set()
 _clock: list[dt.datetime] = []  # the instant --now named for this invocation; empty: the system clock
 
 
@@ -47,15 +47,8 @@ def _root(now: Annotated[str | None, typer.Option(
 
 
 def db() -> Engine:
-    """The configured database, migrated to the newest schema on first use in a process."""
-    from models.db import get_engine, upgrade
-
-    url = get_settings().resolved_database_url
-    engine = get_engine(url)
-    if url not in _migrated:
-        upgrade(engine)
-        _migrated.add(url)
-    return engine
+    """The configured database (flows.usecases.database), migrated on first use."""
+    return database.engine()
 
 
 def org_or_default(org: str | None) -> str:

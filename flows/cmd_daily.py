@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +11,7 @@ import typer
 from config.settings import get_settings
 from flows.cli_app import AsOfOpt, FormatOpt, OrgOpt, app, as_of_date, db, now
 from flows.output import Format, console, emit, err_console
-from models.errors import InputError
+from flows.usecases.daily import run_daily_pass
 
 run_app = typer.Typer(help="Run a flow once, now.", no_args_is_help=True)
 app.add_typer(run_app, name="run")
@@ -34,7 +32,8 @@ def run_daily(
     if dry_run:
         _dry_run(day, org, fmt)
         return
-    summary = run_flow(day, org, batch_size=batch_size, spread=spread, now=now())
+    with console.status("starting Prefect and running daily-deadlines …"):
+        summary = run_daily_pass(day, org, batch_size=batch_size, spread=spread, now=now())
     if fmt is not Format.table:
         emit([summary], fmt=fmt, columns=list(summary), json_data=summary)
         return
@@ -56,30 +55,6 @@ def _dry_run(day: dt.date, org: str | None, fmt: Format) -> None:
          empty=f"nothing to send as of {day}")
     for warning in result.warnings:
         err_console.print(f"[yellow]warning:[/yellow] {warning}")
-
-
-def run_flow(day: dt.date, org: str | None, *, now: dt.datetime, batch_size: int = 200,
-             spread: bool = False) -> dict:
-    """Run the flow in this process (ephemeral Prefect unless PREFECT_API_URL names a server)."""
-    from flows.planning import load_directory_for, load_policy_for
-    from flows.prefect_env import quiet
-
-    quiet()
-    # Bad settings, database, policy or directory fail here, as esgtrack's one-line errors,
-    # before Prefect starts: no flow run, no failure alert, nothing written.
-    db()
-    load_policy_for(get_settings())
-    load_directory_for(get_settings())
-    if spread and not os.environ.get("PREFECT_API_URL"):
-        raise InputError("--spread needs a Prefect server that serves the batch deployment: set "
-                         "PREFECT_API_URL (see `esgtrack serve`)", field="--spread")
-    started = time.monotonic()
-    with console.status("starting Prefect and running daily-deadlines …"):
-        from flows.daily import daily_deadlines
-
-        summary = daily_deadlines(as_of=day, org=org, batch_size=batch_size, spread=spread, now=now)
-    summary["seconds"] = round(time.monotonic() - started, 1)
-    return summary
 
 
 def print_summary(summary: dict) -> None:
@@ -130,7 +105,8 @@ def demo_cmd(
 
     day = as_of_date(as_of) if as_of else DEMO_AS_OF
     home = home or get_settings().home / "demo"
-    result = run_demo(home=home, as_of=day)
+    with console.status("importing the roadmap, starting Prefect, running daily-deadlines …"):
+        result = run_demo(home=home, as_of=day)
     m = result["loaded"].roadmap.measures
     console.rule("[bold]esgtrack demo")
     console.print(f"Imported {len(m)} measures (E {sum(x.aspect == 'E' for x in m)}, "

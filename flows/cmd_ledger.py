@@ -14,16 +14,17 @@ import typer
 from config.settings import get_settings
 from flows.cli_app import FormatOpt, OrgOpt, app, db, now, org_or_default, parse_date
 from flows.output import Format, console, emit, err_console, to_json
-from models import audit, ledger_store
-from models import occurrence_events as events
-from models import repository as repo
-from models.db import session_scope
-from models.errors import CheckFailed, InputError
-from models.evidence_rules import Evidence
-from models.ledger import EVENTS, VerifyResult, iso_utc
-from models.roadmap import ROADMAP_TZ
-from models.schedule import local_date
-from models.sheets import csv_bytes, write_xlsx
+from models.store import audit
+from models.store import ledger_store
+from models.store import occurrence_events as events
+from models.store import repository as repo
+from models.store.db import session_scope
+from models.core.errors import CheckFailed, InputError
+from models.core.evidence_rules import Evidence
+from models.core.ledger import EVENTS, VerifyResult, iso_utc
+from models.core.roadmap import ROADMAP_TZ
+from models.core.schedule import local_date
+from models.core.sheets import csv_bytes, write_xlsx
 
 MeasureArg = Annotated[str, typer.Argument(help="The measure's id, e.g. E6.")]
 PeriodOpt = Annotated[int | None, typer.Option("--period", help="The occurrence's year, e.g. 2025.")]
@@ -189,7 +190,7 @@ def _report_anchor(results: list[VerifyResult], anchor: str, fmt: Format) -> Non
 
 
 def _verify_pack(pack: Path, anchor: str | None, fmt: Format) -> None:
-    from models.pack_verify import verify_pack
+    from models.evidence.verify import verify_pack
 
     if not pack.is_file():
         raise InputError("no such file", field="--pack", value=str(pack))
@@ -286,7 +287,7 @@ def evidence_pack_cmd(
     """Write an auditor's evidence pack (ZIP) for one organisation and year: manifest (JSON,
     CSV), evidence files, notifications sent, roadmap edition, and the whole chain so that
     `esgtrack verify --pack` checks it offline."""
-    from models.pack import build_manifest, write_pack
+    from models.evidence.pack import build_manifest, write_pack
 
     code, settings = org_or_default(org), get_settings()
     with session_scope(db()) as session:

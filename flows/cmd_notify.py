@@ -81,7 +81,7 @@ def _print_check(result: dict) -> None:
 @directory_app.command("show")
 def directory_show(fmt: FormatOpt = Format.table) -> None:
     """List the people of the directory in use: language, channels (masked), roles, deputy."""
-    from models.directory import default_directory_path, load_directory
+    from models.core.directory import default_directory_path, load_directory
     from notifications.admin import people_rows
 
     settings = get_settings()
@@ -108,7 +108,7 @@ def outbox_list(
     """List the outbox: every message claimed, its status, attempts and masked target."""
     if ctx.invoked_subcommand is not None:
         return
-    from models.db import session_scope
+    from models.store.db import session_scope
     from notifications.admin import list_rows, outbox_dicts, status_counts, unexpanded_notices
 
     with session_scope(db()) as session:
@@ -162,7 +162,7 @@ def outbox_retry(
 
 
 def _deliver_with_progress(engine, settings, at: dt.datetime, orgs=None):
-    from models.directory import default_directory_path, load_directory
+    from models.core.directory import default_directory_path, load_directory
     from notifications.outbox import deliver_pending
 
     directory = load_directory(default_directory_path())

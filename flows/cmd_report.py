@@ -11,10 +11,10 @@ import typer
 from config.settings import get_settings
 from flows.cli_app import AsOfOpt, FormatOpt, LangOpt, OrgOpt, app, as_of_date, db, now, org_or_default
 from flows.output import Format, Lang, console, emit, err_console
-from models import repository as repo
-from models import target_repository as trepo
-from models.db import session_scope
-from models.errors import InputError
+from models.store import repository as repo
+from models.store import target_repository as trepo
+from models.store.db import session_scope
+from models.core.errors import InputError
 
 target_app = typer.Typer(help="Numeric targets: set them, record readings, list them.", no_args_is_help=True)
 app.add_typer(target_app, name="target")

@@ -15,11 +15,12 @@ from flows.cli_app import (
     roadmap_app, title_in,
 )
 from flows.output import Format, Lang, console, emit, err_console
-from models import repository as repo
-from models.db import session_scope
-from models.errors import InputError
-from models.normalised import catalogue_from_yaml, dump_yaml, load_roadmap, roadmap_to_dict
-from models.schedule import end_of_day, local_date
+from models.store import repository as repo
+from models.store import roadmaps
+from models.store.db import session_scope
+from models.core.errors import InputError
+from models.core.normalised import catalogue_from_yaml, dump_yaml, load_roadmap, roadmap_to_dict
+from models.core.schedule import end_of_day, local_date
 
 
 @app.command()
@@ -39,12 +40,12 @@ def _catalogue():
 def import_path(path: Path, org: str, by: str = "esg-office"):
     """The import use case: read, then write measures + occurrences + edition + its ledger
     entry in one commit."""
-    from models.occurrence_events import record_import
+    from models.store.occurrence_events import record_import
 
     loaded = load_roadmap(path, _catalogue())
     stamp = now()
     with session_scope(db()) as session:
-        report = repo.import_roadmap(session, org=org, loaded=loaded, now=stamp)
+        report = roadmaps.import_roadmap(session, org=org, loaded=loaded, now=stamp)
         record_import(session, report=report, loaded=loaded, actor=by, now=stamp)
     return loaded, report
 
@@ -99,7 +100,7 @@ def roadmap_normalise(
                                                    "(default: those of the shipped roadmap).")] = None,
 ) -> None:
     """Convert a roadmap document to the normalised YAML (with ru/en titles and role ids)."""
-    from models.normalised import Catalogue, catalogue_from_i18n
+    from models.core.normalised import Catalogue, catalogue_from_i18n
 
     catalogue = catalogue_from_i18n(i18n, path) if i18n else (_catalogue() or Catalogue())
     loaded = load_roadmap(path, catalogue)
@@ -238,7 +239,7 @@ def open_cmd(
     """Open an occurrence of an as-needed measure, due on a date."""
     org = org_or_default(org)
     day = parse_date(due, "--due")
-    from models.occurrence_events import record_opened
+    from models.store.occurrence_events import record_opened
 
     stamp = now()
     with session_scope(db()) as session:

@@ -12,20 +12,20 @@ import pendulum
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
+from sqlalchemy.engine import Engine
 
 from config.settings import get_settings
 from flows import artifacts
+from flows.usecases import database
 from flows.planning import (
     all_orgs, batches, load_directory_for, load_policy_for, plan_batch,
 )
-from models.errors import InputError
-from models.roadmap import ROADMAP_TZ
+from models.core.errors import InputError
+from models.core.roadmap import ROADMAP_TZ
 
 
-def _engine():
-    from flows.cli_app import db
-
-    return db()
+def _engine() -> Engine:
+    return database.engine()
 
 
 @task(name="list-organisations", cache_policy=NO_CACHE)

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from config import EXAMPLE_DIRECTORY, SHIPPED_ROADMAP
 from config.settings import get_settings
-from models.errors import InputError
-from models.roadmap import ROADMAP_TZ
+from models.core.errors import InputError
+from models.core.roadmap import ROADMAP_TZ
 
 DEMO_AS_OF = dt.date(2026, 2, 16)  # a Monday: 2025's deadlines are 47 days behind
 
@@ -74,24 +74,24 @@ def moment(day: str) -> dt.datetime:
 
 def import_shipped(engine, org: str):
     """The shipped roadmap, imported (and its ledger entry dated) before the history."""
-    from models import repository as repo
-    from models.db import session_scope
-    from models.normalised import load_roadmap
-    from models.occurrence_events import record_import
+    from models.store import roadmaps
+    from models.store.db import session_scope
+    from models.core.normalised import load_roadmap
+    from models.store.occurrence_events import record_import
 
     loaded = load_roadmap(SHIPPED_ROADMAP)
     with session_scope(engine) as session:
-        report = repo.import_roadmap(session, org=org, loaded=loaded, now=moment("2025-10-01"))
+        report = roadmaps.import_roadmap(session, org=org, loaded=loaded, now=moment("2025-10-01"))
         record_import(session, report=report, loaded=loaded, actor="esg-head", now=moment("2025-10-01"))
     return loaded, report
 
 
 def record_history(engine, org: str) -> list[str]:
     """Replay HISTORY through the same use cases the CLI uses; returns one line per event."""
-    from models import occurrence_events as events
-    from models import repository as repo
-    from models.db import session_scope
-    from models.evidence_rules import Evidence
+    from models.store import occurrence_events as events
+    from models.store import repository as repo
+    from models.store.db import session_scope
+    from models.core.evidence_rules import Evidence
 
     settings = get_settings()
     lines = []
@@ -165,8 +165,8 @@ def run_demo(*, home: Path, as_of: dt.date = DEMO_AS_OF, org: str = "KT") -> dic
     engine = db()
     loaded, report = import_shipped(engine, org)
     history = record_history(engine, org)
-    from flows.cmd_daily import run_flow
+    from flows.usecases.daily import run_daily_pass
 
-    summary = run_flow(as_of, org, now=moment(as_of.isoformat()))
+    summary = run_daily_pass(as_of, org, now=moment(as_of.isoformat()))
     return {"home": home, "loaded": loaded, "report": report, "history": history,
             "summary": summary, "sent": sent_summary(engine)}

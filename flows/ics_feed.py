@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from icalendar import Alarm, Calendar, Event
 
 from flows.labels import words
-from models.roadmap import ROADMAP_TZ
+from models.core.roadmap import ROADMAP_TZ
 
 PRODID = "-//esgtrack//ESG roadmap calendar//EN"
 SEQUENCE_EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
@@ -113,9 +113,9 @@ def feed_items(session, *, orgs: list[str], lang: str, roles: set[str] | None = 
     from sqlmodel import select
 
     from flows.status import localized
-    from models import repository as repo
-    from models.schedule import local_date
-    from models.tables import MeasureRow, OccurrenceRow
+    from models.store import repository as repo
+    from models.core.schedule import local_date
+    from models.store.tables import MeasureRow, OccurrenceRow
 
     query = (select(OccurrenceRow, MeasureRow).join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
              .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == repo.OPEN)

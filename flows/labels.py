@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from models.yamltext import SafeLoader
+from models.core.yamltext import SafeLoader
 
 REPORT_TEMPLATES = Path(__file__).resolve().parent / "templates" / "report"
 LANGS = ("kk", "ru", "en")

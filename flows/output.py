@@ -13,7 +13,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from models.sheets import cell
+from models.core.sheets import cell
 
 
 class Format(StrEnum):

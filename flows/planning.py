@@ -1,6 +1,6 @@
 """The daily planning pass without Prefect: refresh occurrences, claim the steps due, in SQL.
 
-An occurrence's step on a given day depends only on its due date and kind (models/escalation),
+An occurrence's step on a given day depends only on its due date and kind (models/core/escalation),
 so the pass computes the day's ladder once (a few hundred (due date, kind, step) rows) and
 claims every matching open occurrence with one INSERT … SELECT per batch of organisations:
 no occurrence is read into Python. Delivery fans each claimed notice out to its recipients
@@ -22,12 +22,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from config.settings import Settings
-from models import repository as repo
-from models.db import among, insert, session_scope
-from models.escalation import OpenItem, Plan, open_item, plan, steps_due_on
-from models.policy import Policy, load_configured_policy
-from models.schedule import OccurrenceKind, end_of_day, is_business_day, local_date
-from models.tables import LadderStepRow, MeasureRow, NoticeRow, OccurrenceRow, UTCDateTime
+from models.store import repository as repo
+from models.store.db import among, insert, session_scope
+from models.core.escalation import OpenItem, Plan, open_item, plan, steps_due_on
+from models.core.policy import Policy, load_configured_policy
+from models.core.schedule import OccurrenceKind, end_of_day, is_business_day, local_date
+from models.store.tables import LadderStepRow, MeasureRow, NoticeRow, OccurrenceRow, UTCDateTime
+from notifications.enqueue import enqueue
 
 LOOKBACK_MARGIN_DAYS = 15  # business-day shifts and holidays around the ladder's ends
 
@@ -37,7 +38,7 @@ def load_policy_for(settings: Settings) -> Policy:
 
 
 def load_directory_for(settings: Settings):
-    from models.directory import default_directory_path, load_directory
+    from models.core.directory import default_directory_path, load_directory
 
     return load_directory(default_directory_path())
 
@@ -263,8 +264,6 @@ def plan_batch(engine: Engine, *, orgs: list[str], as_of: dt.date, settings: Set
                                         policy=policy)
                 result.warnings = sorted(set(alerts.warnings))
                 if alerts.items:
-                    from notifications.outbox import enqueue
-
                     result.alerts = enqueue(session, items=alerts.items, directory=directory,
                                             settings=settings, now=now)
                 if ladder:

@@ -14,12 +14,12 @@ from flows import charts
 from flows.artifacts import level_of
 from flows.labels import words
 from flows.status import localized, status_report, target_rows
-from models import repository as repo
-from models.policy import Policy
-from models.progress import TOTAL, Counts, GroupRow
-from models.schedule import end_of_day, local_date
-from models.tables import MeasureRow, OccurrenceRow
-from models.targets import TargetView
+from models.store import repository as repo
+from models.core.policy import Policy
+from models.core.progress import TOTAL, Counts, GroupRow
+from models.core.schedule import end_of_day, local_date
+from models.store.tables import MeasureRow, OccurrenceRow
+from models.core.targets import TargetView
 
 
 @dataclass
@@ -130,8 +130,8 @@ def evidence_by_occurrence(session: Session, *, orgs: list[str], ids: list[int])
     the reference (with its date), file names with the start of their SHA-256, links."""
     if not ids:
         return {}
-    from models.ledger import COMPLETED
-    from models.ledger_store import LogFilter, entries, to_entry
+    from models.core.ledger import COMPLETED
+    from models.store.ledger_store import LogFilter, entries, to_entry
 
     found: dict[int, list[str]] = {}
     for org in orgs:

@@ -11,7 +11,7 @@ from markupsafe import escape
 
 from flows.report import BoardReport
 from flows.status import percent_text
-from models.progress import TOTAL, GroupRow
+from models.core.progress import TOTAL, GroupRow
 
 COLUMNS = ("due", "done_on_time", "done_late", "open", "overdue", "waived")
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"

@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 from flows.labels import REPORT_TEMPLATES
 from flows.report import BoardReport
 from flows.status import percent_text
-from models.progress import TOTAL, GroupRow
+from models.core.progress import TOTAL, GroupRow
 
 COLUMNS = ("due", "done_on_time", "done_late", "open", "overdue", "waived")
 

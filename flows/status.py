@@ -1,5 +1,5 @@
 """Where the roadmap stands as of a day: status figures per group and targets with their
-latest reading (read from the database; the counting itself is models.progress)."""
+latest reading (read from the database; the counting itself is models.core.progress)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from flows.labels import words
-from models import repository as repo
-from models import target_repository as trepo
-from models.errors import InputError
-from models.progress import TOTAL, Bucket, GroupRow, tally
-from models.schedule import end_of_day
-from models.tables import MeasureRow, OccurrenceRow
-from models.targets import TargetView
-from models.targets import format_value as fmt_value
+from models.store import repository as repo
+from models.store import target_repository as trepo
+from models.core.errors import InputError
+from models.core.progress import TOTAL, Bucket, GroupRow, tally
+from models.core.schedule import end_of_day
+from models.store.tables import MeasureRow, OccurrenceRow
+from models.core.targets import TargetView
+from models.core.targets import format_value as fmt_value
 
 GROUPINGS = ("aspect", "topic", "executor", "unit")
 
@@ -39,7 +39,7 @@ class StatusReport:
 
 def status_report(session: Session, *, orgs: list[str], as_of: dt.date, by: str = "aspect",
                   lang: str = "en", period: int | None = None) -> StatusReport:
-    """Counts per group (models.progress defines them) and every target's latest reading."""
+    """Counts per group (models.core.progress defines them) and every target's latest reading."""
     if by not in GROUPINGS:
         raise InputError(f"expected one of {', '.join(GROUPINGS)}", field="--by", value=by)
     groups_of: dict[tuple[str, str], list[str]] = {}

@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
-from models import target_repository as trepo
-from models.db import session_scope
-from models.tables import TargetReadingRow, TargetRow
+from models.store import target_repository as trepo
+from models.store.db import session_scope
+from models.store.tables import TargetReadingRow, TargetRow
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,9 @@ def record_reading(engine: Engine, *, settings: Settings, org: str, code: str, m
                    file: Path | None = None, now: dt.datetime) -> Recorded:
     """Store the evidence file first (content-addressed: a crash leaves at most an unreferenced
     file), then the reading and its `target_reading` ledger event in one commit."""
-    from models import evidence_store, ledger_store
-    from models.ledger import TARGET_READING
+    from models.evidence import store as evidence_store
+    from models.store import ledger_store
+    from models.core.ledger import TARGET_READING
 
     trepo.check_year(year, "--year")
     trepo.check_value(value, "--value")
@@ -57,17 +58,17 @@ def record_reading(engine: Engine, *, settings: Settings, org: str, code: str, m
 
 def target_alerts(session, *, orgs: list[str], as_of: dt.date, directory, policy,
                   working_days_only: bool = False):
-    """The daily flow's off-track alerts (models.target_alerts), minus those already claimed.
+    """The daily flow's off-track alerts (models.core.target_alerts), minus those already claimed.
     Targets are read only for organisations with a reading; sent steps and role names only
     for the targets off track."""
     import sqlalchemy as sa
 
     from flows.status import target_views
-    from models import repository as repo
-    from models.db import among
-    from models.escalation import Plan
-    from models.tables import TargetReadingRow
-    from models.target_alerts import offtrack_step, plan_target_alerts
+    from models.store import repository as repo
+    from models.store.db import among
+    from models.core.escalation import Plan
+    from models.store.tables import TargetReadingRow
+    from models.core.target_alerts import offtrack_step, plan_target_alerts
 
     # Only a reading puts a target off track: organisations without one are skipped unread.
     reading = sa.select(TargetReadingRow.org).where(among(session, TargetReadingRow.org, orgs)).distinct()

@@ -11,14 +11,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from config import DEFAULT_POLICY, SHIPPED_ROADMAP
-from models.directory import (
+from models.core.directory import (
     Directory, check_directory, default_directory_path, load_directory, loaded_directory_path,
 )
-from models.policy import SPECIAL_RECIPIENTS, load_policy
-from models.errors import InputError
-from models.tables import MeasureRow, OutboxMessage
+from models.core.policy import SPECIAL_RECIPIENTS, load_policy
+from models.core.errors import InputError
+from models.store.tables import MeasureRow, OutboxMessage
 from notifications import channels
-from notifications.outbox import STATUSES, T
+from notifications.enqueue import STATUSES, T
 
 
 def load_into_home(path: Path, settings) -> tuple[Directory, Path]:
@@ -53,7 +53,7 @@ def roadmap_roles(engine: Engine | None, *, org: str | None = None) -> tuple[set
         if roles:
             return roles, "database"
     if SHIPPED_ROADMAP.exists():
-        from models.normalised import load_roadmap
+        from models.core.normalised import load_roadmap
 
         for m in load_roadmap(SHIPPED_ROADMAP).roadmap.measures:
             roles |= set(m.executor_roles) | set(m.unit_roles)
@@ -143,7 +143,7 @@ def status_counts(session: Session, *, org: str | None = None) -> dict[str, int]
 
 def unexpanded_notices(session: Session, *, org: str | None = None) -> int:
     """Steps the daily pass claimed that delivery has not turned into messages yet."""
-    from models.tables import NoticeRow
+    from models.store.tables import NoticeRow
 
     query = sa.select(sa.func.count()).select_from(NoticeRow).where(NoticeRow.expanded_at.is_(None))
     if org:

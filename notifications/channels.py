@@ -25,8 +25,8 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 import apprise
 from apprise.decorators import notify as apprise_notify
 
-from models.directory import Person
-from models.errors import InputError
+from models.core.directory import Person
+from models.core.errors import InputError
 from notifications.masking import mask_url, query_pairs, redact, secrets_of
 from notifications.messages import Message
 

@@ -2,7 +2,7 @@
 
 The daily pass claims what is owed in SQL, one notice per occurrence step (flows/planning.py).
 Delivery turns each notice into its messages just before sending, a chunk at a time, with the
-routing the dry run shows (models.escalation.fan_out). The messages and the notice's stamp are
+routing the dry run shows (models.core.escalation.fan_out). The messages and the notice's stamp are
 written in one commit, and the outbox's unique key makes a repeat (a crash between chunks, two
 deliveries at once) insert nothing. A notice whose occurrence was completed, waived,
 withdrawn or rescheduled meanwhile makes no messages.
@@ -18,12 +18,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models import repository as repo
-from models.db import among
-from models.escalation import Step, fan_out, open_item, step_by_id
-from models.policy import Policy
-from models.schedule import local_date
-from models.tables import MeasureRow, NoticeRow, OccurrenceRow
+from models.store import repository as repo
+from models.store.db import among
+from models.core.escalation import Step, fan_out, open_item, step_by_id
+from models.core.policy import Policy
+from models.core.schedule import local_date
+from models.store.tables import MeasureRow, NoticeRow, OccurrenceRow
+from notifications.enqueue import enqueue
 
 CHUNK = 500
 
@@ -45,7 +46,6 @@ def expand_notices(engine: Engine, *, directory, settings, policy: Policy, now: 
                    orgs: Sequence[str] | None = None, chunk: int = CHUNK) -> FanOut:
     """Expand every notice not yet expanded (of these organisations, or all), a page at a
     time in occurrence order, one commit per page."""
-    from notifications.outbox import enqueue
 
     result, after, first = FanOut(), 0, None
     n = NoticeRow.__table__

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import jinja2
 
-from models.directory import LANGUAGES, Person
+from models.core.directory import LANGUAGES, Person
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 KINDS = ("reminder", "escalation", "alert")

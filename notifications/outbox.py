@@ -19,83 +19,21 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from models.db import among, insert
-from models.directory import Directory, Person
-from models.errors import InputError
-from models.policy import load_configured_policy
-from models.schedule import local_date
-from models.tables import OccurrenceRow, OutboxMessage
+from models.store.db import among
+from models.core.directory import Directory
+from models.core.errors import InputError
+from models.core.policy import load_configured_policy
+from models.core.schedule import local_date
+from models.store.tables import OccurrenceRow
 from notifications import channels
 from notifications.channels import Outcome
+from notifications.enqueue import CANCELLED, CHUNK, DEAD, FAILED, PENDING, SENDING, SENT, T, UNKNOWN
+from notifications.fanout import expand_notices
 from notifications.messages import Message, render
 
-PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
-DEAD, UNKNOWN, CANCELLED = "dead", "unknown", "cancelled"
-STATUSES = (PENDING, SENDING, SENT, FAILED, DEAD, UNKNOWN, CANCELLED)
 BACKOFF = tuple(dt.timedelta(minutes=m) for m in (1, 5, 30, 120, 360))
 MAX_ATTEMPTS = 6
 LEASE = dt.timedelta(hours=1)
-CHUNK = 500
-T = OutboxMessage.__table__
-
-
-def idem_key(item: dict, recipient: str, channel: str) -> str:
-    """occurrence:step:recipient:channel, the occurrence qualified by its due date
-    (occurrence@YYYY-MM-DD): a rescheduled deadline gets its own ladder. An alert has no
-    occurrence: org/measure stands in."""
-    occurrence = item.get("occurrence_id")
-    if occurrence is None:
-        occurrence = f"{item.get('org')}/{item.get('measure')}"
-    elif item.get("due"):
-        occurrence = f"{occurrence}@{item['due']}"
-    return f"{occurrence}:{item['step']}:{recipient}:{channel}"
-
-
-# --- enqueue ----------------------------------------------------------------------------
-
-
-def enqueue(session: Session, *, items: list[dict], directory: Directory, settings, now: dt.datetime) -> int:
-    """One row per (item, channel of the item's recipient); a key already claimed is left
-    alone (insert-or-ignore on idem_key). Returns how many rows are new. The caller commits."""
-    rows, routes = [], {}
-    for item in items:
-        person = directory.people.get(item["recipient"])
-        for channel in channels.channels_for(person, settings) if person else [channels.JOURNAL]:
-            key = (item["recipient"], channel)
-            if key not in routes:
-                routes[key] = _masked(person, channel, settings)
-            rows.append(_row(item, channel, routes[key], now))
-    unique = list({r["idem_key"]: r for r in rows}.values())
-    # One prepared statement executed for many rows (SQLAlchemy's insertmanyvalues batches
-    # them); a multi-VALUES statement per chunk costs far more to compile than to run.
-    statement = insert(session)(T).on_conflict_do_nothing(index_elements=["idem_key"]).returning(T.c.id)
-    inserted = 0
-    for start in range(0, len(unique), CHUNK):
-        inserted += len(session.execute(statement, unique[start:start + CHUNK]).all())
-    session.flush()
-    return inserted
-
-
-def _masked(person: Person | None, channel: str, settings) -> str:
-    if person is None:
-        return ""
-    try:
-        return channels.target_for(person, channel, settings).masked
-    except InputError:
-        return ""
-
-
-def _row(item: dict, channel: str, masked: str, now: dt.datetime) -> dict:
-    return {
-        "org": item.get("org") or "", "idem_key": idem_key(item, item["recipient"], channel),
-        "occurrence_id": item.get("occurrence_id"), "measure": str(item.get("measure") or "")[:16],
-        "step": item["step"], "kind": item.get("kind") or "reminder",
-        "recipient": item["recipient"], "channel": channel,
-        "payload": item,  # plain JSON values already: the planner writes dates as ISO text
-        "status": PENDING, "attempts": 0, "next_attempt_at": now, "last_error": None,
-        "masked_target": masked, "subject": None, "language": None, "batch_id": None,
-        "claimed_at": None, "created_at": now, "sent_at": None, "updated_at": now,
-    }
 
 
 # --- deliver ----------------------------------------------------------------------------
@@ -149,8 +87,6 @@ def deliver_pending(engine: Engine, *, directory: Directory, settings, now: dt.d
     are due (of these organisations, or all), send one digest per (recipient, channel) on a
     bounded pool, record each outcome. A failure of one message never stops the others.
     Messages count days as of `as_of` (default: now's date in Almaty)."""
-    from notifications.fanout import expand_notices
-
     started = time.monotonic()
     channels.check_settings(settings)  # bad settings stop here, before anything is claimed
     report = DeliveryReport(batch_id=uuid.uuid4().hex[:16])

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel
 
-import models.tables  # noqa: F401
+import models.store.tables  # noqa: F401
 from config import SHIPPED_DOCUMENT, SHIPPED_ROADMAP
-from models import db as dbmod
+from models.store import db as dbmod
 from tests.databases import PostgresLane, copy_sqlite, forget_engine
 
 # Prefect: quiet, and a home of this test session's own (cached results must not leak between
@@ -88,11 +88,11 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 def import_shipped(url: str) -> None:
     """The state named "imported": the shipped roadmap imported for KT at NOW."""
-    from models import repository as repo
-    from models.normalised import load_roadmap
+    from models.store import roadmaps
+    from models.core.normalised import load_roadmap
 
     with dbmod.session_scope(dbmod.get_engine(url)) as s:
-        repo.import_roadmap(s, org="KT", loaded=load_roadmap(SHIPPED_ROADMAP), now=NOW)
+        roadmaps.import_roadmap(s, org="KT", loaded=load_roadmap(SHIPPED_ROADMAP), now=NOW)
     forget_engine(url)
 
 
@@ -137,10 +137,10 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.M
         url = lane.url
     monkeypatch.setenv("ESGTRACK_DATABASE_URL", url)
     from config.settings import get_settings
-    from flows import cli_app
+    from flows.usecases import database
 
     get_settings.cache_clear()
-    cli_app._migrated.add(url)
+    database.migrated.add(url)
     yield url
     forget_engine(url)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
-from models import db as dbmod
+from models.store import db as dbmod
 
 
 def forget_engine(url: str) -> None:

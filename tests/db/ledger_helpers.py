@@ -9,10 +9,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from config.settings import get_settings
-from models import occurrence_events as events
-from models.db import session_scope
-from models.evidence_rules import Evidence
-from models.ledger_triggers import drop_statements
+from models.store import occurrence_events as events
+from models.store.db import session_scope
+from models.core.evidence_rules import Evidence
+from models.store.ledger_triggers import drop_statements
 
 UTC = dt.timezone.utc
 NOW = dt.datetime(2025, 11, 3, 6, 0, tzinfo=UTC)  # before every 2025 deadline

@@ -1,4 +1,4 @@
-"""models.db.among: `IN (…)` on SQLite, one array parameter on PostgreSQL; exact on both."""
+"""models.store.db.among: `IN (…)` on SQLite, one array parameter on PostgreSQL; exact on both."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from models.db import among, session_scope
-from models.tables import Organisation
+from models.store.db import among, session_scope
+from models.store.tables import Organisation
 
 LONGEST = "A" * 32  # organisation codes are at most 32 characters
 CREATED = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)

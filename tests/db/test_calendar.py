@@ -8,10 +8,10 @@ import sqlalchemy as sa
 from icalendar import Calendar
 
 from config import DEFAULT_POLICY
-from models.db import session_scope
-from models.policy import load_policy
-from models.schedule import local_date
-from models.tables import MeasureRow, OccurrenceRow
+from models.store.db import session_scope
+from models.core.policy import load_policy
+from models.core.schedule import local_date
+from models.store.tables import MeasureRow, OccurrenceRow
 from tests.conftest import NOW
 
 OFFSETS = sorted(load_policy(DEFAULT_POLICY).reminder_days, reverse=True)

@@ -17,10 +17,10 @@ from flows.planning import (
     LADDER_KEEP, all_orgs, claim_statement, day_ladder, ensure_ladder, ladder_key, load_directory_for,
     load_policy_for, plan_as_probes, plan_batch,
 )
-from models import occurrence_events as events
-from models import repository as repo
-from models.db import session_scope
-from models.tables import LadderStepRow, MeasureRow, NoticeRow, OccurrenceRow, OutboxMessage
+from models.store import occurrence_events as events
+from models.store import repository as repo
+from models.store.db import session_scope
+from models.store.tables import LadderStepRow, MeasureRow, NoticeRow, OccurrenceRow, OutboxMessage
 from notifications.fanout import expand_notices
 from tests.conftest import morning
 

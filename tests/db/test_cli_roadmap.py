@@ -4,8 +4,8 @@ import json
 
 from sqlmodel import select
 
-from models.db import get_engine, session_scope
-from models.tables import MeasureRow
+from models.store.db import get_engine, session_scope
+from models.store.tables import MeasureRow
 
 CONTRACT_KEYS = {"id", "aspect", "number", "topic", "title", "title_ru", "title_en", "deadline_text",
                  "recurrence", "completion_form", "executors", "units", "external_dependency", "target"}

@@ -6,16 +6,18 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from models import repository as repo
-from models.db import session_scope
-from models.normalised import load_roadmap
-from models.tables import MeasureRow, OccurrenceRow
+from models.store import repository as repo
+
+from models.store import roadmaps
+from models.store.db import session_scope
+from models.core.normalised import load_roadmap
+from models.store.tables import MeasureRow, OccurrenceRow
 from tests.conftest import NOW
 
 
 def do_import(engine, path: Path, org="KT"):
     with session_scope(engine) as s:
-        return repo.import_roadmap(s, org=org, loaded=load_roadmap(path), now=NOW)
+        return roadmaps.import_roadmap(s, org=org, loaded=load_roadmap(path), now=NOW)
 
 
 def count(engine, model, **where):

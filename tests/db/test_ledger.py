@@ -10,16 +10,18 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from config.settings import get_settings
-from models import audit, ledger_store
-from models import occurrence_events as events
-from models import repository as repo
-from models.db import session_scope
-from models.errors import InputError
-from models.evidence_rules import Evidence
-from models.evidence_store import path_for
-from models.ledger import GENESIS
-from models.schedule import end_of_day, local_date
-from models.tables import LedgerEntry, OccurrenceRow
+from models.store import audit
+from models.store import ledger_store
+from models.store import occurrence_events as events
+from models.store import repository as repo
+from models.store import roadmaps
+from models.store.db import session_scope
+from models.core.errors import InputError
+from models.core.evidence_rules import Evidence
+from models.evidence.store import path_for
+from models.core.ledger import GENESIS
+from models.core.schedule import end_of_day, local_date
+from models.store.tables import LedgerEntry, OccurrenceRow
 from tests.db.ledger_helpers import NOW, UTC, complete, complete_order, ref, rows
 
 
@@ -161,7 +163,7 @@ def test_reopening_an_open_occurrence_is_refused(engine, imported):
 
 
 def test_reschedule_moves_the_deadline_and_survives_a_reimport(engine, imported, shipped_roadmap):
-    from models.normalised import load_roadmap
+    from models.core.normalised import load_roadmap
 
     with pytest.raises(InputError, match="--approved-by"):
         with session_scope(engine) as s:
@@ -175,7 +177,7 @@ def test_reschedule_moves_the_deadline_and_survives_a_reimport(engine, imported,
     assert occ.due_at == end_of_day(dt.date(2026, 3, 31)) and occ.rescheduled
     assert local_date(occ.planned_due_at) == dt.date(2025, 12, 31)
     with session_scope(engine) as s:
-        repo.import_roadmap(s, org="KT", loaded=load_roadmap(shipped_roadmap), now=NOW)
+        roadmaps.import_roadmap(s, org="KT", loaded=load_roadmap(shipped_roadmap), now=NOW)
     assert occurrence(engine, "E6").due_at == end_of_day(dt.date(2026, 3, 31))
     data = json.loads(rows(engine)[0]["payload"])["data"]
     assert (data["from"], data["to"], data["approved_by"]) == \
@@ -201,10 +203,10 @@ def test_an_unknown_period_names_the_known_ones(engine, imported):
 
 
 def test_organisations_have_separate_chains(engine, imported, shipped_roadmap):
-    from models.normalised import load_roadmap
+    from models.core.normalised import load_roadmap
 
     with session_scope(engine) as s:
-        repo.import_roadmap(s, org="KCELL", loaded=load_roadmap(shipped_roadmap), now=NOW)
+        roadmaps.import_roadmap(s, org="KCELL", loaded=load_roadmap(shipped_roadmap), now=NOW)
     complete_order(engine)
     complete_order(engine, org="KCELL")
     complete_order(engine, "E8")

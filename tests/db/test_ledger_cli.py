@@ -15,7 +15,7 @@ def kt(cli, db_url, shipped_roadmap, snapshot):
         assert code == 0, err
 
     snapshot("ledger-kt", build)
-    from models.db import get_engine
+    from models.store.db import get_engine
 
     return get_engine(db_url)
 

@@ -10,9 +10,9 @@ import zipfile
 import openpyxl
 import pytest
 
-from models.audit import LOG_COLUMNS
-from models.db import session_scope
-from models.tables import OutboxMessage
+from models.store.audit import LOG_COLUMNS
+from models.store.db import session_scope
+from models.store.tables import OutboxMessage
 from tests.db.ledger_helpers import rows
 
 NASTY = "=HYPERLINK(\"http://evil\")"
@@ -55,7 +55,7 @@ def recorded(cli, db_url, shipped_roadmap, tmp_path, snapshot):
 
 
 def _engine(url):
-    from models.db import get_engine
+    from models.store.db import get_engine
 
     return get_engine(url)
 

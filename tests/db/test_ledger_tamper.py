@@ -11,10 +11,10 @@ import pytest
 import sqlalchemy as sa
 
 from config.settings import get_settings
-from models.evidence_store import path_for
-from models.ledger import canonical_json, entry_hash, make_entry
-from models.ledger_store import to_entry
-from models.tables import LedgerEntry
+from models.evidence.store import path_for
+from models.core.ledger import canonical_json, entry_hash, make_entry
+from models.store.ledger_store import to_entry
+from models.store.tables import LedgerEntry
 from tests.db.ledger_helpers import attack, rows
 
 T = LedgerEntry.__table__
@@ -51,7 +51,7 @@ def chain(cli, db_url, shipped_roadmap, tmp_path, snapshot):
 
 
 def engine_of(url):
-    from models.db import get_engine
+    from models.store.db import get_engine
 
     return get_engine(url)
 

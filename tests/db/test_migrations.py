@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-from models.db import alembic_config, upgrade
+from models.store.db import alembic_config, upgrade
 
 
 def _diff(engine):
@@ -32,8 +32,8 @@ def test_ledger_refuses_update_and_delete_after_migrating(engine, imported):
     import pytest
     import sqlalchemy as sa
 
-    from models import ledger_store
-    from models.db import session_scope
+    from models.store import ledger_store
+    from models.store.db import session_scope
     from tests.conftest import NOW
 
     with session_scope(engine) as session:
@@ -56,11 +56,11 @@ def test_steps_claimed_before_notices_existed_stay_claimed(engine, db_url, impor
 
     from config.settings import get_settings
     from flows.planning import load_directory_for, load_policy_for, open_items, plan_batch
-    from models import repository as repo
-    from models.db import session_scope
-    from models.escalation import plan
-    from models.tables import NoticeRow
-    from notifications.outbox import enqueue
+    from models.store import repository as repo
+    from models.store.db import session_scope
+    from models.core.escalation import plan
+    from models.store.tables import NoticeRow
+    from notifications.enqueue import enqueue
     from tests.conftest import morning
 
     config = alembic_config(db_url)

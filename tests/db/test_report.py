@@ -7,9 +7,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from models.db import session_scope
-from models.evidence_rules import Evidence
-from models.tables import OccurrenceRow
+from models.store.db import session_scope
+from models.core.evidence_rules import Evidence
+from models.store.tables import OccurrenceRow
 
 PNG = b"\x89PNG\r\n\x1a\n"
 NOW = dt.datetime(2026, 2, 10, 6, 0, tzinfo=dt.timezone.utc)  # after 2025's deadlines: late
@@ -19,7 +19,7 @@ NOW = dt.datetime(2026, 2, 10, 6, 0, tzinfo=dt.timezone.utc)  # after 2025's dea
 def progressed(engine, imported, cli, db_url, tmp_path, _isolated_home):
     """E1 2025 completed with evidence (through the ledger), two more done, a target set and
     readings recorded."""
-    from models.occurrence_events import OccurrenceRef, complete
+    from models.store.occurrence_events import OccurrenceRef, complete
 
     source = tmp_path / "audit-report-2025.pdf"
     source.write_bytes(b"%PDF-1.4 audit")

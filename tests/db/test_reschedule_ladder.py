@@ -7,9 +7,9 @@ import sqlalchemy as sa
 
 from config.settings import get_settings
 from flows.planning import load_directory_for, load_policy_for, plan_batch
-from models import occurrence_events as events
-from models.db import session_scope
-from models.tables import MeasureRow, NoticeRow, OccurrenceRow
+from models.store import occurrence_events as events
+from models.store.db import session_scope
+from models.store.tables import MeasureRow, NoticeRow, OccurrenceRow
 from tests.conftest import morning
 
 

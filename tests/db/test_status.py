@@ -7,10 +7,10 @@ from collections import Counter
 import sqlalchemy as sa
 
 from flows.status import status_report
-from models.db import session_scope
-from models.progress import TOTAL
-from models.schedule import end_of_day
-from models.tables import OccurrenceRow, UTCDateTime
+from models.store.db import session_scope
+from models.core.progress import TOTAL
+from models.core.schedule import end_of_day
+from models.store.tables import OccurrenceRow, UTCDateTime
 
 AS_OF = dt.date(2026, 6, 30)
 

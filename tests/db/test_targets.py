@@ -6,12 +6,13 @@ import json
 import pytest
 from sqlmodel import select
 
-from models import ledger_store
-from models import repository as repo
-from models.db import session_scope
-from models.evidence_store import path_for
-from models.normalised import load_roadmap
-from models.tables import LedgerEntry, TargetReadingRow, TargetRow
+from models.store import ledger_store
+from models.store import repository as repo
+from models.store import roadmaps
+from models.store.db import session_scope
+from models.evidence.store import path_for
+from models.core.normalised import load_roadmap
+from models.store.tables import LedgerEntry, TargetReadingRow, TargetRow
 from tests.conftest import NOW
 
 
@@ -34,7 +35,7 @@ def test_reimport_keeps_a_baseline_the_office_set(engine, imported, shipped_road
                          "--milestone", "2028=25")
     assert code == 0, err
     with session_scope(engine) as s:
-        repo.import_roadmap(s, org="KT", loaded=load_roadmap(shipped_roadmap), now=NOW)
+        roadmaps.import_roadmap(s, org="KT", loaded=load_roadmap(shipped_roadmap), now=NOW)
     g5 = targets(engine)["G5"]
     assert (g5.baseline_year, g5.baseline_value, g5.milestones, g5.source) == (2024, 12.5, [[2028, 25.0]], "document")
     assert len(targets(engine)) == 3

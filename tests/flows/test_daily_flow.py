@@ -10,7 +10,7 @@ import pytest
 
 from config.settings import get_settings
 from flows.planning import all_orgs, load_directory_for, load_policy_for, plan_batch
-from models.db import get_engine
+from models.store.db import get_engine
 from tests.conftest import morning
 from tests.notifications.servers import SMTPServer
 

@@ -9,7 +9,7 @@ import sys
 from sqlmodel import Session
 
 from flows.demo import DEMO_AS_OF
-from models.db import get_engine
+from models.store.db import get_engine
 from notifications.admin import list_rows
 
 
@@ -42,7 +42,7 @@ def test_demo_refuses_to_wipe_a_directory_it_did_not_make(tmp_path):
     (precious / "thesis.txt").write_text("keep me")
     import pytest
 
-    from models.errors import InputError
+    from models.core.errors import InputError
 
     with pytest.raises(InputError, match="refusing to wipe"):
         prepare_home(precious)

@@ -10,9 +10,9 @@ import pytest
 
 from config import SHIPPED_ROADMAP
 from config.settings import get_settings
-from models import repository as repo
-from models.db import get_engine, session_scope
-from models.normalised import load_roadmap
+from models.store import roadmaps
+from models.store.db import get_engine, session_scope
+from models.core.normalised import load_roadmap
 from tests.conftest import NOW, morning
 from tests.flows.test_daily_flow import AS_OF, expected_emails, inboxes, smtp  # noqa: F401
 
@@ -24,7 +24,7 @@ def two_orgs(db_url):
     engine = get_engine(db_url)
     for org in ("KT", "KCELL"):
         with session_scope(engine) as session:
-            repo.import_roadmap(session, org=org, loaded=load_roadmap(SHIPPED_ROADMAP), now=NOW)
+            roadmaps.import_roadmap(session, org=org, loaded=load_roadmap(SHIPPED_ROADMAP), now=NOW)
     return ["KCELL", "KT"]
 
 

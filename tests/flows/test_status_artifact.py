@@ -3,7 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
-from models.db import get_engine
+from models.store.db import get_engine
 from tests.conftest import NOW
 
 # Orchestration is tested on SQLite; tests/db runs the same SQL on both backends, and the

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from config.settings import Settings
-from models.directory import Directory, parse_directory
+from models.core.directory import Directory, parse_directory
 from tests.notifications.servers import HTTPSServer, SMTPServer
 
 NOW = dt.datetime(2025, 12, 17, 4, 0, tzinfo=dt.timezone.utc)  # 09:00 in Almaty

@@ -6,8 +6,9 @@ import json
 
 from config import EXAMPLE_DIRECTORY
 from config.settings import get_settings
-from models.db import get_engine, session_scope
-from models.directory import load_directory
+from models.store.db import get_engine, session_scope
+from models.core.directory import load_directory
+from notifications import enqueue as queue
 from notifications import outbox
 from tests.conftest import morning
 from tests.notifications.conftest import NOW, item
@@ -57,7 +58,7 @@ def test_outbox_lists_and_retries(cli, db_url, monkeypatch, tmp_path):
     directory = load_directory(EXAMPLE_DIRECTORY)
     settings = get_settings()
     with session_scope(engine) as session:
-        outbox.enqueue(session, items=[item("E4", "esg-head"), item("S1", "cao")],
+        queue.enqueue(session, items=[item("E4", "esg-head"), item("S1", "cao")],
                        directory=directory, settings=settings, now=NOW)
     code, out, _ = cli("outbox", "--format", "json")
     listed = json.loads(out)
@@ -82,7 +83,7 @@ def test_outbox_retry_reports_dead_messages_with_exit_1(cli, db_url, monkeypatch
     get_settings.cache_clear()
     engine = get_engine(db_url)
     with session_scope(engine) as session:
-        outbox.enqueue(session, items=[item("E4", "esg-head")], directory=load_directory(EXAMPLE_DIRECTORY),
+        queue.enqueue(session, items=[item("E4", "esg-head")], directory=load_directory(EXAMPLE_DIRECTORY),
                        settings=get_settings(), now=NOW)
     for _ in range(outbox.MAX_ATTEMPTS - 1):
         code, out, _ = cli("outbox", "retry")

@@ -6,7 +6,8 @@ import json
 
 from pydantic import SecretStr
 
-from models.db import session_scope
+from models.store.db import session_scope
+from notifications import enqueue as queue
 from notifications import outbox
 from notifications.admin import list_rows
 from tests.notifications.conftest import NOW, item, make_directory, make_settings
@@ -15,7 +16,7 @@ from tests.notifications.servers import text_of
 
 def enqueue(engine, items, directory, settings) -> int:
     with session_scope(engine) as session:
-        return outbox.enqueue(session, items=items, directory=directory, settings=settings, now=NOW)
+        return queue.enqueue(session, items=items, directory=directory, settings=settings, now=NOW)
 
 
 def rows(engine, **where):

@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from config import EXAMPLE_DIRECTORY
 from flows.planning import load_policy_for, plan_batch
-from models.directory import load_directory
+from models.core.directory import load_directory
 from notifications import outbox
 from tests.conftest import morning
 from tests.notifications.conftest import make_settings

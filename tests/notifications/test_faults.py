@@ -11,8 +11,8 @@ import time
 from pydantic import SecretStr
 from sqlmodel import select
 
-from models.db import session_scope
-from models.tables import OccurrenceRow
+from models.store.db import session_scope
+from models.store.tables import OccurrenceRow
 from notifications import outbox
 from tests.notifications.conftest import NOW, item, make_directory, make_settings
 from tests.notifications.servers import SMTPServer, free_port

@@ -39,7 +39,7 @@ def test_now_reads_an_instant_in_almaty_unless_it_names_a_zone(text, expected):
 @pytest.mark.parametrize("text", ["soon", "P1D", "11:00", "2026-02-30"])
 def test_a_bad_now_is_bad_input_naming_the_option(text):
     from flows.cli_app import parse_instant
-    from models.errors import InputError
+    from models.core.errors import InputError
 
     with pytest.raises(InputError, match="--now"):
         parse_instant(text, "--now")

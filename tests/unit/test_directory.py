@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from config import EXAMPLE_DIRECTORY, SHIPPED_ROADMAP
-from models.directory import check_directory, load_directory, parse_directory
-from models.errors import InputError
+from models.core.directory import check_directory, load_directory, parse_directory
+from models.core.errors import InputError
 
 GOOD = """
 people:
@@ -41,7 +41,7 @@ def test_check_lists_unheld_roles_and_people_without_channel():
 
 
 def test_the_example_covers_every_role_of_the_shipped_roadmap():
-    from models.normalised import load_roadmap
+    from models.core.normalised import load_roadmap
 
     directory = load_directory(EXAMPLE_DIRECTORY)
     loaded = load_roadmap(SHIPPED_ROADMAP)

@@ -4,9 +4,9 @@ import datetime as dt
 
 import pytest
 
-from models.errors import InputError
-from models.evidence_rules import Evidence, check, describe
-from models.roadmap import CompletionKind as K
+from models.core.errors import InputError
+from models.core.evidence_rules import Evidence, check, describe
+from models.core.roadmap import CompletionKind as K
 
 TODAY = dt.date(2025, 11, 1)
 NUMBERED = [K.ORDER, K.PROTOCOL, K.BOARD_DECISION, K.MANAGEMENT_DECISION, K.CONTRACT]

@@ -4,9 +4,9 @@ from collections import Counter
 
 import pytest
 
-from models.errors import InputError
-from models.importer import parse_deadline, parse_document, split_people
-from models.roadmap import CompletionKind, RecurrenceKind
+from models.core.errors import InputError
+from models.core.importer import parse_deadline, parse_document, split_people
+from models.core.roadmap import CompletionKind, RecurrenceKind
 
 H = (2025, 2032)
 

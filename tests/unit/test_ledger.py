@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from models.ledger import (
+from models.core.ledger import (
     COLUMNS, COMPLETED, GENESIS, Entry, canonical_json, entry_hash, make_entry,
     state_from_events, verify_chain,
 )
@@ -206,7 +206,7 @@ def test_the_ledgers_pure_modules_import_no_shell_library():
     import subprocess
     import sys
 
-    modules = "models.ledger, models.evidence_rules, models.evidence_store, models.pack, models.pack_verify, models.sheets"
+    modules = "models.core.ledger, models.core.evidence_rules, models.evidence.store, models.evidence.pack, models.evidence.verify, models.core.sheets"
     code = (f"import sys, {modules}; "
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
             "('prefect', 'sqlmodel', 'sqlalchemy', 'apprise')); print(bad); sys.exit(bool(bad))")

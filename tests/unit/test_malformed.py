@@ -2,8 +2,8 @@
 
 import pytest
 
-from models.errors import InputError
-from models.importer import parse_document
+from models.core.errors import InputError
+from models.core.importer import parse_document
 
 HEAD = ("1. Компанияның ESG практикаларын дамытудың 2025-2032 жылдарға арналған жол картасы\n"
         " E аспектісі\n\n\t№ реті\n\tІс-шараның атауы\n\tОрындау мерзімі*\n\tАяқтау нысаны\n"

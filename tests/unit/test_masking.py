@@ -6,8 +6,8 @@ import pytest
 from pydantic import SecretStr
 
 from config.settings import Settings
-from models.directory import Person
-from models.errors import InputError
+from models.core.directory import Person
+from models.core.errors import InputError
 from notifications.channels import (
     channels_for, fit_card, mask_url, redact, secrets_of, smtp_base, target_for,
 )

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from models.directory import Person
+from models.core.directory import Person
 from notifications.messages import labels, render
 
 AS_OF = dt.date(2025, 12, 17)

@@ -2,8 +2,8 @@
 
 import pytest
 
-from models.errors import InputError
-from models.normalised import (
+from models.core.errors import InputError
+from models.core.normalised import (
     catalogue_from_yaml, dump_yaml, load_roadmap, roadmap_from_yaml, roadmap_to_dict,
 )
 

@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.directory import Directory, Person, RoleEntry
-from models.escalation import OpenItem, current_step, plan, steps_for
-from models.policy import load_policy
-from models.schedule import is_business_day
+from models.core.directory import Directory, Person, RoleEntry
+from models.core.escalation import OpenItem, current_step, plan, steps_for
+from models.core.policy import load_policy
+from models.core.schedule import is_business_day
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "config" / "policy.yaml")
 DUE = dt.date(2025, 12, 31)  # a Wednesday

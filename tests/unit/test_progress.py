@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.progress import TOTAL, Bucket, tally
+from models.core.progress import TOTAL, Bucket, tally
 
 GROUPS = {("KT", "E1"): ["a", "b"], ("KT", "E2"): ["b"], ("KT", "E3"): []}
 

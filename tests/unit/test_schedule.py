@@ -6,8 +6,8 @@ import pendulum
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models.roadmap import Aspect, DueRule, Measure, Recurrence, RecurrenceKind
-from models.schedule import (
+from models.core.roadmap import Aspect, DueRule, Measure, Recurrence, RecurrenceKind
+from models.core.schedule import (
     OccurrenceKind, due_at, expand, is_business_day, local_date, next_business_day,
     period_years, previous_business_day,
 )

@@ -3,10 +3,10 @@
 import datetime as dt
 from pathlib import Path
 
-from models.directory import Directory, Person, RoleEntry
-from models.policy import load_policy
-from models.target_alerts import offtrack_step, plan_target_alerts
-from models.targets import Direction, Reading, TargetSpec, TargetView
+from models.core.directory import Directory, Person, RoleEntry
+from models.core.policy import load_policy
+from models.core.target_alerts import offtrack_step, plan_target_alerts
+from models.core.targets import Direction, Reading, TargetSpec, TargetView
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "config" / "policy.yaml")
 DIRECTORY = Directory(

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from models.targets import (
+from models.core.targets import (
     TOLERANCE, Direction, Reading, Status, TargetSpec, expected_value, judge, latest,
     parse_direction, trajectory,
 )

@@ -1,0 +1,1 @@
+"""Evidence: the content-addressed file store, the evidence pack and its verification."""

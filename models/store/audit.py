@@ -1,0 +1,174 @@
+"""What auditors read: a database's chains verified (with the evidence store and the
+occurrences' states), the log as rows, and the contents of an evidence pack."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from models.evidence import store as evidence_store
+
+from models.store import ledger_store
+from models.store import repository as repo
+from models.core.ledger import Entry, VerifyResult, iso_utc, state_from_events, verify_chain
+from models.core.schedule import local_date
+from models.store.tables import MeasureRow, OccurrenceRow, RoadmapEdition, UTCDateTime
+
+# --- verification ------------------------------------------------------------------------
+
+
+def verify_org(session: Session, *, org: str, store_root: Path, anchor: str | None = None,
+               files: bool = True) -> VerifyResult:
+    """The organisation's chain, then its evidence files, then whether every done or waived
+    occurrence has the ledger entry that made it so (which also catches a chain cut short)."""
+    entries = list(ledger_store.chain(session, org=org))
+    result = verify_chain(entries, org=org, anchor=anchor)
+    if not result.ok:
+        return result
+    if files:
+        for seq, file in result.evidence:
+            problem = evidence_store.problem(store_root, file)
+            if problem:
+                return result.fail(seq, f"entry {seq}: {problem}")
+    problem = _state_problem(session, org=org, entries=entries, last=result.head_seq)
+    return result.fail(*problem) if problem else result
+
+
+def _state_problem(session: Session, *, org: str, entries: list[Entry], last: int
+                   ) -> tuple[int, str] | None:
+    said = state_from_events(entries)
+    rows = session.exec(select(OccurrenceRow, MeasureRow.code)
+                        .join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
+                        .where(OccurrenceRow.org == org,
+                               OccurrenceRow.status.in_((repo.DONE, repo.WAIVED)) |
+                               OccurrenceRow.id.in_(list(said) or [-1])))
+    for occ, code in sorted(rows, key=lambda pair: pair[0].id):
+        ledger_status, seq = said.get(occ.id, ("open", None))
+        status = repo.OPEN if occ.status == repo.WITHDRAWN else occ.status
+        if status == ledger_status:
+            continue
+        what = f"occurrence {occ.id} ({code} {occ.period}) is {occ.status}"
+        if seq is None or status in (repo.DONE, repo.WAIVED):
+            return last + 1, (f"{what} but no ledger entry records it: entries after {last} "
+                              "were deleted, or the occurrence was changed outside esgtrack")
+        return seq, (f"{what} but entry {seq} made it {ledger_status}: the occurrence was "
+                     "changed outside esgtrack")
+    return None
+
+
+# --- the log as rows ---------------------------------------------------------------------
+
+LOG_COLUMNS = ["org", "seq", "at", "event", "actor", "measure", "period", "occurrence_id",
+               "summary", "evidence_ref", "evidence_date", "valid_until", "files", "sha256",
+               "urls", "note", "reason", "approved_by", "late", "hash", "prev_hash"]
+
+
+def log_row(entry: Entry) -> dict:
+    data = entry.data
+    evidence = data.get("evidence") or {}
+    files = evidence.get("files") or []
+    return {
+        "org": entry.org, "seq": entry.seq, "at": entry.at, "event": entry.event,
+        "actor": entry.actor, "measure": entry.measure, "period": entry.period,
+        "occurrence_id": entry.occurrence_id, "summary": summary(entry.event, data),
+        "evidence_ref": evidence.get("ref"), "evidence_date": evidence.get("date"),
+        "valid_until": evidence.get("valid_until"), "files": [f["name"] for f in files],
+        "sha256": [f["sha256"] for f in files], "urls": evidence.get("urls") or [],
+        "note": evidence.get("note"), "reason": data.get("reason"),
+        "approved_by": data.get("approved_by"), "late": data.get("late"), "hash": entry.hash,
+        "prev_hash": entry.prev_hash, "data": data,
+    }
+
+
+def summary(event: str, data: dict) -> str:
+    """One line a person reads in the log."""
+    if event == "completed":
+        ev = data.get("evidence") or {}
+        parts = [f"№ {ev['ref']}" + (f" of {ev['date']}" if ev.get("date") else "")] if ev.get("ref") else []
+        parts += [f"valid until {ev['valid_until']}"] if ev.get("valid_until") else []
+        parts += [f"{len(ev.get('files') or [])} file(s)"] if ev.get("files") else []
+        parts += [f"{len(ev.get('urls') or [])} link(s)"] if ev.get("urls") else []
+        parts += [f"late by {data.get('days_late', 0)} day(s)"] if data.get("late") else ["on time"]
+        return "; ".join(parts)
+    if event == "rescheduled":
+        return f"{data['from']} → {data['to']}, approved by {data['approved_by']}: {data['reason']}"
+    if event == "waived":
+        ground = "not applicable" if data.get("ground") == "not_applicable" else "waived"
+        return f"{ground}, approved by {data['approved_by']}: {data['reason']}"
+    if event == "reopened":
+        return f"was {data.get('previous_status')}: {data['reason']}"
+    if event == "occurrence_opened":
+        due = (data.get("occurrence") or {}).get("due")
+        return f"due {due}" + (f": {data['reason']}" if data.get("reason") else "")
+    if event == "roadmap_imported":
+        changed = "changed" if data.get("changed") else "no changes"
+        sha = str(data.get("sha256"))[:12]
+        return f"edition #{data.get('edition_id')} {data.get('source_name')} sha256 {sha}…, {changed}"
+    if event == "target_reading":  # esgtrack target record (flows/targets.py)
+        ref = (data.get("evidence") or {}).get("ref")
+        return f"{data.get('metric')} {data.get('year')} = {data.get('value')}{data.get('unit') or ''}" + (
+            f"; № {ref}" if ref else "")
+    return ""
+
+
+def log_rows(session: Session, *, where: ledger_store.LogFilter) -> list[dict]:
+    return [log_row(ledger_store.to_entry(row)) for row in ledger_store.entries(session, where=where)]
+
+
+# --- the contents of an evidence pack ---------------------------------------------------
+
+NOTIFICATION_COLUMNS = ("id", "org", "occurrence_id", "measure", "step", "kind", "recipient",
+                        "channel", "status", "attempts", "masked_target", "subject", "language",
+                        "created_at", "sent_at")
+
+
+def notifications(session: Session, *, org: str, occurrence_ids: list[int]) -> list[dict]:
+    """Messages the outbox holds for these occurrences (who was told what, when): the columns
+    the outbox has of NOTIFICATION_COLUMNS; [] before the outbox exists."""
+    inspector = sa.inspect(session.connection())
+    if not occurrence_ids or not inspector.has_table("outbox_message"):
+        return []
+    present = {c["name"] for c in inspector.get_columns("outbox_message")}
+    times = {"created_at", "sent_at"}
+    table = sa.table("outbox_message", *(sa.column(c, UTCDateTime()) if c in times else sa.column(c)
+                                         for c in NOTIFICATION_COLUMNS if c in present))
+    query = (sa.select(table).where(table.c.org == org, table.c.occurrence_id.in_(occurrence_ids))
+             .order_by(table.c.occurrence_id, table.c.id))
+    return [{k: iso_utc(v) if isinstance(v, dt.datetime) else v for k, v in row._mapping.items()}
+            for row in session.execute(query)]
+
+
+def occurrence_rows(session: Session, *, org: str, period: int) -> list[dict]:
+    query = (select(OccurrenceRow, MeasureRow).join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
+             .where(OccurrenceRow.org == org, OccurrenceRow.period == period)
+             .order_by(MeasureRow.position, OccurrenceRow.kind, OccurrenceRow.seq))
+    return [{"occurrence_id": o.id, "measure": m.code, "aspect": m.aspect, "title": m.title,
+             "title_ru": m.title_ru, "title_en": m.title_en, "period": o.period, "kind": o.kind,
+             "seq": o.seq, "status": o.status, "due": local_date(o.due_at).isoformat(),
+             "planned_due": local_date(o.planned_due_at).isoformat(), "rescheduled": o.rescheduled,
+             "completed_at": iso_utc(o.completed_at) if o.completed_at else None, "late": o.late,
+             "completion_form": m.completion_form, "completion_kind": m.completion_kind,
+             "executors": list(m.executors), "units": list(m.units)}
+            for o, m in session.exec(query)]
+
+
+def editions(session: Session, *, org: str) -> list[dict]:
+    rows = session.exec(select(RoadmapEdition).where(RoadmapEdition.org == org)
+                        .order_by(RoadmapEdition.id))
+    return [{"edition_id": e.id, "title": e.title, "source_name": e.source_name,
+             "sha256": e.sha256, "horizon": [e.horizon_start, e.horizon_end],
+             "measure_count": e.measure_count, "imported_at": iso_utc(e.imported_at)}
+            for e in rows]
+
+
+def pack_contents(session: Session, *, org: str, period: int) -> dict:
+    """Everything an evidence pack holds except the files: plain values (models/evidence/pack.py)."""
+    occurrences = occurrence_rows(session, org=org, period=period)
+    return {"org": org, "period": period, "occurrences": occurrences,
+            "chain": list(ledger_store.chain(session, org=org)),
+            "editions": editions(session, org=org),
+            "notifications": notifications(session, org=org,
+                                           occurrence_ids=[o["occurrence_id"] for o in occurrences])}

@@ -1,0 +1,198 @@
+"""Recorded events on occurrences — complete, reopen, reschedule, waive, open — and roadmap
+imports. Each changes the occurrence and appends its ledger entry in the caller's session:
+the use case's session_scope commits both or neither."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from models.core import evidence_rules
+
+from models.evidence import store as evidence_store
+from models.core import ledger as L
+from models.store import ledger_store
+from models.store import repository as repo
+from models.core.errors import InputError, NotFound
+from models.core.evidence_rules import Evidence
+from models.core.ledger import iso_utc
+from models.core.roadmap import CompletionKind
+from models.core.schedule import end_of_day, local_date
+from models.store.tables import LedgerEntry, MeasureRow, OccurrenceRow
+
+_KIND_ORDER = {"due": 0, "progress": 1, "opened": 2}
+
+
+@dataclass(frozen=True)
+class OccurrenceRef:
+    """Which occurrence a command means: a measure and a period (and a kind when a year has
+    more than one), or an occurrence id."""
+
+    org: str
+    measure: str
+    period: int | None = None
+    kind: str | None = None
+    occurrence_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    occurrence: OccurrenceRow
+    measure: MeasureRow
+    entry: LedgerEntry
+
+
+def _label(occ: OccurrenceRow, m: MeasureRow) -> str:
+    suffix = f" ({occ.kind} #{occ.seq + 1})" if occ.kind == "opened" else (
+        " (progress check-in)" if occ.kind == "progress" else "")
+    return f"{m.code} {occ.period}{suffix}"
+
+
+def select_occurrence(session: Session, *, ref: OccurrenceRef, statuses: tuple[str, ...]
+                      ) -> tuple[OccurrenceRow, MeasureRow]:
+    """The occurrence meant, locked for update; among several in the period the first whose
+    status the action applies to (due before progress before opened, lowest seq first)."""
+    m = repo.get_measure(session, org=ref.org, code=ref.measure)
+    query = select(OccurrenceRow).where(OccurrenceRow.measure_id == m.id,
+                                        OccurrenceRow.status != repo.WITHDRAWN)
+    if ref.occurrence_id is not None:
+        query = query.where(OccurrenceRow.id == ref.occurrence_id)
+    elif ref.period is None:
+        raise InputError("give --period YEAR (or --occurrence ID)", field="--period")
+    else:
+        query = query.where(OccurrenceRow.period == ref.period)
+    if ref.kind:
+        query = query.where(OccurrenceRow.kind == ref.kind)
+    rows = sorted(session.exec(query.with_for_update()),
+                  key=lambda o: (o.status not in statuses, _KIND_ORDER.get(o.kind, 9), o.seq))
+    if not rows:
+        raise NotFound(_none_message(session, m, ref), field="--occurrence" if ref.occurrence_id
+                       is not None else "--period", value=ref.occurrence_id or ref.period)
+    return rows[0], m
+
+
+def _none_message(session: Session, m: MeasureRow, ref: OccurrenceRef) -> str:
+    periods = sorted(set(session.exec(select(OccurrenceRow.period).where(
+        OccurrenceRow.measure_id == m.id, OccurrenceRow.status != repo.WITHDRAWN))))
+    what = f"occurrence {ref.occurrence_id}" if ref.occurrence_id is not None else (
+        f"{ref.kind or ''} occurrence in {ref.period}".lstrip())
+    known = ", ".join(map(str, periods)) or "none (as-needed: `esgtrack open` one first)"
+    return f"{m.code} has no {what}; its periods: {known}"
+
+
+def _require(text: str | None, option: str, what: str) -> str:
+    if not (text or "").strip():
+        raise InputError(f"give {option} ({what})", field=option)
+    return text.strip()
+
+
+def _not_in(occ: OccurrenceRow, m: MeasureRow, hint: str) -> InputError:
+    when = f" on {local_date(occ.completed_at)}" if occ.completed_at else ""
+    return InputError(f"{_label(occ, m)} is {occ.status}{when}: {hint}", field="MEASURE", value=m.code)
+
+
+def _append(session: Session, occ: OccurrenceRow, m: MeasureRow, *, event: str, actor: str,
+            now: dt.datetime, data: dict) -> LedgerEntry:
+    occ.updated_at = now
+    session.add(occ)
+    session.flush()
+    occurrence = {"kind": occ.kind, "seq": occ.seq, "due": local_date(occ.due_at).isoformat(),
+                  "planned_due": local_date(occ.planned_due_at).isoformat()}
+    return ledger_store.append(session, org=occ.org, event=event, actor=actor, at=now,
+                               measure=m.code, period=occ.period, occurrence_id=occ.id,
+                               data={"occurrence": occurrence, **data})
+
+
+def complete(session: Session, *, ref: OccurrenceRef, actor: str, evidence: Evidence,
+             files: list[Path], store_root: Path, now: dt.datetime) -> Recorded:
+    """Record a completion: the evidence must fit the measure's completion form; files are
+    copied into the evidence store (after validation, before the commit)."""
+    actor = _require(actor, "--by", "who records it")
+    evidence_store.check_readable(files)
+    ledger_store.lock(session, org=ref.org)
+    occ, m = select_occurrence(session, ref=ref, statuses=(repo.OPEN,))
+    if occ.status != repo.OPEN:
+        raise _not_in(occ, m, "reopen it first (esgtrack reopen) to record it again")
+    evidence = replace(evidence, files=tuple(p.name for p in files))
+    evidence_rules.check(CompletionKind(m.completion_kind), evidence, measure=m.code,
+                         today=local_date(now), progress=occ.kind == "progress")
+    stored = [evidence_store.store(store_root, path).as_dict() for path in files]
+    occ.status, occ.completed_at, occ.late = repo.DONE, now, now > occ.due_at
+    late_days = (local_date(now) - local_date(occ.due_at)).days if occ.late else 0
+    data = {"completion_form": m.completion_form, "completion_kind": m.completion_kind,
+            "late": occ.late, "days_late": late_days,
+            "evidence": {**evidence.as_dict(), "files": stored}}
+    return Recorded(occ, m, _append(session, occ, m, event=L.COMPLETED, actor=actor, now=now, data=data))
+
+
+def reopen(session: Session, *, ref: OccurrenceRef, actor: str, reason: str,
+           now: dt.datetime) -> Recorded:
+    """Undo a completion or a waiver: the occurrence is open again (reminders resume)."""
+    actor, reason = _require(actor, "--by", "who reopens it"), _require(reason, "--reason", "why")
+    ledger_store.lock(session, org=ref.org)
+    occ, m = select_occurrence(session, ref=ref, statuses=(repo.DONE, repo.WAIVED))
+    if occ.status not in (repo.DONE, repo.WAIVED):
+        raise _not_in(occ, m, "only a done or waived occurrence can be reopened")
+    data = {"reason": reason, "previous_status": occ.status,
+            "previous_completed_at": iso_utc(occ.completed_at) if occ.completed_at else None}
+    occ.status, occ.completed_at, occ.late = repo.OPEN, None, None
+    return Recorded(occ, m, _append(session, occ, m, event=L.REOPENED, actor=actor, now=now, data=data))
+
+
+def reschedule(session: Session, *, ref: OccurrenceRef, actor: str, to: dt.date, reason: str,
+               approved_by: str, now: dt.datetime) -> Recorded:
+    """Move an open occurrence's deadline (the roadmap's deadlines carry an asterisk: they
+    can move with approval). A later roadmap import keeps the new date."""
+    actor, reason = _require(actor, "--by", "who records it"), _require(reason, "--reason", "why")
+    approved_by = _require(approved_by, "--approved-by", "who approved the new date")
+    ledger_store.lock(session, org=ref.org)
+    occ, m = select_occurrence(session, ref=ref, statuses=(repo.OPEN,))
+    if occ.status != repo.OPEN:
+        raise _not_in(occ, m, "only an open occurrence can be rescheduled")
+    old = local_date(occ.due_at)
+    if to == old:
+        raise InputError(f"{_label(occ, m)} is already due on {old}", field="--to", value=to.isoformat())
+    occ.due_at, occ.rescheduled = end_of_day(to), True
+    data = {"from": old.isoformat(), "to": to.isoformat(), "reason": reason, "approved_by": approved_by}
+    return Recorded(occ, m, _append(session, occ, m, event=L.RESCHEDULED, actor=actor, now=now, data=data))
+
+
+def waive(session: Session, *, ref: OccurrenceRef, actor: str, reason: str, approved_by: str,
+          now: dt.datetime, not_applicable: bool = False) -> Recorded:
+    """Close an open occurrence without completing it: waived, or not applicable this period."""
+    actor, reason = _require(actor, "--by", "who records it"), _require(reason, "--reason", "why")
+    approved_by = _require(approved_by, "--approved-by", "who approved it")
+    ledger_store.lock(session, org=ref.org)
+    occ, m = select_occurrence(session, ref=ref, statuses=(repo.OPEN,))
+    if occ.status != repo.OPEN:
+        raise _not_in(occ, m, "only an open occurrence can be waived")
+    occ.status, occ.completed_at, occ.late = repo.WAIVED, None, None
+    data = {"ground": "not_applicable" if not_applicable else "waived", "reason": reason,
+            "approved_by": approved_by}
+    return Recorded(occ, m, _append(session, occ, m, event=L.WAIVED, actor=actor, now=now, data=data))
+
+
+def record_opened(session: Session, *, occurrence: OccurrenceRow, actor: str, reason: str,
+                  now: dt.datetime) -> LedgerEntry:
+    """The ledger entry of an as-needed occurrence the ESG office opened."""
+    m = session.get(MeasureRow, occurrence.measure_id)
+    actor = _require(actor, "--by", "who opens it")
+    return _append(session, occurrence, m, event=L.OCCURRENCE_OPENED, actor=actor, now=now,
+                   data={"reason": reason.strip()})
+
+
+def record_import(session: Session, *, report: repo.ImportReport, loaded, actor: str,
+                  now: dt.datetime) -> LedgerEntry:
+    """The ledger entry of a roadmap import: which edition, its hash, what changed."""
+    roadmap = loaded.roadmap
+    data = {"edition_id": report.edition_id, "title": roadmap.title,
+            "source_name": loaded.source_name, "sha256": loaded.sha256,
+            "horizon": [roadmap.horizon_start, roadmap.horizon_end],
+            "measure_count": len(roadmap.measures), "changed": report.changed,
+            "changes": {k: v for k, v in report.as_dict().items()
+                        if k not in {"org", "edition_id", "warnings"}}}
+    return ledger_store.append(session, org=report.org, event=L.ROADMAP_IMPORTED,
+                               actor=actor or "esg-office", at=now, data=data)

@@ -1,0 +1,384 @@
+"""Queries and writes for organisations, measures and occurrences. Functions add and flush;
+the caller's session_scope commits, so a use case lands whole or not at all."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from models.store.db import among
+from models.core.errors import InputError, NotFound
+from models.core.normalised import LoadedRoadmap
+from models.core.roadmap import Aspect, DueRule, Measure, Recurrence, RecurrenceKind, Target
+from models.core.schedule import OccurrenceKind, end_of_day, expand
+from models.store.tables import MeasureRow, OccurrenceRow, Organisation, RoadmapEdition, RoleRow
+
+OPEN = "open"
+DONE = "done"
+WAIVED = "waived"
+WITHDRAWN = "withdrawn"
+
+
+@dataclass
+class ImportReport:
+    org: str
+    edition_id: int | None = None
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    renumbered: list[tuple[str, str]] = field(default_factory=list)
+    retitled: list[str] = field(default_factory=list)
+    deadlines: list[tuple[str, str, str]] = field(default_factory=list)  # id, old, new
+    other_changes: list[str] = field(default_factory=list)
+    occurrences: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "org": self.org, "edition_id": self.edition_id, "added": self.added,
+            "removed": self.removed, "renumbered": [list(p) for p in self.renumbered],
+            "retitled": self.retitled,
+            "deadlines": [{"id": i, "old": o, "new": n} for i, o, n in self.deadlines],
+            "other_changes": self.other_changes, "occurrences": self.occurrences,
+            "warnings": self.warnings,
+        }
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.removed or self.renumbered or self.retitled
+                    or self.deadlines or self.other_changes)
+
+
+# --- organisations ----------------------------------------------------------------------
+
+
+def ensure_org(session: Session, *, code: str, now: dt.datetime, name: str = "") -> Organisation:
+    org = session.get(Organisation, code)
+    if org is None:
+        org = Organisation(code=code, name=name or code, created_at=now)
+        session.add(org)
+        session.flush()
+    return org
+
+
+def org_codes(session: Session, *, org: str | None = None) -> list[str]:
+    """The organisations a command covers: the one named, or all."""
+    if org:
+        if session.get(Organisation, org) is None:
+            raise NotFound(f"no organisation {org!r}; import its roadmap first", field="--org")
+        return [org]
+    return list(session.exec(select(Organisation.code).order_by(Organisation.code)))
+
+
+# --- measures ----------------------------------------------------------------------------
+
+
+def measure_from_row(row: MeasureRow) -> Measure:
+    target = row.target
+    return Measure(
+        id=row.code, aspect=Aspect(row.aspect), number=row.number, topic=row.topic,
+        title=row.title, deadline_text=row.deadline_text,
+        recurrence=Recurrence(RecurrenceKind(row.kind), row.start_year, row.end_year),
+        completion_form=row.completion_form, executors=tuple(row.executors),
+        units=tuple(row.units), external_dependency=row.external_dependency,
+        external_party=row.external_party,
+        target=Target(**target) if target else None,
+        title_ru=row.title_ru, title_en=row.title_en, topic_ru=row.topic_ru,
+        topic_en=row.topic_en, executor_roles=tuple(row.executor_roles),
+        unit_roles=tuple(row.unit_roles),
+        due=DueRule(row.due_month, row.due_day, row.due_year_offset),
+    )
+
+
+def _row_values(m: Measure, position: int) -> dict:
+    return dict(
+        code=m.id, aspect=m.aspect.value, number=m.number, position=position, topic=m.topic,
+        topic_ru=m.topic_ru, topic_en=m.topic_en, title=m.title, title_ru=m.title_ru,
+        title_en=m.title_en, deadline_text=m.deadline_text, kind=m.recurrence.kind.value,
+        start_year=m.recurrence.start_year, end_year=m.recurrence.end_year,
+        rrule=m.recurrence.rrule(1, 1), due_month=m.due.month, due_day=m.due.day,
+        due_year_offset=m.due.year_offset, completion_form=m.completion_form,
+        completion_kind=m.completion_kind.value, executors=list(m.executors),
+        units=list(m.units), executor_roles=list(m.executor_roles),
+        unit_roles=list(m.unit_roles), external_dependency=m.external_dependency,
+        external_party=m.external_party, target=m.target.as_dict() if m.target else None,
+        active=True,
+    )
+
+
+def measures(session: Session, *, org: str, include_inactive: bool = False) -> list[MeasureRow]:
+    query = select(MeasureRow).where(MeasureRow.org == org)
+    if not include_inactive:
+        query = query.where(MeasureRow.active)
+    return list(session.exec(query.order_by(MeasureRow.position)))
+
+
+def get_measure(session: Session, *, org: str, code: str) -> MeasureRow:
+    row = session.exec(
+        select(MeasureRow).where(MeasureRow.org == org, MeasureRow.code == code.upper())
+    ).first()
+    if row is None or not row.active:
+        raise NotFound(f"no measure {code!r} in organisation {org!r}", field="MEASURE", value=code)
+    return row
+
+
+def _norm_title(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def _match(existing: list[MeasureRow], incoming: list[Measure]) -> dict[str, MeasureRow]:
+    """Pair incoming measures with stored ones: same aspect and Kazakh title first (a
+    renumbered measure keeps its history), then the same id (a retitled measure)."""
+    matched: dict[str, MeasureRow] = {}
+    free = {row.id: row for row in existing}
+    by_title = {(row.aspect, _norm_title(row.title)): row for row in existing}
+    for m in incoming:
+        row = by_title.get((m.aspect.value, _norm_title(m.title)))
+        if row is not None and row.id in free:
+            matched[m.id] = free.pop(row.id)
+    by_code = {row.code: row for row in free.values() if row.active}
+    for m in incoming:
+        if m.id not in matched and m.id in by_code and by_code[m.id].id in free:
+            matched[m.id] = free.pop(by_code[m.id].id)
+    return matched
+
+
+def import_measures(session: Session, *, org: str, loaded: LoadedRoadmap, now: dt.datetime
+                    ) -> ImportReport:
+    """Create or update an organisation's measures, roles, edition and occurrences from a
+    roadmap, in place: never duplicating, never touching a recorded completion. `now` stamps
+    the edition. (models/store/roadmaps.py adds the targets the document states.)"""
+    ensure_org(session, code=org, now=now)
+    report = ImportReport(org=org, warnings=list(loaded.roadmap.warnings))
+    existing = measures(session, org=org, include_inactive=True)
+    incoming = list(loaded.roadmap.measures)
+    matched = _match(existing, incoming)
+    original = {row.id: row.code for row in existing}
+    # Park every stored code first: renumbering may swap codes (E5 ↔ E6) under a unique key.
+    for row in existing:
+        row.code = f"~{row.id}"
+        session.add(row)
+    session.flush()
+    for position, m in enumerate(incoming):
+        values = _row_values(m, position)
+        row = matched.get(m.id)
+        if row is None:
+            row = MeasureRow(org=org, **values)
+            report.added.append(m.id)
+        else:
+            _note_changes(report, row, original[row.id], m)
+            for key, value in values.items():
+                setattr(row, key, value)
+        session.add(row)
+    kept = {row.id for row in matched.values()}
+    incoming_ids = {m.id for m in incoming}
+    for row in existing:
+        if row.id not in kept:
+            if row.active:
+                report.removed.append(original[row.id])
+            row.active = False
+            # A removed measure keeps its code unless a new measure now carries it.
+            if original[row.id] not in incoming_ids:
+                row.code = original[row.id]
+            session.add(row)
+    session.flush()
+    _store_roles(session, org=org, loaded=loaded)
+    edition = RoadmapEdition(
+        org=org, title=loaded.roadmap.title, source_name=loaded.source_name,
+        sha256=loaded.sha256, horizon_start=loaded.roadmap.horizon_start,
+        horizon_end=loaded.roadmap.horizon_end, measure_count=len(incoming),
+        changes={k: v for k, v in report.as_dict().items() if k not in {"occurrences", "warnings"}},
+        imported_at=now,
+    )
+    session.add(edition)
+    session.flush()
+    report.edition_id = edition.id
+    report.occurrences = refresh_occurrences(session, org=org, now=now)
+    session.get(Organisation, org).occurrences_edition_id = edition.id
+    return report
+
+
+
+def _store_roles(session: Session, *, org: str, loaded: LoadedRoadmap) -> None:
+    """Upsert the roles the roadmap names, with their kk / ru / en names."""
+    known = {r.id: r for r in loaded.roles}
+    wanted: dict[str, tuple[str, str]] = {}  # role id → (kind, Kazakh name as in the document)
+    for m in loaded.roadmap.measures:
+        for names, ids, kind in ((m.executors, m.executor_roles, "executor"), (m.units, m.unit_roles, "unit")):
+            for name, rid in zip(names, ids, strict=False):
+                wanted.setdefault(rid, (kind, name))
+    for rid, role in known.items():
+        wanted.setdefault(rid, (role.kind, role.kk[0] if role.kk else rid))
+    for rid, (kind, name) in wanted.items():
+        role = known.get(rid)
+        row = session.get(RoleRow, (org, rid)) or RoleRow(org=org, id=rid)
+        row.kind = role.kind if role else kind
+        row.name_kk = role.kk[0] if role and role.kk else name
+        row.name_ru, row.name_en = (role.ru, role.en) if role else ("", "")
+        session.add(row)
+    session.flush()
+
+
+def role_names(session: Session, *, org: str) -> dict[str, dict[str, str]]:
+    """role id → {"kk": ..., "ru": ..., "en": ...}, falling back to Kazakh."""
+    return role_names_of(session, orgs=[org]).get(org, {})
+
+
+def role_names_of(session: Session, *, orgs: list[str]) -> dict[str, dict[str, dict[str, str]]]:
+    """role_names for several organisations in one query: org → role id → names."""
+    result: dict[str, dict[str, dict[str, str]]] = {org: {} for org in orgs}
+    for r in session.exec(select(RoleRow).where(among(session, RoleRow.org, orgs))):
+        result[r.org][r.id] = {"kk": r.name_kk, "ru": r.name_ru or r.name_kk, "en": r.name_en or r.name_kk}
+    return result
+
+
+def stale_orgs(session: Session, *, orgs: list[str]) -> list[str]:
+    """Organisations whose occurrences were not expanded from their newest roadmap edition."""
+    newest = (sa.select(RoadmapEdition.org, sa.func.max(RoadmapEdition.id).label("edition"))
+              .where(among(session, RoadmapEdition.org, orgs)).group_by(RoadmapEdition.org).subquery())
+    query = (sa.select(Organisation.code).join(newest, newest.c.org == Organisation.code)
+             .where(among(session, Organisation.code, orgs),  # by primary key, not a scan of every organisation
+                    sa.or_(Organisation.occurrences_edition_id.is_(None),
+                           Organisation.occurrences_edition_id != newest.c.edition)))
+    return list(session.execute(query).scalars())
+
+
+def refresh_stale(session: Session, *, orgs: list[str], now: dt.datetime) -> dict[str, int]:
+    """Refresh the occurrences of the organisations that need it (see stale_orgs)."""
+    totals = {"added": 0, "moved": 0, "withdrawn": 0, "unchanged": 0, "organisations": 0}
+    for org in stale_orgs(session, orgs=orgs):
+        for key, value in refresh_occurrences(session, org=org, now=now).items():
+            totals[key] += value
+        latest = session.execute(sa.select(sa.func.max(RoadmapEdition.id)).where(RoadmapEdition.org == org)).scalar()
+        session.get(Organisation, org).occurrences_edition_id = latest
+        totals["organisations"] += 1
+    session.flush()
+    return totals
+
+
+def _note_changes(report: ImportReport, row: MeasureRow, old_code: str, m: Measure) -> None:
+    if old_code != m.id:
+        report.renumbered.append((old_code, m.id))
+    if _norm_title(row.title) != _norm_title(m.title):
+        report.retitled.append(m.id)
+    old = Recurrence(RecurrenceKind(row.kind), row.start_year, row.end_year)
+    if old != m.recurrence or row.deadline_text != m.deadline_text:
+        report.deadlines.append((m.id, row.deadline_text, m.deadline_text))
+    if not row.active:
+        report.other_changes.append(f"{m.id}: restored")
+    if row.completion_form != m.completion_form:
+        report.other_changes.append(f"{m.id}: completion form changed")
+    if list(row.executors) != list(m.executors) or list(row.units) != list(m.units):
+        report.other_changes.append(f"{m.id}: responsible executors or units changed")
+
+
+# --- occurrences -------------------------------------------------------------------------
+
+
+def refresh_occurrences(session: Session, *, org: str, now: dt.datetime) -> dict[str, int]:
+    """Bring an organisation's occurrences in line with its measures: add missing ones,
+    move open ones whose planned date changed (unless rescheduled), withdraw open ones no
+    longer planned. Done and waived occurrences are never touched."""
+    rows = measures(session, org=org, include_inactive=True)
+    expected: dict[tuple[int, int, str, int], dt.datetime] = {}
+    for row in rows:
+        if row.active:
+            for spec in expand(measure_from_row(row)):
+                expected[(row.id, spec.period, spec.kind.value, 0)] = spec.due_at
+    stored = session.exec(select(OccurrenceRow).where(OccurrenceRow.org == org)).all()
+    counts = {"added": 0, "moved": 0, "withdrawn": 0, "unchanged": 0}
+    seen = set()
+    for occ in stored:
+        key = (occ.measure_id, occ.period, occ.kind, occ.seq)
+        seen.add(key)
+        planned = expected.get(key)
+        if occ.status in (DONE, WAIVED) or occ.kind == OccurrenceKind.OPENED.value:
+            counts["unchanged"] += 1
+        elif planned is None:
+            if occ.status != WITHDRAWN:
+                occ.status, occ.updated_at = WITHDRAWN, now
+                counts["withdrawn"] += 1
+        elif occ.status == WITHDRAWN or occ.planned_due_at != planned:
+            occ.status = OPEN
+            occ.planned_due_at = planned
+            if not occ.rescheduled:
+                occ.due_at = planned
+            occ.updated_at = now
+            counts["moved"] += 1
+        else:
+            counts["unchanged"] += 1
+    new = [
+        OccurrenceRow(org=org, measure_id=key[0], period=key[1], kind=key[2], seq=key[3],
+                      due_at=due, planned_due_at=due, updated_at=now)
+        for key, due in expected.items() if key not in seen
+    ]
+    session.add_all(new)
+    counts["added"] = len(new)
+    session.flush()
+    return counts
+
+
+def open_occurrence(session: Session, *, org: str, code: str, due: dt.date, now: dt.datetime
+                    ) -> OccurrenceRow:
+    """Open an occurrence of an as-needed measure (e.g. a Board training when it is needed)."""
+    measure = get_measure(session, org=org, code=code)
+    if measure.kind != RecurrenceKind.AS_NEEDED.value:
+        raise InputError(f"{measure.code} is {measure.kind}, not as_needed: its occurrences "
+                         "come from the roadmap", field="MEASURE", value=code)
+    seq = session.exec(
+        select(sa.func.count()).select_from(OccurrenceRow).where(
+            OccurrenceRow.measure_id == measure.id, OccurrenceRow.period == due.year,
+            OccurrenceRow.kind == OccurrenceKind.OPENED.value)
+    ).one()
+    when = end_of_day(due)
+    row = OccurrenceRow(org=org, measure_id=measure.id, period=due.year,
+                        kind=OccurrenceKind.OPENED.value, seq=seq, due_at=when,
+                        planned_due_at=when, updated_at=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+@dataclass(frozen=True)
+class OccurrenceFilter:
+    period: int | None = None
+    status: str | None = None
+    aspect: str | None = None
+    executor: str | None = None   # a role id or part of an executor/unit name
+    measure: str | None = None
+    due_from: dt.datetime | None = None
+    due_to: dt.datetime | None = None
+
+
+def occurrences(session: Session, *, org: str | None, where: OccurrenceFilter = OccurrenceFilter()
+                ) -> list[tuple[OccurrenceRow, MeasureRow]]:
+    query = select(OccurrenceRow, MeasureRow).join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
+    if org:
+        query = query.where(OccurrenceRow.org == org)
+    if where.period is not None:
+        query = query.where(OccurrenceRow.period == where.period)
+    if where.status:
+        query = query.where(OccurrenceRow.status == where.status)
+    else:
+        query = query.where(OccurrenceRow.status != WITHDRAWN)
+    if where.aspect:
+        query = query.where(MeasureRow.aspect == where.aspect.upper())
+    if where.measure:
+        query = query.where(MeasureRow.code == where.measure.upper())
+    if where.due_from is not None:
+        query = query.where(OccurrenceRow.due_at > where.due_from)
+    if where.due_to is not None:
+        query = query.where(OccurrenceRow.due_at <= where.due_to)
+    query = query.order_by(OccurrenceRow.org, OccurrenceRow.due_at, MeasureRow.position, OccurrenceRow.id)
+    pairs = list(session.exec(query))
+    if where.executor:
+        needle = where.executor.casefold()
+        pairs = [(o, m) for o, m in pairs if _names(m, needle)]
+    return pairs
+
+
+def _names(m: MeasureRow, needle: str) -> bool:
+    names = [*m.executor_roles, *m.unit_roles, *m.executors, *m.units]
+    return any(needle == n.casefold() or needle in n.casefold() for n in names)
