@@ -96,11 +96,11 @@ def daily_deadlines(as_of: dt.date | None = None, org: str | None = None,
     """Refresh occurrences, claim the day's reminders and escalations, deliver, publish.
     Organisations go in batches (memory stays flat however many there are); with spread,
     each batch is a run of the batch deployment, picked up by any worker of its pool.
-    `as_of` defaults to the scheduled date, `now` (claims and delivery) to the clock."""
+    `as_of` defaults to the scheduled date; `now` (when claims are made and messages sent),
+    when not given, is the clock at each step."""
     logger = get_run_logger()
     explicit = as_of is not None
     as_of = as_of or scheduled_date()
-    now = now or _clock()
     orgs = list_organisations(org)
     totals: dict = {"as_of": as_of.isoformat(), "organisations": len(orgs), "claimed": 0,
                     "alerts": 0, "warnings": [], "batches": 0}
@@ -110,7 +110,8 @@ def daily_deadlines(as_of: dt.date | None = None, org: str | None = None,
         totals["claimed"] = totals["alerts"] = None  # counted and logged by each batch run
     else:
         for batch in batches(orgs, batch_size):
-            _add(totals, plan_and_claim(batch, as_of, working_days_only=not explicit, now=now))
+            _add(totals, plan_and_claim(batch, as_of, working_days_only=not explicit,
+                                        now=now or _clock()))
         totals["delivery"] = deliver_outbox(as_of, orgs if org else None, now)
         totals["warnings"] += totals["delivery"]["fanout"]["warnings"]
     for warning in sorted(set(totals["warnings"])):
@@ -134,8 +135,7 @@ def _add(totals: dict, part: dict) -> None:
 def daily_batch(orgs: list[str], as_of: dt.date, working_days_only: bool = False,
                 now: dt.datetime | None = None) -> dict:
     logger = get_run_logger()
-    now = now or _clock()
-    part = plan_and_claim(orgs, as_of, working_days_only=working_days_only, now=now)
+    part = plan_and_claim(orgs, as_of, working_days_only=working_days_only, now=now or _clock())
     part["delivery"] = deliver_outbox(as_of, orgs, now)
     for warning in sorted(set(part["warnings"] + part["delivery"]["fanout"]["warnings"])):
         logger.warning(warning)
@@ -145,7 +145,8 @@ def daily_batch(orgs: list[str], as_of: dt.date, working_days_only: bool = False
 
 
 def run_batches_elsewhere(orgs: list[str], as_of: dt.date, batch_size: int,
-                          working_days_only: bool, now: dt.datetime, poll_seconds: float = 1.0,
+                          working_days_only: bool, now: dt.datetime | None,
+                          poll_seconds: float = 1.0,
                           wait_seconds: float = 6 * 3600) -> list[dict]:
     """Start one run of the batch deployment per batch, all at once, and wait for them.
     Raises if any batch run did not complete in time (the parent run fails and alerts)."""
@@ -158,7 +159,7 @@ def run_batches_elsewhere(orgs: list[str], as_of: dt.date, batch_size: int,
     try:
         started = [run_deployment(BATCH_DEPLOYMENT, timeout=0, parameters={
             "orgs": batch, "as_of": as_of.isoformat(), "working_days_only": working_days_only,
-            "now": now.isoformat()})
+            "now": now.isoformat() if now else None})
             for batch in batches(orgs, batch_size)]
     except ObjectNotFound:
         raise InputError(f"the deployment {BATCH_DEPLOYMENT} does not exist: start `esgtrack serve` "
