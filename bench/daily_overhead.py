@@ -76,13 +76,13 @@ def prepare(home: Path, api: str) -> None:
     os.environ.pop("ESGTRACK_SMTP_URL", None)
     from config import SHIPPED_ROADMAP
     from flows.cli_app import db
+    from models.core.normalised import load_roadmap
     from models.store import roadmaps
     from models.store.db import session_scope
-    from models.core.normalised import load_roadmap
 
     with session_scope(db()) as session:
         roadmaps.import_roadmap(session, org="KT", loaded=load_roadmap(SHIPPED_ROADMAP),
-                            now=dt.datetime(2025, 9, 30, 4, tzinfo=dt.timezone.utc))
+                            now=dt.datetime(2025, 9, 30, 4, tzinfo=dt.UTC))
 
 
 def measure(runs: int) -> dict:
@@ -95,7 +95,7 @@ def measure(runs: int) -> dict:
         return None
 
     empty()  # warm-up: the first run of each flow registers it
-    daily_deadlines(as_of=dt.date(2025, 10, 1), now=dt.datetime(2025, 10, 1, 4, tzinfo=dt.timezone.utc))
+    daily_deadlines(as_of=dt.date(2025, 10, 1), now=dt.datetime(2025, 10, 1, 4, tzinfo=dt.UTC))
     daily_times, empty_times, claimed = [], [], []
     for day in DATES[:runs]:
         started = time.perf_counter()
@@ -103,7 +103,7 @@ def measure(runs: int) -> dict:
         empty_times.append(time.perf_counter() - started)
         started = time.perf_counter()
         as_of = dt.date.fromisoformat(day)
-        summary = daily_deadlines(as_of=as_of, now=dt.datetime.combine(as_of, dt.time(4), dt.timezone.utc))
+        summary = daily_deadlines(as_of=as_of, now=dt.datetime.combine(as_of, dt.time(4), dt.UTC))
         daily_times.append(time.perf_counter() - started)
         claimed.append(summary["claimed"])
     return {"daily_s": daily_times, "empty_s": empty_times, "claimed_per_run": claimed}

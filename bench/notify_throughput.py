@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 LANGS = ("kk", "ru", "en")
-NOW = dt.datetime(2025, 12, 17, 4, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2025, 12, 17, 4, 0, tzinfo=dt.UTC)
 
 
 def smtp_sink(port: int, counter, ready, latency: float = 0.0) -> None:

@@ -75,12 +75,13 @@ def build(engine, orgs: int) -> None:
     import sqlalchemy as sa
 
     from config import SHIPPED_ROADMAP
+    from models.core.normalised import load_roadmap
     from models.store import roadmaps
     from models.store.db import session_scope
-    from models.core.normalised import load_roadmap
 
     with session_scope(engine) as session:
-        roadmaps.import_roadmap(session, org="S00000", loaded=load_roadmap(SHIPPED_ROADMAP), now=dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc))
+        roadmaps.import_roadmap(session, org="S00000", loaded=load_roadmap(SHIPPED_ROADMAP),
+                                now=dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
     codes = [f"S{i:05d}" for i in range(1, orgs)]
     measure_cols = ("code, aspect, number, position, topic, topic_ru, topic_en, title, title_ru, title_en, "
                     "deadline_text, kind, start_year, end_year, rrule, due_month, due_day, due_year_offset, "
@@ -202,7 +203,7 @@ def settle(engine) -> None:
 
 def morning(day: dt.date) -> dt.datetime:
     """09:00 in Almaty on a day: the instant the daily run of that day claims and delivers."""
-    return dt.datetime.combine(day, dt.time(4), tzinfo=dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(4), tzinfo=dt.UTC)
 
 
 def fanout(engine, orgs: int, as_of: dt.date) -> dict:

@@ -44,7 +44,7 @@ def send_flow_failure(*, flow_name: str, run_id: str, run_name: str, message: st
     try:
         try:
             policy = load_policy_for(settings)
-        except Exception:  # noqa: BLE001 - a broken policy file may be why the flow failed
+        except Exception:
             policy = load_policy(DEFAULT_POLICY)
         directory = load_directory_for(settings)
         person = directory.holder(policy.esg_office)
@@ -59,6 +59,6 @@ def send_flow_failure(*, flow_name: str, run_id: str, run_name: str, message: st
             result = send(message_, target_for(person, channel, settings), timeout=settings.notify_timeout)
             outcomes.append(f"{channel}: {result.outcome}")
         return outcomes
-    except Exception:  # noqa: BLE001
+    except Exception:
         log.exception("flow failure alert could not be sent")
         return []

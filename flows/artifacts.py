@@ -46,7 +46,8 @@ def overdue_by_level(session: Session, *, orgs: list[str], as_of: dt.date, polic
     groups: dict[int, list[dict]] = defaultdict(list)
     for o, m in session.exec(query):
         days = (as_of - local_date(o.due_at)).days
-        owner = ", ".join(m.executor_roles or m.unit_roles) or (f"external: {m.external_party}" if m.external_dependency else "")
+        external = f"external: {m.external_party}" if m.external_dependency else ""
+        owner = ", ".join(m.executor_roles or m.unit_roles) or external
         groups[level_of(days, policy)].append({"org": o.org, "measure": m.code, "period": o.period,
                                                "days_overdue": days, "owner": owner})
     return dict(sorted(groups.items(), reverse=True))
@@ -70,7 +71,7 @@ def progress_by_aspect(session: Session, *, orgs: list[str], as_of: dt.date) -> 
 def overdue_markdown(groups: dict[int, list[dict]], as_of: dt.date, policy: Policy) -> str:
     lines = [f"# Overdue as of {as_of}", ""]
     if not groups:
-        return "\n".join(lines + ["Nothing is overdue."])
+        return "\n".join([*lines, "Nothing is overdue."])
     for level, rows in groups.items():
         after = policy.levels[level - 1].after_days if level else 0
         head = f"Level {level} (≥ {after} days overdue)" if level else "Due, not yet escalated"
@@ -97,7 +98,9 @@ def progress_markdown(progress: dict[str, Counter], as_of: dt.date) -> tuple[str
 
 def publish_all(engine: Engine, *, orgs: list[str], as_of: dt.date, policy: Policy) -> None:
     from prefect.artifacts import (
-        create_markdown_artifact, create_progress_artifact, create_table_artifact,
+        create_markdown_artifact,
+        create_progress_artifact,
+        create_table_artifact,
     )
 
     with Session(engine) as session:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import sys
 
-from flows import cmd_daily, cmd_roadmap  # noqa: F401  (register their commands)
-from flows import cmd_notify  # noqa: F401
-from flows import cmd_report  # noqa: F401
-from flows import cmd_ledger  # noqa: F401
+from flows import (  # noqa: F401  (register their commands)
+    cmd_daily,
+    cmd_ledger,
+    cmd_notify,
+    cmd_report,
+    cmd_roadmap,
+)
 from flows.cli_app import app
 from flows.output import err_console
 from models.core.errors import EsgtrackError
@@ -52,8 +55,9 @@ def _environment_failure(exc: Exception) -> tuple[str, int] | None:
     if isinstance(exc, (sa_exc.ArgumentError, sa_exc.NoSuchModuleError)):
         return f"ESGTRACK_DATABASE_URL is not a usable database URL: {exc}", 2
     if isinstance(exc, sa_exc.OperationalError):
-        from config.settings import get_settings
         from sqlalchemy.engine import make_url
+
+        from config.settings import get_settings
 
         url = make_url(get_settings().resolved_database_url).render_as_string(hide_password=True)
         return f"cannot use the database {url}: {str(exc.orig).strip().splitlines()[0]}", 1

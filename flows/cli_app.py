@@ -26,10 +26,12 @@ app = typer.Typer(
 roadmap_app = typer.Typer(help="Import and convert roadmap documents.", no_args_is_help=True)
 app.add_typer(roadmap_app, name="roadmap")
 
-OrgOpt = Annotated[str | None, typer.Option("--org", help="Organisation code (default: all, or ESGTRACK_ORG when one is needed).")]
+OrgOpt = Annotated[str | None, typer.Option(
+    "--org", help="Organisation code (default: all, or ESGTRACK_ORG when one is needed).")]
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
 LangOpt = Annotated[Lang, typer.Option("--lang", help="Language of titles in the output.")]
-AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Date (YYYY-MM-DD) to compute from; default today in Almaty.")]
+AsOfOpt = Annotated[str | None, typer.Option(
+    "--as-of", help="Date (YYYY-MM-DD) to compute from; default today in Almaty.")]
 
 _clock: list[dt.datetime] = []  # the instant --now named for this invocation; empty: the system clock
 
@@ -72,14 +74,14 @@ def parse_instant(text: str, option: str) -> dt.datetime:
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         value = pendulum.datetime(value.year, value.month, value.day, 9, tz=ROADMAP_TZ)
     if isinstance(value, dt.datetime):
-        return dt.datetime.fromtimestamp(value.timestamp(), dt.timezone.utc)
+        return dt.datetime.fromtimestamp(value.timestamp(), dt.UTC)
     raise InputError("expected a date or date-time, not a duration or a time alone", field=option, value=text)
 
 
 def now() -> dt.datetime:
     """The current instant (UTC): --now when given, else the system clock. The CLI is the shell:
     it reads the clock here and passes the instant to every use case."""
-    return _clock[0] if _clock else dt.datetime.now(dt.timezone.utc)
+    return _clock[0] if _clock else dt.datetime.now(dt.UTC)
 
 
 def today() -> dt.date:

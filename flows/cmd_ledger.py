@@ -14,25 +14,26 @@ import typer
 from config.settings import get_settings
 from flows.cli_app import FormatOpt, OrgOpt, app, db, now, org_or_default, parse_date
 from flows.output import Format, console, emit, err_console, to_json
-from models.store import audit
-from models.store import ledger_store
-from models.store import occurrence_events as events
-from models.store import repository as repo
-from models.store.db import session_scope
 from models.core.errors import CheckFailed, InputError
 from models.core.evidence_rules import Evidence
 from models.core.ledger import EVENTS, VerifyResult, iso_utc
 from models.core.roadmap import ROADMAP_TZ
 from models.core.schedule import local_date
 from models.core.sheets import csv_bytes, write_xlsx
+from models.store import audit, ledger_store
+from models.store import occurrence_events as events
+from models.store import repository as repo
+from models.store.db import session_scope
 
 MeasureArg = Annotated[str, typer.Argument(help="The measure's id, e.g. E6.")]
 PeriodOpt = Annotated[int | None, typer.Option("--period", help="The occurrence's year, e.g. 2025.")]
 ByOpt = Annotated[str, typer.Option("--by", help="Who records it: recorded in the ledger as the actor.")]
 ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (recorded in the ledger).")]
 ApprovedOpt = Annotated[str, typer.Option("--approved-by", help="Who approved it (recorded in the ledger).")]
-KindOpt = Annotated[str | None, typer.Option("--kind", help="due, progress or opened: when a year has more than one occurrence.")]
-OccurrenceOpt = Annotated[int | None, typer.Option("--occurrence", help="An occurrence id instead of --period (see `esgtrack occurrences --format csv`).")]
+KindOpt = Annotated[str | None, typer.Option(
+    "--kind", help="due, progress or opened: when a year has more than one occurrence.")]
+OccurrenceOpt = Annotated[int | None, typer.Option(
+    "--occurrence", help="An occurrence id instead of --period (see `esgtrack occurrences --format csv`).")]
 WriteOrgOpt = Annotated[str | None, typer.Option("--org", help="Organisation code (default: ESGTRACK_ORG).")]
 
 
@@ -55,11 +56,16 @@ def complete_cmd(
     measure: MeasureArg,
     by: ByOpt,
     period: PeriodOpt = None,
-    evidence_ref: Annotated[str | None, typer.Option("--evidence-ref", help="The order's, decision's, protocol's, contract's or certificate's number.")] = None,
-    evidence_date: Annotated[str | None, typer.Option("--evidence-date", help="The document's date, YYYY-MM-DD.")] = None,
-    valid_until: Annotated[str | None, typer.Option("--valid-until", help="A certificate's last valid day, YYYY-MM-DD.")] = None,
-    file: Annotated[list[Path] | None, typer.Option("--file", help="An evidence file (repeatable): hashed and copied into the evidence store.")] = None,
-    url: Annotated[list[str] | None, typer.Option("--url", help="A link to the evidence (repeatable), e.g. the published report.")] = None,
+    evidence_ref: Annotated[str | None, typer.Option(
+        "--evidence-ref", help="The order's, decision's, protocol's, contract's or certificate's number.")] = None,
+    evidence_date: Annotated[str | None, typer.Option(
+        "--evidence-date", help="The document's date, YYYY-MM-DD.")] = None,
+    valid_until: Annotated[str | None, typer.Option(
+        "--valid-until", help="A certificate's last valid day, YYYY-MM-DD.")] = None,
+    file: Annotated[list[Path] | None, typer.Option(
+        "--file", help="An evidence file (repeatable): hashed and copied into the evidence store.")] = None,
+    url: Annotated[list[str] | None, typer.Option(
+        "--url", help="A link to the evidence (repeatable), e.g. the published report.")] = None,
     note: Annotated[str | None, typer.Option("--note", help="A free-text note.")] = None,
     kind: KindOpt = None,
     occurrence: OccurrenceOpt = None,
@@ -111,7 +117,8 @@ def reschedule_cmd(
 @app.command("waive")
 def waive_cmd(
     measure: MeasureArg, by: ByOpt, reason: ReasonOpt, approved_by: ApprovedOpt,
-    not_applicable: Annotated[bool, typer.Option("--not-applicable", help="Record it as not applicable this period rather than waived.")] = False,
+    not_applicable: Annotated[bool, typer.Option(
+        "--not-applicable", help="Record it as not applicable this period rather than waived.")] = False,
     period: PeriodOpt = None, kind: KindOpt = None, occurrence: OccurrenceOpt = None,
     org: WriteOrgOpt = None,
 ) -> None:
@@ -135,8 +142,10 @@ def _check_head(head: str | None) -> str | None:
 @app.command("verify")
 def verify_cmd(
     org: OrgOpt = None,
-    head: Annotated[str | None, typer.Option("--head", help="A head hash handed out earlier: it must still be in the chain (the ledger only grew).")] = None,
-    pack: Annotated[Path | None, typer.Option("--pack", help="Verify an evidence pack (ZIP) offline instead of the database.")] = None,
+    head: Annotated[str | None, typer.Option(
+        "--head", help="A head hash handed out earlier: it must still be in the chain (the ledger only grew).")] = None,
+    pack: Annotated[Path | None, typer.Option(
+        "--pack", help="Verify an evidence pack (ZIP) offline instead of the database.")] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Re-compute the ledger's hash chains and the evidence files' hashes: exit 0 and the
@@ -232,8 +241,10 @@ def log_cmd(
     measure: Annotated[str | None, typer.Option("--measure", help="Only this measure, e.g. E6.")] = None,
     actor: Annotated[str | None, typer.Option("--actor", help="Only entries recorded by this actor.")] = None,
     event: Annotated[str | None, typer.Option("--event", help=f"Only this event: {', '.join(EVENTS)}.")] = None,
-    fmt: Annotated[LogFormat, typer.Option("--format", "-f", help="Output format (xlsx needs --out).")] = LogFormat.table,
-    out: Annotated[Path | None, typer.Option("--out", help="Write to this file (CSV: UTF-8 with BOM, Excel dialect).")] = None,
+    fmt: Annotated[LogFormat, typer.Option(
+        "--format", "-f", help="Output format (xlsx needs --out).")] = LogFormat.table,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Write to this file (CSV: UTF-8 with BOM, Excel dialect).")] = None,
 ) -> None:
     """The completion log: who recorded what, when, with which evidence, and each entry's hash."""
     if event and event not in EVENTS:

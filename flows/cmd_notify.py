@@ -115,7 +115,7 @@ def outbox_list(
         rows = outbox_dicts(list_rows(session, status=status, org=org, limit=limit))
         counts = status_counts(session, org=org)
         waiting = unexpanded_notices(session, org=org)
-    emit(rows, fmt=fmt, columns=COLUMNS + ["subject", "idem_key"] if fmt is Format.csv else COLUMNS,
+    emit(rows, fmt=fmt, columns=[*COLUMNS, "subject", "idem_key"] if fmt is Format.csv else COLUMNS,
          title="Outbox " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())),
          empty="the outbox is empty")
     if waiting and fmt is Format.table:

@@ -11,16 +11,17 @@ import typer
 from config.settings import get_settings
 from flows.cli_app import AsOfOpt, FormatOpt, LangOpt, OrgOpt, app, as_of_date, db, now, org_or_default
 from flows.output import Format, Lang, console, emit, err_console
+from models.core.errors import InputError
 from models.store import repository as repo
 from models.store import target_repository as trepo
 from models.store.db import session_scope
-from models.core.errors import InputError
 
 target_app = typer.Typer(help="Numeric targets: set them, record readings, list them.", no_args_is_help=True)
 app.add_typer(target_app, name="target")
 
 MeasureArg = Annotated[str, typer.Argument(help="The measure's id, e.g. G5.")]
-MetricOpt = Annotated[str | None, typer.Option("--metric", help="The target's metric (needed when a measure has several).")]
+MetricOpt = Annotated[str | None, typer.Option(
+    "--metric", help="The target's metric (needed when a measure has several).")]
 
 
 class By(StrEnum):
@@ -59,7 +60,8 @@ def target_set(
     baseline_value: Annotated[float | None, typer.Option(help="The baseline value.")] = None,
     target_year: Annotated[int | None, typer.Option(help="Year by which the target is to be met.")] = None,
     target_value: Annotated[float | None, typer.Option(help="The target value.")] = None,
-    milestone: Annotated[list[str] | None, typer.Option(help="A stated milestone YEAR=VALUE (repeatable; replaces the stored ones).")] = None,
+    milestone: Annotated[list[str] | None, typer.Option(
+        help="A stated milestone YEAR=VALUE (repeatable; replaces the stored ones).")] = None,
     org: OrgOpt = None,
 ) -> None:
     """Set a target the document does not state (e.g. E4's), or a baseline and milestones."""
@@ -81,8 +83,10 @@ def target_record(
     value: Annotated[float, typer.Option("--value", help="The measured value.")],
     by: Annotated[str, typer.Option("--by", help="Who records it (written to the ledger).")],
     metric: MetricOpt = None,
-    evidence_ref: Annotated[str | None, typer.Option("--evidence-ref", help="Reference of the source document.")] = None,
-    file: Annotated[Path | None, typer.Option("--file", help="The source document, kept in the evidence store.")] = None,
+    evidence_ref: Annotated[str | None, typer.Option(
+        "--evidence-ref", help="Reference of the source document.")] = None,
+    file: Annotated[Path | None, typer.Option(
+        "--file", help="The source document, kept in the evidence store.")] = None,
     org: OrgOpt = None,
 ) -> None:
     """Record a target's value for a year (a ledger event); judged against its trajectory."""
@@ -192,10 +196,14 @@ def _directory_or_none():
 @app.command("calendar")
 def calendar_cmd(
     out: Annotated[Path, typer.Option("--out", help="The .ics file to write.")],
-    person: Annotated[str | None, typer.Option("--person", help="A person id in the directory: the occurrences of the roles they hold, in their language.")] = None,
-    unit: Annotated[str | None, typer.Option("--unit", help="A role id (executor or unit): its measures' occurrences.")] = None,
+    person: Annotated[str | None, typer.Option(
+        "--person",
+        help="A person id in the directory: the occurrences of the roles they hold, in their language.")] = None,
+    unit: Annotated[str | None, typer.Option(
+        "--unit", help="A role id (executor or unit): its measures' occurrences.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every open occurrence.")] = False,
-    lang: Annotated[Lang | None, typer.Option("--lang", help="Language of titles (default: the person's, else kk).")] = None,
+    lang: Annotated[Lang | None, typer.Option(
+        "--lang", help="Language of titles (default: the person's, else kk).")] = None,
     org: OrgOpt = None,
 ) -> None:
     """Write an iCalendar (.ics) feed: one event per open occurrence on its due date, with

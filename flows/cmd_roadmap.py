@@ -11,16 +11,26 @@ import typer
 from config import SHIPPED_ROADMAP
 from config.settings import get_settings
 from flows.cli_app import (
-    AsOfOpt, FormatOpt, LangOpt, OrgOpt, app, as_of_date, db, now, org_or_default, parse_date,
-    roadmap_app, title_in,
+    AsOfOpt,
+    FormatOpt,
+    LangOpt,
+    OrgOpt,
+    app,
+    as_of_date,
+    db,
+    now,
+    org_or_default,
+    parse_date,
+    roadmap_app,
+    title_in,
 )
 from flows.output import Format, Lang, console, emit, err_console
-from models.store import repository as repo
-from models.store import roadmaps
-from models.store.db import session_scope
 from models.core.errors import InputError
 from models.core.normalised import catalogue_from_yaml, dump_yaml, load_roadmap, roadmap_to_dict
 from models.core.schedule import end_of_day, local_date
+from models.store import repository as repo
+from models.store import roadmaps
+from models.store.db import session_scope
 
 
 @app.command()
@@ -201,7 +211,7 @@ def occurrences_cmd(
         if org:
             repo.org_codes(session, org=org)
         rows = [occurrence_dict(o, m, lang) for o, m in repo.occurrences(session, org=org, where=where)]
-    emit(rows, fmt=fmt, columns=OCC_COLUMNS + ["occurrence_id", "completion_form", "late"]
+    emit(rows, fmt=fmt, columns=[*OCC_COLUMNS, "occurrence_id", "completion_form", "late"]
          if fmt is Format.csv else OCC_COLUMNS, title="Occurrences")
 
 

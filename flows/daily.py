@@ -16,10 +16,14 @@ from sqlalchemy.engine import Engine
 
 from config.settings import get_settings
 from flows import artifacts
-from flows.usecases import database
 from flows.planning import (
-    all_orgs, batches, load_directory_for, load_policy_for, plan_batch,
+    all_orgs,
+    batches,
+    load_directory_for,
+    load_policy_for,
+    plan_batch,
 )
+from flows.usecases import database
 from models.core.errors import InputError
 from models.core.roadmap import ROADMAP_TZ
 
@@ -67,7 +71,7 @@ def publish(orgs: list[str], as_of: dt.date) -> None:
 
 def _clock() -> dt.datetime:
     """The flows are the shell: the one place they read the clock (callers may pass `now`)."""
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def scheduled_date() -> dt.date:

@@ -74,9 +74,9 @@ def moment(day: str) -> dt.datetime:
 
 def import_shipped(engine, org: str):
     """The shipped roadmap, imported (and its ledger entry dated) before the history."""
+    from models.core.normalised import load_roadmap
     from models.store import roadmaps
     from models.store.db import session_scope
-    from models.core.normalised import load_roadmap
     from models.store.occurrence_events import record_import
 
     loaded = load_roadmap(SHIPPED_ROADMAP)
@@ -88,10 +88,10 @@ def import_shipped(engine, org: str):
 
 def record_history(engine, org: str) -> list[str]:
     """Replay HISTORY through the same use cases the CLI uses; returns one line per event."""
+    from models.core.evidence_rules import Evidence
     from models.store import occurrence_events as events
     from models.store import repository as repo
     from models.store.db import session_scope
-    from models.core.evidence_rules import Evidence
 
     settings = get_settings()
     lines = []

@@ -17,7 +17,7 @@ from flows.labels import words
 from models.core.roadmap import ROADMAP_TZ
 
 PRODID = "-//esgtrack//ESG roadmap calendar//EN"
-SEQUENCE_EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+SEQUENCE_EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def _sequence(moment: dt.datetime) -> int:
 def event_for(item: FeedItem, *, lang: str, reminder_days: tuple[int, ...], now: dt.datetime) -> Event:
     event = Event()
     event.add("uid", uid(item))
-    event.add("dtstamp", now.astimezone(dt.timezone.utc))
+    event.add("dtstamp", now.astimezone(dt.UTC))
     event.add("dtstart", item.due)
     event.add("dtend", item.due + dt.timedelta(days=1))
     event.add("summary", summary(item))
@@ -80,7 +80,7 @@ def event_for(item: FeedItem, *, lang: str, reminder_days: tuple[int, ...], now:
     event.add("transp", "TRANSPARENT")
     event.add("status", "CONFIRMED")
     event.add("sequence", _sequence(item.updated_at))
-    event.add("last-modified", item.updated_at.astimezone(dt.timezone.utc))
+    event.add("last-modified", item.updated_at.astimezone(dt.UTC))
     for days in sorted(set(reminder_days), reverse=True):
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
@@ -113,8 +113,8 @@ def feed_items(session, *, orgs: list[str], lang: str, roles: set[str] | None = 
     from sqlmodel import select
 
     from flows.status import localized
-    from models.store import repository as repo
     from models.core.schedule import local_date
+    from models.store import repository as repo
     from models.store.tables import MeasureRow, OccurrenceRow
 
     query = (select(OccurrenceRow, MeasureRow).join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)

@@ -22,11 +22,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from config.settings import Settings
-from models.store import repository as repo
-from models.store.db import among, insert, session_scope
 from models.core.escalation import OpenItem, Plan, open_item, plan, steps_due_on
 from models.core.policy import Policy, load_configured_policy
 from models.core.schedule import OccurrenceKind, end_of_day, is_business_day, local_date
+from models.store import repository as repo
+from models.store.db import among, insert, session_scope
 from models.store.tables import LadderStepRow, MeasureRow, NoticeRow, OccurrenceRow, UTCDateTime
 from notifications.enqueue import enqueue
 

@@ -14,12 +14,12 @@ from flows import charts
 from flows.artifacts import level_of
 from flows.labels import words
 from flows.status import localized, status_report, target_rows
-from models.store import repository as repo
 from models.core.policy import Policy
 from models.core.progress import TOTAL, Counts, GroupRow
 from models.core.schedule import end_of_day, local_date
-from models.store.tables import MeasureRow, OccurrenceRow
 from models.core.targets import TargetView
+from models.store import repository as repo
+from models.store.tables import MeasureRow, OccurrenceRow
 
 
 @dataclass

@@ -151,7 +151,7 @@ def _targets(report: BoardReport, width: float) -> list:
     story = [_p(w["targets"], "h2"),
              _table([w["measure"], w["metric"], w["target"], w["baseline"], w["latest"],
                      w["expected"], w["status"]], rows, [width * f for f in widths])]
-    return story + [_chart_grid([report.target_pngs[t.target_id] for t in report.targets], width)]
+    return [*story, _chart_grid([report.target_pngs[t.target_id] for t in report.targets], width)]
 
 
 def _chart_grid(pngs: list[bytes], width: float):

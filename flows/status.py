@@ -10,14 +10,14 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from flows.labels import words
-from models.store import repository as repo
-from models.store import target_repository as trepo
 from models.core.errors import InputError
 from models.core.progress import TOTAL, Bucket, GroupRow, tally
 from models.core.schedule import end_of_day
-from models.store.tables import MeasureRow, OccurrenceRow
 from models.core.targets import TargetView
 from models.core.targets import format_value as fmt_value
+from models.store import repository as repo
+from models.store import target_repository as trepo
+from models.store.tables import MeasureRow, OccurrenceRow
 
 GROUPINGS = ("aspect", "topic", "executor", "unit")
 
@@ -170,7 +170,7 @@ def status_markdown(report: StatusReport) -> str:
     lines += ["", f"## {w['targets']}", ""]
     targets = target_rows(report, report.lang)
     if not targets:
-        return "\n".join(lines + [w["no_targets"]])
+        return "\n".join([*lines, w["no_targets"]])
     lines += [f"| org | {w['measure']} | {w['metric']} | {w['target']} | {w['baseline']} | "
               f"{w['latest']} | {w['expected']} | {w['status']} |", "|---|---|---|---|---|---|---|---|"]
     lines += [f"| {t['org']} | {t['measure']} | {t['metric']} | {t['target']} | {t['baseline']} | "

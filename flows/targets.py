@@ -33,9 +33,9 @@ def record_reading(engine: Engine, *, settings: Settings, org: str, code: str, m
                    file: Path | None = None, now: dt.datetime) -> Recorded:
     """Store the evidence file first (content-addressed: a crash leaves at most an unreferenced
     file), then the reading and its `target_reading` ledger event in one commit."""
+    from models.core.ledger import TARGET_READING
     from models.evidence import store as evidence_store
     from models.store import ledger_store
-    from models.core.ledger import TARGET_READING
 
     trepo.check_year(year, "--year")
     trepo.check_value(value, "--value")
@@ -64,11 +64,11 @@ def target_alerts(session, *, orgs: list[str], as_of: dt.date, directory, policy
     import sqlalchemy as sa
 
     from flows.status import target_views
+    from models.core.escalation import Plan
+    from models.core.target_alerts import offtrack_step, plan_target_alerts
     from models.store import repository as repo
     from models.store.db import among
-    from models.core.escalation import Plan
     from models.store.tables import TargetReadingRow
-    from models.core.target_alerts import offtrack_step, plan_target_alerts
 
     # Only a reading puts a target off track: organisations without one are skipped unread.
     reading = sa.select(TargetReadingRow.org).where(among(session, TargetReadingRow.org, orgs)).distinct()

@@ -12,10 +12,14 @@ from sqlmodel import Session
 
 from config import DEFAULT_POLICY, SHIPPED_ROADMAP
 from models.core.directory import (
-    Directory, check_directory, default_directory_path, load_directory, loaded_directory_path,
+    Directory,
+    check_directory,
+    default_directory_path,
+    load_directory,
+    loaded_directory_path,
 )
-from models.core.policy import SPECIAL_RECIPIENTS, load_policy
 from models.core.errors import InputError
+from models.core.policy import SPECIAL_RECIPIENTS, load_policy
 from models.store.tables import MeasureRow, OutboxMessage
 from notifications import channels
 from notifications.enqueue import STATUSES, T
@@ -138,7 +142,7 @@ def status_counts(session: Session, *, org: str | None = None) -> dict[str, int]
     query = sa.select(T.c.status, sa.func.count()).group_by(T.c.status)
     if org:
         query = query.where(T.c.org == org)
-    return {status: n for status, n in session.execute(query)}
+    return {status: n for status, n in session.execute(query)}  # noqa: C416 - a Result is not a mapping
 
 
 def unexpanded_notices(session: Session, *, org: str | None = None) -> int:

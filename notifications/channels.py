@@ -154,7 +154,7 @@ def send(message: Message, target: Target, *, timeout: float) -> SendResult:
             card_file = _card_file(message)
             url = _with_params(url, {"template": card_file, "image": "no"})
         result = _notify(url, message.subject, body, body_format, timeout)
-    except Exception as exc:  # noqa: BLE001 - one message's bug must not stop the others
+    except Exception as exc:
         result = SendResult(Outcome.FAILED, f"{type(exc).__name__}: {exc}")
     finally:
         if card_file:

@@ -18,11 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models.store import repository as repo
-from models.store.db import among
 from models.core.escalation import Step, fan_out, open_item, step_by_id
 from models.core.policy import Policy
 from models.core.schedule import local_date
+from models.store import repository as repo
+from models.store.db import among
 from models.store.tables import MeasureRow, NoticeRow, OccurrenceRow
 from notifications.enqueue import enqueue
 

@@ -32,7 +32,7 @@ def mask_url(url: str) -> str:
         return url  # a local file: nothing secret
     try:
         service = apprise.Apprise.instantiate(url, suppress_exceptions=True)
-    except Exception:  # noqa: BLE001 - a URL apprise cannot read is masked by hand
+    except Exception:
         service = None
     text = service.url(privacy=True) if service else _mask_by_hand(url)
     return _mask_query(text)

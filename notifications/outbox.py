@@ -19,15 +19,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from models.store.db import among
 from models.core.directory import Directory
 from models.core.errors import InputError
 from models.core.policy import load_configured_policy
 from models.core.schedule import local_date
+from models.store.db import among
 from models.store.tables import OccurrenceRow
 from notifications import channels
 from notifications.channels import Outcome
-from notifications.enqueue import CANCELLED, CHUNK, DEAD, FAILED, PENDING, SENDING, SENT, T, UNKNOWN
+from notifications.enqueue import CANCELLED, CHUNK, DEAD, FAILED, PENDING, SENDING, SENT, UNKNOWN, T
 from notifications.fanout import expand_notices
 from notifications.messages import Message, render
 
@@ -205,7 +205,7 @@ def _deliver_group(group: Group, directory: Directory, settings, as_of: dt.date)
         group.message = render(kind, [r.payload for r in group.rows], person, as_of=as_of)
     except InputError as exc:
         return group, channels.SendResult(Outcome.INVALID, exc.message)
-    except Exception as exc:  # noqa: BLE001 - a rendering bug fails this message, not the run
+    except Exception as exc:
         return group, channels.SendResult(Outcome.INVALID, f"cannot render: {type(exc).__name__}: {exc}")
     return group, channels.send(group.message, target, timeout=settings.notify_timeout)
 

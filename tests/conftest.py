@@ -32,7 +32,7 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 POSTGRES_URL = os.environ.get("ESGTRACK_TEST_POSTGRES_URL")
 # The instant every test runs at unless it names another: no test reads the clock.
-NOW = dt.datetime(2026, 11, 16, 4, 0, tzinfo=dt.timezone.utc)  # a Monday, 09:00 in Almaty
+NOW = dt.datetime(2026, 11, 16, 4, 0, tzinfo=dt.UTC)  # a Monday, 09:00 in Almaty
 
 
 # Flows tests that start their own Prefect (subprocesses in ephemeral mode): free to run on any worker
@@ -57,7 +57,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
 
 def morning(day: dt.date) -> dt.datetime:
     """09:00 in Almaty on a day (UTC): the instant a daily run as of that day happens."""
-    return dt.datetime.combine(day, dt.time(4), tzinfo=dt.timezone.utc)
+    return dt.datetime.combine(day, dt.time(4), tzinfo=dt.UTC)
 
 
 BACKENDS = {"sqlite": "sqlite", "postgres": pytest.param("postgres", marks=pytest.mark.postgres)}
@@ -88,8 +88,8 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 def import_shipped(url: str) -> None:
     """The state named "imported": the shipped roadmap imported for KT at NOW."""
-    from models.store import roadmaps
     from models.core.normalised import load_roadmap
+    from models.store import roadmaps
 
     with dbmod.session_scope(dbmod.get_engine(url)) as s:
         roadmaps.import_roadmap(s, org="KT", loaded=load_roadmap(SHIPPED_ROADMAP), now=NOW)

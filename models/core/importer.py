@@ -70,9 +70,8 @@ def _tokenise(lines: list[str]) -> tuple[list[tuple[str, int, object]], list[str
         elif cell is not None:
             if line.strip(" .\t"):  # a line of only dots is a stray of the extraction
                 cell.text += "\n" + line
-        elif not any(kind == "aspect" for kind, _, _ in events):
-            if line.strip():
-                preamble.append(_clean(line))
+        elif not any(kind == "aspect" for kind, _, _ in events) and line.strip():
+            preamble.append(_clean(line))
     if cell:
         events.append(("cell", cell.line, cell.text))
     return events, preamble

@@ -44,7 +44,7 @@ def iso_utc(moment: dt.datetime) -> str:
     """An aware moment as ISO 8601 in UTC with microseconds: the form stored in payloads."""
     if moment.tzinfo is None:
         raise ValueError("naive datetime given to the ledger")
-    return moment.astimezone(dt.timezone.utc).isoformat(timespec="microseconds")
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)

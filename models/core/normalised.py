@@ -15,11 +15,17 @@ from pathlib import Path
 import yaml
 
 from models.core.errors import InputError
-from models.core.yamltext import SafeLoader, parse_yaml
 from models.core.importer import parse_deadline, parse_document
 from models.core.roadmap import (
-    Aspect, DueRule, Measure, Recurrence, RecurrenceKind, Roadmap, Target,
+    Aspect,
+    DueRule,
+    Measure,
+    Recurrence,
+    RecurrenceKind,
+    Roadmap,
+    Target,
 )
+from models.core.yamltext import SafeLoader, parse_yaml
 
 FORMAT = "esgtrack-roadmap/1"
 ESG_OFFICE_ROLE = "esg_office"
@@ -101,7 +107,7 @@ def catalogue_from_i18n(i18n: Path, document: Path) -> Catalogue:
     """A catalogue from a translations file keyed by measure id (see config/roadmaps/*.i18n.yaml)
     and the document those ids refer to."""
     try:
-        data = yaml.load(i18n.read_text(encoding="utf-8"), Loader=SafeLoader) or {}  # noqa: S506
+        data = yaml.load(i18n.read_text(encoding="utf-8"), Loader=SafeLoader) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise InputError(f"cannot read translations: {exc}", file=str(i18n)) from exc
     roadmap = parse_document(document.read_text(encoding="utf-8"), source=str(document))
@@ -225,7 +231,7 @@ class _Reader:
                 return default
             raise InputError("required field is missing", file=self.source, field=where)
         value = data[key]
-        if kind is int and isinstance(value, bool) or not isinstance(value, kind):
+        if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
             raise InputError(f"expected {kind.__name__}", file=self.source, field=where, value=value)
         return value
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-
 from models.core.errors import InputError
 from models.core.yamltext import parse_yaml
 

@@ -100,5 +100,5 @@ def next_business_day(day: dt.date) -> dt.date:
 def local_date(moment: dt.datetime) -> dt.date:
     """The Almaty calendar date of a moment (aware or UTC-naive)."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return pendulum.instance(moment).in_timezone(ROADMAP_TZ).date()

@@ -17,6 +17,7 @@ The rule, as the README states it:
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -108,7 +109,7 @@ def interpolate(points: Sequence[Reading], year: float) -> float:
         raise ValueError("a trajectory needs at least one point")
     if year <= points[0].year:
         return points[0].value
-    for left, right in zip(points, points[1:], strict=False):
+    for left, right in itertools.pairwise(points):
         if year <= right.year:
             share = (year - left.year) / (right.year - left.year)
             return left.value + share * (right.value - left.value)

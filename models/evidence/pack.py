@@ -17,9 +17,9 @@ import unicodedata
 import zipfile
 from pathlib import Path
 
-from models.evidence.store import path_for
 from models.core.ledger import ALGORITHM, COMPLETED, Entry, state_from_events
 from models.core.sheets import csv_bytes
+from models.evidence.store import path_for
 
 FORMAT = "esgtrack-evidence-pack/1"
 OCCURRENCE_COLUMNS = ["org", "measure", "aspect", "period", "kind", "status", "due",

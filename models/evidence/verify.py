@@ -12,8 +12,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from models.evidence.store import CHUNK
 from models.core.ledger import COMPLETED, Entry, state_from_events, verify_chain
+from models.evidence.store import CHUNK
 
 
 @dataclass
@@ -140,7 +140,7 @@ def _check_evidence(result: PackResult, manifest: dict, by_seq: dict[int, Entry]
                 result.fail(f"entry {entry.seq}: evidence file {item['path']} was changed", entry.seq)
             else:
                 result.files += 1
-    for (seq, sha), item in listed.items():
+    for (seq, _digest), item in listed.items():
         result.fail(f"manifest.json lists evidence {item.get('path')} that entry {seq} does not record", seq)
 
 

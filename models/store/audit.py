@@ -9,12 +9,11 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models.evidence import store as evidence_store
-
-from models.store import ledger_store
-from models.store import repository as repo
 from models.core.ledger import Entry, VerifyResult, iso_utc, state_from_events, verify_chain
 from models.core.schedule import local_date
+from models.evidence import store as evidence_store
+from models.store import ledger_store
+from models.store import repository as repo
 from models.store.tables import MeasureRow, OccurrenceRow, RoadmapEdition, UTCDateTime
 
 # --- verification ------------------------------------------------------------------------

@@ -11,16 +11,15 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from models.core import evidence_rules
-
-from models.evidence import store as evidence_store
 from models.core import ledger as L
-from models.store import ledger_store
-from models.store import repository as repo
 from models.core.errors import InputError, NotFound
 from models.core.evidence_rules import Evidence
 from models.core.ledger import iso_utc
 from models.core.roadmap import CompletionKind
 from models.core.schedule import end_of_day, local_date
+from models.evidence import store as evidence_store
+from models.store import ledger_store
+from models.store import repository as repo
 from models.store.tables import LedgerEntry, MeasureRow, OccurrenceRow
 
 _KIND_ORDER = {"due": 0, "progress": 1, "opened": 2}

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models.store.db import among
 from models.core.errors import InputError, NotFound
 from models.core.normalised import LoadedRoadmap
 from models.core.roadmap import Aspect, DueRule, Measure, Recurrence, RecurrenceKind, Target
 from models.core.schedule import OccurrenceKind, end_of_day, expand
+from models.store.db import among
 from models.store.tables import MeasureRow, OccurrenceRow, Organisation, RoadmapEdition, RoleRow
 
 OPEN = "open"
@@ -93,19 +93,19 @@ def measure_from_row(row: MeasureRow) -> Measure:
 
 
 def _row_values(m: Measure, position: int) -> dict:
-    return dict(
-        code=m.id, aspect=m.aspect.value, number=m.number, position=position, topic=m.topic,
-        topic_ru=m.topic_ru, topic_en=m.topic_en, title=m.title, title_ru=m.title_ru,
-        title_en=m.title_en, deadline_text=m.deadline_text, kind=m.recurrence.kind.value,
-        start_year=m.recurrence.start_year, end_year=m.recurrence.end_year,
-        rrule=m.recurrence.rrule(1, 1), due_month=m.due.month, due_day=m.due.day,
-        due_year_offset=m.due.year_offset, completion_form=m.completion_form,
-        completion_kind=m.completion_kind.value, executors=list(m.executors),
-        units=list(m.units), executor_roles=list(m.executor_roles),
-        unit_roles=list(m.unit_roles), external_dependency=m.external_dependency,
-        external_party=m.external_party, target=m.target.as_dict() if m.target else None,
-        active=True,
-    )
+    return {
+        "code": m.id, "aspect": m.aspect.value, "number": m.number, "position": position, "topic": m.topic,
+        "topic_ru": m.topic_ru, "topic_en": m.topic_en, "title": m.title, "title_ru": m.title_ru,
+        "title_en": m.title_en, "deadline_text": m.deadline_text, "kind": m.recurrence.kind.value,
+        "start_year": m.recurrence.start_year, "end_year": m.recurrence.end_year,
+        "rrule": m.recurrence.rrule(1, 1), "due_month": m.due.month, "due_day": m.due.day,
+        "due_year_offset": m.due.year_offset, "completion_form": m.completion_form,
+        "completion_kind": m.completion_kind.value, "executors": list(m.executors),
+        "units": list(m.units), "executor_roles": list(m.executor_roles),
+        "unit_roles": list(m.unit_roles), "external_dependency": m.external_dependency,
+        "external_party": m.external_party, "target": m.target.as_dict() if m.target else None,
+        "active": True,
+    }
 
 
 def measures(session: Session, *, org: str, include_inactive: bool = False) -> list[MeasureRow]:

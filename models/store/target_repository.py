@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, select
 
-from models.store import repository as repo
 from models.core.errors import InputError, NotFound
-from models.store.tables import MeasureRow, TargetReadingRow, TargetRow
 from models.core.targets import Direction, Reading, TargetSpec, parse_direction
+from models.store import repository as repo
+from models.store.tables import MeasureRow, TargetReadingRow, TargetRow
 
 DOCUMENT = "document"
 SET = "set"
@@ -114,7 +114,7 @@ def set_target(session: Session, *, org: str, code: str, given: TargetInput, now
                ) -> TargetRow:
     """Create a target (metric, target year and value required) or change a stored one."""
     measure = repo.get_measure(session, org=org, code=code)
-    existing = [r for r in session.exec(select(TargetRow).where(TargetRow.measure_id == measure.id))]
+    existing = list(session.exec(select(TargetRow).where(TargetRow.measure_id == measure.id)))
     metric = given.metric or (existing[0].metric if len(existing) == 1 else None)
     if not metric:
         raise InputError("name the target's metric (e.g. waste_generated_t)", field="--metric")

@@ -9,12 +9,12 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from config.settings import get_settings
+from models.core.evidence_rules import Evidence
 from models.store import occurrence_events as events
 from models.store.db import session_scope
-from models.core.evidence_rules import Evidence
 from models.store.ledger_triggers import drop_statements
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 NOW = dt.datetime(2025, 11, 3, 6, 0, tzinfo=UTC)  # before every 2025 deadline
 
 

@@ -10,7 +10,7 @@ from models.store.db import among, session_scope
 from models.store.tables import Organisation
 
 LONGEST = "A" * 32  # organisation codes are at most 32 characters
-CREATED = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+CREATED = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
 
 def test_among_matches_whole_values_only(engine):

@@ -8,9 +8,9 @@ import sqlalchemy as sa
 from icalendar import Calendar
 
 from config import DEFAULT_POLICY
-from models.store.db import session_scope
 from models.core.policy import load_policy
 from models.core.schedule import local_date
+from models.store.db import session_scope
 from models.store.tables import MeasureRow, OccurrenceRow
 from tests.conftest import NOW
 
@@ -44,7 +44,7 @@ def test_all_open_occurrences_become_events_with_alarms(engine, imported, cli, d
     code, _, err = cli("calendar", "--all", "--lang", "en", "--out", str(out))
     assert code == 0, err
     assert out.read_bytes().startswith(b"BEGIN:VCALENDAR\r\n")
-    cal, found = events(out)
+    _cal, found = events(out)
     expected = open_occurrences(engine)
     assert set(found) == set(expected) and len(found) == 219
     for uid, event in found.items():
@@ -66,7 +66,7 @@ def test_reexport_keeps_uids_and_a_moved_deadline_raises_the_sequence(engine, im
     occurrence_id = int(uid.split("occ")[1].split("@")[0])
     with engine.begin() as conn:
         conn.execute(sa.update(OccurrenceRow.__table__).where(OccurrenceRow.id == occurrence_id).values(
-            due_at=dt.datetime(2027, 3, 1, 18, 59, 59, tzinfo=dt.timezone.utc),
+            due_at=dt.datetime(2027, 3, 1, 18, 59, 59, tzinfo=dt.UTC),
             updated_at=NOW + dt.timedelta(minutes=5)))  # after the import's stamp
     cli("calendar", "--all", "--out", str(second))
     _, after = events(second)

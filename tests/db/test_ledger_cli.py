@@ -11,7 +11,7 @@ from tests.db.ledger_helpers import rows
 @pytest.fixture
 def kt(cli, db_url, shipped_roadmap, snapshot):
     def build() -> None:
-        code, out, err = cli("roadmap", "import", str(shipped_roadmap), "--by", "esg-office")
+        code, _out, err = cli("roadmap", "import", str(shipped_roadmap), "--by", "esg-office")
         assert code == 0, err
 
     snapshot("ledger-kt", build)
@@ -38,7 +38,7 @@ def test_an_import_is_recorded_with_its_edition_and_hash(cli, kt, shipped_roadma
 
 
 def test_missing_evidence_is_exit_2_naming_it(cli, kt):
-    code, out, err = cli("complete", "E6", "--period", "2025", "--by", "aigerim", "--evidence-ref", "45")
+    code, _out, err = cli("complete", "E6", "--period", "2025", "--by", "aigerim", "--evidence-ref", "45")
     assert code == 2
     assert "E6 is completed by an order: give --evidence-date (the order's date)" in flat(err)
     code, _, err = cli("complete", "E2", "--period", "2025", "--by", "aigerim", "--file", "/nonexistent/r.pdf")
@@ -81,7 +81,7 @@ def test_reopen_reschedule_waive_from_the_command_line(cli, kt):
 
 
 def test_an_opened_occurrence_is_recorded_and_completed(cli, kt, tmp_path):
-    code, out, err = cli("open", "S10", "--due", "2026-04-30", "--by", "esg-office",
+    code, _, err = cli("open", "S10", "--due", "2026-04-30", "--by", "esg-office",
                          "--reason", "new Board members")
     assert code == 0, err
     opened = rows(kt)[-1]
@@ -90,7 +90,7 @@ def test_an_opened_occurrence_is_recorded_and_completed(cli, kt, tmp_path):
     assert data["reason"] == "new Board members" and data["occurrence"]["due"] == "2026-04-30"
     proof = tmp_path / "training.pdf"
     proof.write_bytes(b"attendance list")
-    code, out, err = cli("complete", "S10", "--period", "2026", "--by", "hr", "--file", str(proof))
+    code, _out, err = cli("complete", "S10", "--period", "2026", "--by", "hr", "--file", str(proof))
     assert code == 0, err
     assert rows(kt)[-1]["occurrence_id"] == opened["occurrence_id"]
     code, _, err = cli("complete", "S10", "--period", "2027", "--by", "hr", "--file", str(proof))

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from config.settings import get_settings
+from models.core.errors import InputError
 from models.store import audit
 from models.store.db import session_scope
-from models.core.errors import InputError
 from tests.db.ledger_helpers import complete, complete_order, rows
 
 REPORTED = ["E2", "E3", "E5", "E12", "E14", "S13", "G2", "G10"]  # closed by a report or link
@@ -28,7 +28,7 @@ def run_together(jobs) -> list:
         barrier.wait()
         try:
             results[i] = job()
-        except Exception as exc:  # noqa: BLE001  (collected for the assertions)
+        except Exception as exc:
             results[i] = exc
 
     threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]

@@ -42,7 +42,7 @@ def recorded(cli, db_url, shipped_roadmap, tmp_path, snapshot):
             code, out, err = cli(*command)
             assert code == 0, (command, out, err)
         e2 = json.loads(rows(_engine(db_url), "WHERE seq = 2")[0]["payload"])["occurrence_id"]
-        sent = dt.datetime(2025, 12, 1, 4, 0, tzinfo=dt.timezone.utc)
+        sent = dt.datetime(2025, 12, 1, 4, 0, tzinfo=dt.UTC)
         with session_scope(_engine(db_url)) as s:
             for step, status in (("remind-30", "sent"), ("remind-7", "pending")):
                 s.add(OutboxMessage(org="KT", idem_key=f"{e2}:{step}:ceo:email", occurrence_id=e2,
@@ -110,7 +110,7 @@ def test_log_table_and_bad_options(cli, recorded):
 
 def pack(cli, tmp_path, period="2025"):
     out = tmp_path / f"pack-{period}.zip"
-    code, stdout, err = cli("evidence-pack", "--period", period, "--out", str(out))
+    code, _stdout, err = cli("evidence-pack", "--period", period, "--out", str(out))
     assert code == 0, err
     return out
 
@@ -251,7 +251,7 @@ def test_target_reading_evidence_is_packed_and_checked(cli, recorded, tmp_path):
     proof = tmp_path / "board-composition.pdf"
     proof.write_bytes(b"women on the Board: 2 of 9")
     record_reading(recorded, settings=get_settings(), org="KT", code="G5", metric=None, year=2025,
-                   value=22.2, actor="esg", file=proof, now=dt.datetime(2025, 12, 20, tzinfo=dt.timezone.utc))
+                   value=22.2, actor="esg", file=proof, now=dt.datetime(2025, 12, 20, tzinfo=dt.UTC))
     out = pack(cli, tmp_path)
     manifest = json.loads(zipfile.ZipFile(out).read("manifest.json"))
     assert {(e["event"], e["name"]) for e in manifest["evidence"]} >= {("target_reading", "board-composition.pdf")}

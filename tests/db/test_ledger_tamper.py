@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from config.settings import get_settings
-from models.evidence.store import path_for
 from models.core.ledger import canonical_json, entry_hash, make_entry
+from models.evidence.store import path_for
 from models.store.ledger_store import to_entry
 from models.store.tables import LedgerEntry
 from tests.db.ledger_helpers import attack, rows
@@ -63,7 +63,7 @@ def entry(engine, seq: int):
 
 
 def insert(engine, forged, **overrides) -> None:
-    values = {k: v for k, v in dataclasses.asdict(forged).items()}
+    values = dict(dataclasses.asdict(forged).items())
     values["at"] = dt.datetime.fromisoformat(values["at"])
     with engine.begin() as conn:
         conn.execute(T.insert().values(**{**values, **overrides}))
@@ -102,9 +102,9 @@ def test_edited_column(cli, chain):
 
 
 def test_edited_time(cli, chain):
-    with engine_begin_attack(chain) as conn:
+    with EngineBeginAttack(chain) as conn:
         conn.execute(T.update().where(T.c.seq == 5).values(
-            at=dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)))
+            at=dt.datetime(2025, 1, 1, tzinfo=dt.UTC)))
     assert_caught(cli, 5, "column 'at'")
 
 
@@ -115,7 +115,7 @@ def test_edited_payload(cli, chain):
 
 def test_edited_and_rehashed(cli, chain):
     forged = rehashed(entry(chain, 3), actor="mallory")
-    with engine_begin_attack(chain) as conn:
+    with EngineBeginAttack(chain) as conn:
         conn.execute(T.update().where(T.c.seq == 3).values(payload=forged.payload, actor="mallory",
                                                            hash=forged.hash))
     assert_caught(cli, 3, "rewritten")
@@ -143,7 +143,7 @@ def test_inserted_entry(cli, chain):
     for seq in range(7, 2, -1):
         set_seq(chain, seq, seq + 1)
     forged = make_entry(entry(chain, 2), org="KT", event="completed", actor="mallory",
-                        at=dt.datetime(2026, 3, 2, 5, 0, tzinfo=dt.timezone.utc),
+                        at=dt.datetime(2026, 3, 2, 5, 0, tzinfo=dt.UTC),
                         data={"evidence": {"ref": "forged"}}, measure="E10", period=2027)
     fake_prev = "f" * 64  # chaining it to entry 2 would collide with entry 3 on (org, prev_hash)
     insert(chain, dataclasses.replace(forged, prev_hash=fake_prev, hash=entry_hash(fake_prev, forged.payload)))
@@ -153,7 +153,7 @@ def test_inserted_entry(cli, chain):
 def test_forged_completion_appended(cli, chain):
     attack(chain)
     forged = make_entry(entry(chain, 7), org="KT", event="completed", actor="mallory",
-                        at=dt.datetime(2026, 3, 2, 5, 0, tzinfo=dt.timezone.utc),
+                        at=dt.datetime(2026, 3, 2, 5, 0, tzinfo=dt.UTC),
                         data={}, measure="S3", period=2025, occurrence_id=_occurrence_id(chain, "S3"))
     insert(chain, forged)
     assert_caught(cli, 8, "changed outside esgtrack")
@@ -194,7 +194,7 @@ def test_a_rewritten_history_loses_the_auditors_head(cli, chain):
     head = entry(chain, 7).hash
     prev_hash = entry(chain, 1).hash
     stored = [entry(chain, seq) for seq in range(2, 8)]
-    with engine_begin_attack(chain) as conn:
+    with EngineBeginAttack(chain) as conn:
         for e in stored:
             seq = e.seq
             text = e.payload.replace("45-p", "99-p")
@@ -203,12 +203,12 @@ def test_a_rewritten_history_loses_the_auditors_head(cli, chain):
                 payload=text, prev_hash=prev_hash, hash=new_hash))
             prev_hash = new_hash
     assert cli("verify")[0] == 0
-    code, out, err = cli("verify", "--head", head)
+    code, _out, err = cli("verify", "--head", head)
     assert code == 1 and f"head {head} is not in the ledger" in " ".join(err.split())
 
 
 def test_malformed_head_is_bad_input(cli, chain):
-    code, out, err = cli("verify", "--head", "abc")
+    code, _out, err = cli("verify", "--head", "abc")
     assert code == 2 and "--head" in err
 
 
@@ -219,8 +219,8 @@ def _occurrence_id(engine, code: str) -> int:
             "WHERE m.org = 'KT' AND m.code = :code AND o.period = 2025"), {"code": code}).scalar_one()
 
 
-class engine_begin_attack:
-    """`with engine_begin_attack(engine) as conn:` — triggers dropped, one transaction."""
+class EngineBeginAttack:
+    """`with EngineBeginAttack(engine) as conn:` — triggers dropped, one transaction."""
 
     def __init__(self, engine):
         self.engine = engine

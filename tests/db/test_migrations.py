@@ -40,12 +40,10 @@ def test_ledger_refuses_update_and_delete_after_migrating(engine, imported):
         ledger_store.append(session, org="KT", event="roadmap_imported", actor="test",
                             at=NOW, data={"note": "one entry to protect"})
 
-    with pytest.raises(sa.exc.DBAPIError):
-        with engine.begin() as conn:
-            conn.execute(sa.text("UPDATE ledger_entry SET actor = 'x'"))
-    with pytest.raises(sa.exc.DBAPIError):
-        with engine.begin() as conn:
-            conn.execute(sa.text("DELETE FROM ledger_entry"))
+    with pytest.raises(sa.exc.DBAPIError), engine.begin() as conn:
+        conn.execute(sa.text("UPDATE ledger_entry SET actor = 'x'"))
+    with pytest.raises(sa.exc.DBAPIError), engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM ledger_entry"))
 
 
 def test_steps_claimed_before_notices_existed_stay_claimed(engine, db_url, imported):
@@ -56,9 +54,9 @@ def test_steps_claimed_before_notices_existed_stay_claimed(engine, db_url, impor
 
     from config.settings import get_settings
     from flows.planning import load_directory_for, load_policy_for, open_items, plan_batch
+    from models.core.escalation import plan
     from models.store import repository as repo
     from models.store.db import session_scope
-    from models.core.escalation import plan
     from models.store.tables import NoticeRow
     from notifications.enqueue import enqueue
     from tests.conftest import morning

@@ -7,12 +7,12 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from models.store.db import session_scope
 from models.core.evidence_rules import Evidence
+from models.store.db import session_scope
 from models.store.tables import OccurrenceRow
 
 PNG = b"\x89PNG\r\n\x1a\n"
-NOW = dt.datetime(2026, 2, 10, 6, 0, tzinfo=dt.timezone.utc)  # after 2025's deadlines: late
+NOW = dt.datetime(2026, 2, 10, 6, 0, tzinfo=dt.UTC)  # after 2025's deadlines: late
 
 
 @pytest.fixture
@@ -79,7 +79,8 @@ def test_html_embeds_its_charts_and_speaks_kazakh(progressed, cli, tmp_path):
 def test_overdue_items_carry_their_escalation_level(progressed, cli, tmp_path):
     html = report(cli, tmp_path, "html", "en").read_text(encoding="utf-8")
     section = html.split("<h2>Overdue items</h2>")[1].split("<h2>")[0]
-    rows = re.findall(r"<tr><td>([A-Z]\d+)</td><td>(\d+)</td>.*?<td class=\"n\">(\d+)</td><td[^>]*>([^<]+)</td>", section)
+    rows = re.findall(r"<tr><td>([A-Z]\d+)</td><td>(\d+)</td>.*?<td class=\"n\">(\d+)</td>"
+                      r"<td[^>]*>([^<]+)</td>", section)
     assert rows and ("E1", "2025") not in {(m, p) for m, p, _, _ in rows}
     assert all(days == "335" and level == "4" for m, p, days, level in rows if p == "2025")
 

@@ -7,9 +7,9 @@ from collections import Counter
 import sqlalchemy as sa
 
 from flows.status import status_report
-from models.store.db import session_scope
 from models.core.progress import TOTAL
 from models.core.schedule import end_of_day
+from models.store.db import session_scope
 from models.store.tables import OccurrenceRow, UTCDateTime
 
 AS_OF = dt.date(2026, 6, 30)

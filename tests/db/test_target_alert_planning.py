@@ -9,7 +9,6 @@ from models.store.tables import OutboxMessage
 from tests.conftest import NOW
 
 
-
 def run(engine, claim=True):
     """As of the cli fixture's day (a reading counts from the day it was recorded): the target alerts planned
     (the dry run) or newly claimed in the outbox."""

@@ -6,12 +6,11 @@ import json
 import pytest
 from sqlmodel import select
 
-from models.store import ledger_store
-from models.store import repository as repo
-from models.store import roadmaps
-from models.store.db import session_scope
-from models.evidence.store import path_for
 from models.core.normalised import load_roadmap
+from models.evidence.store import path_for
+from models.store import ledger_store, roadmaps
+from models.store import repository as repo
+from models.store.db import session_scope
 from models.store.tables import LedgerEntry, TargetReadingRow, TargetRow
 from tests.conftest import NOW
 
@@ -31,7 +30,7 @@ def test_import_seeds_the_documents_targets(engine, imported):
 
 
 def test_reimport_keeps_a_baseline_the_office_set(engine, imported, shipped_roadmap, cli, db_url):
-    code, out, err = cli("target", "set", "G5", "--baseline-year", "2024", "--baseline-value", "12.5",
+    code, _out, err = cli("target", "set", "G5", "--baseline-year", "2024", "--baseline-value", "12.5",
                          "--milestone", "2028=25")
     assert code == 0, err
     with session_scope(engine) as s:
@@ -42,7 +41,7 @@ def test_reimport_keeps_a_baseline_the_office_set(engine, imported, shipped_road
 
 
 def test_set_a_target_the_document_does_not_state(engine, imported, cli, db_url):
-    code, out, err = cli("target", "set", "E4", "--metric", "waste_generated_t", "--unit", "t",
+    code, _out, err = cli("target", "set", "E4", "--metric", "waste_generated_t", "--unit", "t",
                          "--direction", "at_most", "--baseline-year", "2024", "--baseline-value", "1000",
                          "--target-year", "2030", "--target-value", "700")
     assert code == 0, err
@@ -70,7 +69,7 @@ def test_bad_target_input_exits_2_naming_the_field(engine, imported, cli, db_url
 def test_record_appends_a_ledger_event_in_the_same_commit(engine, imported, cli, db_url, tmp_path, _isolated_home):
     source = tmp_path / "board-composition-2025.pdf"
     source.write_bytes(b"%PDF-1.4 board composition")
-    code, out, err = cli("target", "record", "G5", "--year", "2025", "--value", "22.2", "--by", "Айгерім",
+    code, _out, err = cli("target", "record", "G5", "--year", "2025", "--value", "22.2", "--by", "Айгерім",
                          "--evidence-ref", "AR-2025 p.41", "--file", str(source))
     assert code == 0, err
     with session_scope(engine) as s:

@@ -12,23 +12,12 @@ from config.settings import get_settings
 from flows.planning import all_orgs, load_directory_for, load_policy_for, plan_batch
 from models.store.db import get_engine
 from tests.conftest import morning
-from tests.notifications.servers import SMTPServer
 
 # Orchestration is tested on SQLite; tests/db runs the same SQL on both backends, and the
 # tests where processes race on the database run on both here too.
 pytestmark = [pytest.mark.usefixtures("prefect_harness"), pytest.mark.backends("sqlite")]
 
 AS_OF = dt.date(2026, 1, 14)  # the 2025 items are two weeks overdue: level 2
-
-
-@pytest.fixture
-def smtp(monkeypatch):
-    server = SMTPServer()
-    server.controller.start()
-    monkeypatch.setenv("ESGTRACK_SMTP_URL", server.url())
-    get_settings.cache_clear()
-    yield server
-    server.controller.stop()
 
 
 def expected_emails(db_url, as_of):
@@ -112,7 +101,7 @@ def test_a_failed_run_alerts_the_esg_office(db_url, imported, smtp, tmp_path, mo
     broken.write_text("reminders: {days_before: [30]}\nescalation: {levels: []}\n")
     monkeypatch.setenv("ESGTRACK_POLICY", str(broken))
     get_settings.cache_clear()
-    with pytest.raises(Exception, match="escalation.levels"):
+    with pytest.raises(Exception, match=r"escalation\.levels"):
         daily_deadlines(as_of=AS_OF, now=morning(AS_OF))
     alerts = smtp.to("esg.office@example.kz")
     assert len(alerts) == 1 and "daily-deadlines" in alerts[0].get_body(("plain",)).get_content()

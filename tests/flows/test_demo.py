@@ -27,7 +27,8 @@ def test_demo_runs_the_daily_flow_with_every_level(tmp_path):
     engine = get_engine(f"sqlite:///{home / 'esgtrack.db'}")
     with Session(engine) as session:
         rows = list_rows(session)
-    assert {"remind-30", "remind-7", "escalate-1", "escalate-14", "escalate-30", "escalate-60"} <= {r.step for r in rows}
+    steps = {"remind-30", "remind-7", "escalate-1", "escalate-14", "escalate-30", "escalate-60"}
+    assert steps <= {r.step for r in rows}
     assert {r.status for r in rows} == {"sent"}
     verify = subprocess.run([sys.executable, "-m", "flows.cli", "verify"], capture_output=True, text=True,
                             env={**env, "ESGTRACK_HOME": str(home)}, timeout=120)

@@ -10,11 +10,11 @@ import pytest
 
 from config import SHIPPED_ROADMAP
 from config.settings import get_settings
+from models.core.normalised import load_roadmap
 from models.store import roadmaps
 from models.store.db import get_engine, session_scope
-from models.core.normalised import load_roadmap
 from tests.conftest import NOW, morning
-from tests.flows.test_daily_flow import AS_OF, expected_emails, inboxes, smtp  # noqa: F401
+from tests.flows.test_daily_flow import AS_OF, expected_emails, inboxes
 
 pytestmark = [pytest.mark.usefixtures("prefect_harness")]
 
@@ -62,7 +62,7 @@ def _wait_for_deployment(name: str, seconds: float = 90) -> None:
             try:
                 client.read_deployment_by_name(name)
                 return
-            except Exception:  # noqa: BLE001 - not registered yet
+            except Exception:
                 time.sleep(0.5)
     raise AssertionError(f"deployment {name} never appeared")
 

@@ -11,7 +11,7 @@ from config.settings import Settings
 from models.core.directory import Directory, parse_directory
 from tests.notifications.servers import HTTPSServer, SMTPServer
 
-NOW = dt.datetime(2025, 12, 17, 4, 0, tzinfo=dt.timezone.utc)  # 09:00 in Almaty
+NOW = dt.datetime(2025, 12, 17, 4, 0, tzinfo=dt.UTC)  # 09:00 in Almaty
 
 
 @pytest.fixture

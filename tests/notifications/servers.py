@@ -48,7 +48,7 @@ class SMTPServer:
 
     def to(self, address: str) -> list[email.message.EmailMessage]:
         with self._lock:
-            return [m for m, (_, rcpt) in zip(self.messages, self.envelopes) if address in rcpt]
+            return [m for m, (_, rcpt) in zip(self.messages, self.envelopes, strict=True) if address in rcpt]
 
 
 def text_of(message: email.message.EmailMessage, subtype: str = "plain") -> str:
@@ -95,7 +95,7 @@ class HTTPSServer:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's hook name
+            def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with server._lock:
                     status = server.behaviour.statuses.pop(0) if server.behaviour.statuses else 200

@@ -6,8 +6,8 @@ import json
 
 from config import EXAMPLE_DIRECTORY
 from config.settings import get_settings
-from models.store.db import get_engine, session_scope
 from models.core.directory import load_directory
+from models.store.db import get_engine, session_scope
 from notifications import enqueue as queue
 from notifications import outbox
 from tests.conftest import morning

@@ -39,7 +39,7 @@ def test_each_person_gets_one_digest_in_their_language(engine, imported, smtp, t
     for item in dry.items:
         expected.setdefault(directory.person(item["recipient"]).email, set()).add(item["measure"])
     assert len(smtp.messages) == len(expected) == report.messages      # one digest each
-    by_address = {e[1][0]: m for e, m in zip(smtp.envelopes, smtp.messages)}
+    by_address = {e[1][0]: m for e, m in zip(smtp.envelopes, smtp.messages, strict=True)}
     for person in directory.people.values():
         mail = by_address.get(person.email)
         if mail is None:

@@ -15,7 +15,7 @@ if _spec:
     import time_machine as _time_machine
 
     if _spec[0] in "+-":
-        _to = _dt.datetime.now(_dt.timezone.utc) + _dt.timedelta(days=int(_spec))
+        _to = _dt.datetime.now(_dt.UTC) + _dt.timedelta(days=int(_spec))
     else:
-        _to = _dt.datetime.combine(_dt.date.fromisoformat(_spec), _dt.time(9), _dt.timezone.utc)
+        _to = _dt.datetime.combine(_dt.date.fromisoformat(_spec), _dt.time(9), _dt.UTC)
     _time_machine.travel(_to, tick=True).start()

@@ -13,7 +13,7 @@ from config.settings import get_settings
 def test_environment_mistakes(cli, monkeypatch, name, value, code, words):
     monkeypatch.setenv(name, value)
     get_settings.cache_clear()
-    got, out, err = cli("measures")
+    got, _out, err = cli("measures")
     assert got == code and words in " ".join(err.split())
     assert "Traceback" not in err and "secret" not in err
 

@@ -24,13 +24,14 @@ def test_counts_per_aspect(roadmap):
 
 
 EXPECTED_RECURRENCE = {
-    **{m: ("annual", 2025, 2032) for m in "E1 E2 E3 E5 E12 E14 S2 S3 S4 S13 G2 G7 G10 G14 G17".split()},
+    **dict.fromkeys(["E1", "E2", "E3", "E5", "E12", "E14", "S2", "S3", "S4", "S13", "G2", "G7", "G10", "G14", "G17"],
+                    ("annual", 2025, 2032)),
     "E9": ("annual", 2026, 2032), "S16": ("annual", 2027, 2032),
-    **{m: ("once", 2025, 2025) for m in "E4 E6 E8 S5 S8 G4 G8 G9".split()},
-    **{m: ("once", 2026, 2026) for m in "E7 E11 E13 S1 S9 S11 S14 G11 G13".split()},
-    **{m: ("once", 2027, 2027) for m in "E10 E16 S6 S12".split()},
+    **dict.fromkeys(["E4", "E6", "E8", "S5", "S8", "G4", "G8", "G9"], ("once", 2025, 2025)),
+    **dict.fromkeys(["E7", "E11", "E13", "S1", "S9", "S11", "S14", "G11", "G13"], ("once", 2026, 2026)),
+    **dict.fromkeys(["E10", "E16", "S6", "S12"], ("once", 2027, 2027)),
     "G15": ("once", 2028, 2028), "E15": ("once", 2032, 2032),
-    **{m: ("by", 2025, 2032) for m in "S7 S15 G1 G3 G5 G6 G12 G16".split()},
+    **dict.fromkeys(["S7", "S15", "G1", "G3", "G5", "G6", "G12", "G16"], ("by", 2025, 2032)),
     "S10": ("as_needed", None, None),
 }
 
@@ -120,7 +121,8 @@ def test_unknown_deadline_is_an_error_naming_the_line(text):
 
 
 def test_split_people_normalises_dashes_not_hyphens():
-    assert split_people("Бас техникалық директор -ЖДБ бас директоры,\nМемлекеттік органдармен өзара іс-қимыл департаменті.") == (
+    text = "Бас техникалық директор -ЖДБ бас директоры,\nМемлекеттік органдармен өзара іс-қимыл департаменті."
+    assert split_people(text) == (
         "Бас техникалық директор - ЖДБ бас директоры", "Мемлекеттік органдармен өзара іс-қимыл департаменті")
 
 

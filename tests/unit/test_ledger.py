@@ -11,11 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from models.core.ledger import (
-    COLUMNS, COMPLETED, GENESIS, Entry, canonical_json, entry_hash, make_entry,
-    state_from_events, verify_chain,
+    COLUMNS,
+    COMPLETED,
+    GENESIS,
+    Entry,
+    canonical_json,
+    entry_hash,
+    make_entry,
+    state_from_events,
+    verify_chain,
 )
 
-T0 = dt.datetime(2025, 3, 1, 9, 30, tzinfo=dt.timezone.utc)
+T0 = dt.datetime(2025, 3, 1, 9, 30, tzinfo=dt.UTC)
 EVENTS = ["completed", "reopened", "rescheduled", "waived", "occurrence_opened"]
 
 
@@ -206,7 +213,8 @@ def test_the_ledgers_pure_modules_import_no_shell_library():
     import subprocess
     import sys
 
-    modules = "models.core.ledger, models.core.evidence_rules, models.evidence.store, models.evidence.pack, models.evidence.verify, models.core.sheets"
+    modules = ("models.core.ledger, models.core.evidence_rules, models.evidence.store, models.evidence.pack, "
+               "models.evidence.verify, models.core.sheets")
     code = (f"import sys, {modules}; "
             "bad = sorted(m for m in sys.modules if m.split('.')[0] in "
             "('prefect', 'sqlmodel', 'sqlalchemy', 'apprise')); print(bad); sys.exit(bool(bad))")

@@ -9,7 +9,13 @@ from config.settings import Settings
 from models.core.directory import Person
 from models.core.errors import InputError
 from notifications.channels import (
-    channels_for, fit_card, mask_url, redact, secrets_of, smtp_base, target_for,
+    channels_for,
+    fit_card,
+    mask_url,
+    redact,
+    secrets_of,
+    smtp_base,
+    target_for,
 )
 
 TEAMS_NATIVE = ("https://prod-161.westeurope.logic.azure.com:443/workflows/643e69f83c8944438d68119179a10a64"

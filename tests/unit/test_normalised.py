@@ -4,7 +4,11 @@ import pytest
 
 from models.core.errors import InputError
 from models.core.normalised import (
-    catalogue_from_yaml, dump_yaml, load_roadmap, roadmap_from_yaml, roadmap_to_dict,
+    catalogue_from_yaml,
+    dump_yaml,
+    load_roadmap,
+    roadmap_from_yaml,
+    roadmap_to_dict,
 )
 
 

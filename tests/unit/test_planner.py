@@ -24,7 +24,8 @@ DIRECTORY = Directory(
     people={p.id: p for p in [person("cao"), person("ceo", "ru"), person("esg", "en"), person("ciso"),
                               person("isec"), person("hr"), person("empx")]},
     roles={
-        "chief_administrative_officer": RoleEntry("chief_administrative_officer", "cao", "chairman_of_management_board"),
+        "chief_administrative_officer": RoleEntry("chief_administrative_officer", "cao",
+                                                  "chairman_of_management_board"),
         "chairman_of_management_board": RoleEntry("chairman_of_management_board", "ceo", None),
         "esg_office": RoleEntry("esg_office", "esg", "chief_administrative_officer"),
         "ciso_role": RoleEntry("ciso_role", "ciso", "chief_administrative_officer"),

@@ -8,8 +8,14 @@ from hypothesis import strategies as st
 
 from models.core.roadmap import Aspect, DueRule, Measure, Recurrence, RecurrenceKind
 from models.core.schedule import (
-    OccurrenceKind, due_at, expand, is_business_day, local_date, next_business_day,
-    period_years, previous_business_day,
+    OccurrenceKind,
+    due_at,
+    expand,
+    is_business_day,
+    local_date,
+    next_business_day,
+    period_years,
+    previous_business_day,
 )
 
 

@@ -7,8 +7,16 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from models.core.targets import (
-    TOLERANCE, Direction, Reading, Status, TargetSpec, expected_value, judge, latest,
-    parse_direction, trajectory,
+    TOLERANCE,
+    Direction,
+    Reading,
+    Status,
+    TargetSpec,
+    expected_value,
+    judge,
+    latest,
+    parse_direction,
+    trajectory,
 )
 
 G5 = TargetSpec("women_share_board_of_directors", "%", Direction.AT_LEAST, 2032, 35.0, 2024, 10.0)
