@@ -75,7 +75,7 @@ def prepare(home: Path, api: str) -> None:
     os.environ.pop("ESGTRACK_DATABASE_URL", None)
     os.environ.pop("ESGTRACK_SMTP_URL", None)
     from config import SHIPPED_ROADMAP
-    from flows.cli_app import db
+    from flows.cli.app import db
     from models.core.normalised import load_roadmap
     from models.store import roadmaps
     from models.store.db import session_scope

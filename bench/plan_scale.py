@@ -245,7 +245,7 @@ def main() -> None:
         os.environ.pop("ESGTRACK_SMTP_URL", None)
         try:
             from config.settings import get_settings
-            from flows.cli_app import db
+            from flows.cli.app import db
             from flows.planning import load_policy_for
 
             engine = db()

@@ -160,7 +160,7 @@ def _step_order(step: str) -> tuple:
 def run_demo(*, home: Path, as_of: dt.date = DEMO_AS_OF, org: str = "KT") -> dict:
     """The whole demo; returns what the CLI prints."""
     prepare_home(home)
-    from flows.cli_app import db
+    from flows.cli.app import db
 
     engine = db()
     loaded, report = import_shipped(engine, org)

@@ -276,7 +276,7 @@ def plan_batch(engine: Engine, *, orgs: list[str], as_of: dt.date, settings: Set
 
 
 def _target_alerts(session: Session, **kw) -> Plan:
-    from flows.targets import target_alerts  # off-track targets → the ESG office, executors
+    from flows.usecases.targets import target_alerts  # off-track targets → the ESG office, executors
 
     return target_alerts(session, **kw)
 

@@ -106,7 +106,7 @@ def summary(event: str, data: dict) -> str:
         changed = "changed" if data.get("changed") else "no changes"
         sha = str(data.get("sha256"))[:12]
         return f"edition #{data.get('edition_id')} {data.get('source_name')} sha256 {sha}…, {changed}"
-    if event == "target_reading":  # esgtrack target record (flows/targets.py)
+    if event == "target_reading":  # esgtrack target record (flows/usecases/targets.py)
         ref = (data.get("evidence") or {}).get("ref")
         return f"{data.get('metric')} {data.get('year')} = {data.get('value')}{data.get('unit') or ''}" + (
             f"; № {ref}" if ref else "")

@@ -246,7 +246,7 @@ def test_a_malformed_pack_is_a_failed_check_not_a_crash(cli, recorded, tmp_path,
 
 def test_target_reading_evidence_is_packed_and_checked(cli, recorded, tmp_path):
     from config.settings import get_settings
-    from flows.targets import record_reading
+    from flows.usecases.targets import record_reading
 
     proof = tmp_path / "board-composition.pdf"
     proof.write_bytes(b"women on the Board: 2 of 9")

@@ -6,7 +6,7 @@ from collections import Counter
 
 import sqlalchemy as sa
 
-from flows.status import status_report
+from flows.reports.status import status_report
 from models.core.progress import TOTAL
 from models.core.schedule import end_of_day
 from models.store.db import session_scope

@@ -31,14 +31,14 @@ def test_spread_without_a_server_is_bad_input(cli, monkeypatch):
     ("2026-02-10", "2026-02-10T04:00:00+00:00"),          # a date: 09:00 in Almaty
 ])
 def test_now_reads_an_instant_in_almaty_unless_it_names_a_zone(text, expected):
-    from flows.cli_app import parse_instant
+    from flows.cli.app import parse_instant
 
     assert parse_instant(text, "--now").isoformat() == expected
 
 
 @pytest.mark.parametrize("text", ["soon", "P1D", "11:00", "2026-02-30"])
 def test_a_bad_now_is_bad_input_naming_the_option(text):
-    from flows.cli_app import parse_instant
+    from flows.cli.app import parse_instant
     from models.core.errors import InputError
 
     with pytest.raises(InputError, match="--now"):
@@ -50,7 +50,7 @@ def test_the_cli_runs_at_the_instant_now_names(cli, tmp_path):
     NOW is replaced by the last --now given)."""
     import datetime as dt
 
-    from flows import cli_app
+    from flows.cli import app as cli_app
 
     code, _, err = cli("--now", "2031-05-04T23:30+05:00", "init")
     assert code == 0, err

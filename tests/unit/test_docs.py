@@ -20,7 +20,7 @@ def _commands(group, prefix: str = ""):
 
 
 def all_commands():
-    from flows.cli import app
+    from flows.cli.app import app
 
     return list(_commands(typer.main.get_command(app)))
 

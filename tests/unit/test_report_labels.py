@@ -1,6 +1,6 @@
 """The report's words exist in kk, ru and en alike."""
 
-from flows.labels import LANGS, _all
+from flows.reports.labels import LANGS, _all
 
 
 def test_every_language_has_every_label():

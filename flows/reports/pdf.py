@@ -9,8 +9,8 @@ from pathlib import Path
 
 from markupsafe import escape
 
-from flows.report import BoardReport
-from flows.status import percent_text
+from flows.reports.board import BoardReport
+from flows.reports.status import percent_text
 from models.core.progress import TOTAL, GroupRow
 
 COLUMNS = ("due", "done_on_time", "done_late", "open", "overdue", "waived")

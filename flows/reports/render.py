@@ -10,9 +10,9 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup, escape
 
-from flows.labels import REPORT_TEMPLATES
-from flows.report import BoardReport
-from flows.status import percent_text
+from flows.reports.board import BoardReport
+from flows.reports.labels import REPORT_TEMPLATES
+from flows.reports.status import percent_text
 from models.core.progress import TOTAL, GroupRow
 
 COLUMNS = ("due", "done_on_time", "done_late", "open", "overdue", "waived")

@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from config.settings import get_settings
-from flows.cli_app import AsOfOpt, FormatOpt, LangOpt, OrgOpt, app, as_of_date, db, now, org_or_default
-from flows.output import Format, Lang, console, emit, err_console
+from flows.cli.app import AsOfOpt, FormatOpt, LangOpt, OrgOpt, app, as_of_date, db, now, org_or_default
+from flows.cli.output import Format, Lang, console, emit, err_console
 from models.core.errors import InputError
 from models.store import repository as repo
 from models.store import target_repository as trepo
@@ -65,7 +65,7 @@ def target_set(
     org: OrgOpt = None,
 ) -> None:
     """Set a target the document does not state (e.g. E4's), or a baseline and milestones."""
-    from flows.targets import set_target
+    from flows.usecases.targets import set_target
 
     given = trepo.TargetInput(metric, unit, direction, baseline_year, baseline_value, target_year,
                               target_value, _milestones(milestone))
@@ -90,7 +90,7 @@ def target_record(
     org: OrgOpt = None,
 ) -> None:
     """Record a target's value for a year (a ledger event); judged against its trajectory."""
-    from flows.targets import record_reading
+    from flows.usecases.targets import record_reading
 
     done = record_reading(db(), settings=get_settings(), org=org_or_default(org), code=measure,
                           metric=metric, year=year, value=value, actor=by, evidence_ref=evidence_ref,
@@ -103,7 +103,7 @@ def target_record(
 def target_list(org: OrgOpt = None, as_of: AsOfOpt = None, fmt: FormatOpt = Format.table,
                 lang: LangOpt = Lang.kk) -> None:
     """List targets with their latest reading and whether they are on track."""
-    from flows.status import target_rows, target_views
+    from flows.reports.status import target_rows, target_views
 
     day = as_of_date(as_of)
     with session_scope(db()) as session:
@@ -111,7 +111,7 @@ def target_list(org: OrgOpt = None, as_of: AsOfOpt = None, fmt: FormatOpt = Form
     if fmt is Format.json:
         emit([], fmt=fmt, columns=[], json_data=[v.as_dict() for v in views])
         return
-    from flows.status import StatusReport
+    from flows.reports.status import StatusReport
 
     rows = target_rows(StatusReport(day, "aspect", lang.value, None, targets=views), lang.value)
     emit(rows, fmt=fmt, columns=["org", "measure", "metric", "target", "baseline", "latest",
@@ -130,7 +130,7 @@ def status_cmd(
 ) -> None:
     """Where the roadmap stands: per group, due so far, done on time / late, open, overdue,
     waived, % complete; and each target's latest reading."""
-    from flows.status import status_report, status_rows, target_rows
+    from flows.reports.status import status_report, status_rows, target_rows
 
     day = as_of_date(as_of)
     with session_scope(db()) as session:
@@ -160,7 +160,7 @@ def report_cmd(
     """Write the Board committee's report for a year: progress per aspect and topic, overdue
     items, targets with charts, completed items with their evidence."""
     from flows.planning import load_policy_for
-    from flows.report import build_report
+    from flows.reports.board import build_report
 
     trepo.check_year(period, "--period")
     day = as_of_date(as_of)
@@ -171,11 +171,11 @@ def report_cmd(
                               policy=load_policy_for(settings), directory=_directory_or_none())
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt is ReportFormat.pdf:
-        from flows.report_pdf import render_pdf
+        from flows.reports.pdf import render_pdf
 
         out.write_bytes(render_pdf(report))
     else:
-        from flows.report_render import render_html, render_markdown
+        from flows.reports.render import render_html, render_markdown
 
         text = render_html(report) if fmt is ReportFormat.html else render_markdown(report, out)
         out.write_text(text, encoding="utf-8")
@@ -208,8 +208,8 @@ def calendar_cmd(
 ) -> None:
     """Write an iCalendar (.ics) feed: one event per open occurrence on its due date, with
     alarms at the policy's reminder offsets; re-importing updates events (stable UIDs)."""
-    from flows.ics_feed import build_calendar, feed_items
     from flows.planning import load_policy_for
+    from flows.reports.calendar import build_calendar, feed_items
 
     if sum([person is not None, unit is not None, all_]) != 1:
         raise InputError("choose exactly one of --person ID, --unit ID or --all", field="--person")
@@ -232,8 +232,8 @@ def calendar_cmd(
 
 
 def _person_scope(person_id: str, policy, lang: Lang | None):
-    from flows.labels import words
     from flows.planning import load_directory_for
+    from flows.reports.labels import words
 
     directory = load_directory_for(get_settings())
     if person_id not in directory.people:

@@ -12,8 +12,8 @@ import pendulum
 import typer
 
 from config.settings import get_settings
-from flows.cli_app import FormatOpt, OrgOpt, app, db, now, org_or_default, parse_date
-from flows.output import Format, console, emit, err_console, to_json
+from flows.cli.app import FormatOpt, OrgOpt, app, db, now, org_or_default, parse_date
+from flows.cli.output import Format, console, emit, err_console, to_json
 from models.core.errors import CheckFailed, InputError
 from models.core.evidence_rules import Evidence
 from models.core.ledger import EVENTS, VerifyResult, iso_utc

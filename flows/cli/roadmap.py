@@ -10,7 +10,7 @@ import typer
 
 from config import SHIPPED_ROADMAP
 from config.settings import get_settings
-from flows.cli_app import (
+from flows.cli.app import (
     AsOfOpt,
     FormatOpt,
     LangOpt,
@@ -24,7 +24,7 @@ from flows.cli_app import (
     roadmap_app,
     title_in,
 )
-from flows.output import Format, Lang, console, emit, err_console
+from flows.cli.output import Format, Lang, console, emit, err_console
 from models.core.errors import InputError
 from models.core.normalised import catalogue_from_yaml, dump_yaml, load_roadmap, roadmap_to_dict
 from models.core.schedule import end_of_day, local_date

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from icalendar import Alarm, Calendar, Event
 
-from flows.labels import words
+from flows.reports.labels import words
 from models.core.roadmap import ROADMAP_TZ
 
 PRODID = "-//esgtrack//ESG roadmap calendar//EN"
@@ -112,7 +112,7 @@ def feed_items(session, *, orgs: list[str], lang: str, roles: set[str] | None = 
     ESG office follows those up, as the planner routes them)."""
     from sqlmodel import select
 
-    from flows.status import localized
+    from flows.reports.status import localized
     from models.core.schedule import local_date
     from models.store import repository as repo
     from models.store.tables import MeasureRow, OccurrenceRow

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from flows import charts
 from flows.artifacts import level_of
-from flows.labels import words
-from flows.status import localized, status_report, target_rows
+from flows.reports import charts
+from flows.reports.labels import words
+from flows.reports.status import localized, status_report, target_rows
 from models.core.policy import Policy
 from models.core.progress import TOTAL, Counts, GroupRow
 from models.core.schedule import end_of_day, local_date

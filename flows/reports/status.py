@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from flows.labels import words
+from flows.reports.labels import words
 from models.core.errors import InputError
 from models.core.progress import TOTAL, Bucket, GroupRow, tally
 from models.core.schedule import end_of_day

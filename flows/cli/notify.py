@@ -10,8 +10,8 @@ from typing import Annotated
 import typer
 
 from config.settings import get_settings
-from flows.cli_app import FormatOpt, OrgOpt, app, db, now
-from flows.output import Format, console, emit, err_console
+from flows.cli.app import FormatOpt, OrgOpt, app, db, now
+from flows.cli.output import Format, console, emit, err_console
 
 directory_app = typer.Typer(help="The people directory: who holds which role, and how to reach them.",
                             no_args_is_help=True)

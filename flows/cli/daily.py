@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from config.settings import get_settings
-from flows.cli_app import AsOfOpt, FormatOpt, OrgOpt, app, as_of_date, db, now
-from flows.output import Format, console, emit, err_console
+from flows.cli.app import AsOfOpt, FormatOpt, OrgOpt, app, as_of_date, db, now
+from flows.cli.output import Format, console, emit, err_console
 from flows.usecases.daily import run_daily_pass
 
 run_app = typer.Typer(help="Run a flow once, now.", no_args_is_help=True)

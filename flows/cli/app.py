@@ -10,7 +10,7 @@ import typer
 from sqlalchemy.engine import Engine
 
 from config.settings import get_settings
-from flows.output import Format, Lang
+from flows.cli.output import Format, Lang
 from flows.usecases import database
 from models.core.errors import InputError
 from models.core.roadmap import ROADMAP_TZ

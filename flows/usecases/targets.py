@@ -63,7 +63,7 @@ def target_alerts(session, *, orgs: list[str], as_of: dt.date, directory, policy
     for the targets off track."""
     import sqlalchemy as sa
 
-    from flows.status import target_views
+    from flows.reports.status import target_views
     from models.core.escalation import Plan
     from models.core.target_alerts import offtrack_step, plan_target_alerts
     from models.store import repository as repo

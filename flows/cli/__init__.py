@@ -4,22 +4,16 @@ from __future__ import annotations
 
 import sys
 
-from flows import (  # noqa: F401  (register their commands)
-    cmd_daily,
-    cmd_ledger,
-    cmd_notify,
-    cmd_report,
-    cmd_roadmap,
-)
-from flows.cli_app import app
-from flows.output import err_console
+from flows.cli import daily, ledger, notify, report, roadmap  # noqa: F401  (register their commands)
+from flows.cli.app import app as command_line  # not bound as `app`: flows.cli.app is the module
+from flows.cli.output import err_console
 from models.core.errors import EsgtrackError
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: user mistakes become one clear line and exit 2, never a traceback."""
     try:
-        app(args=argv, prog_name="esgtrack", standalone_mode=False)
+        command_line(args=argv, prog_name="esgtrack", standalone_mode=False)
     except EsgtrackError as exc:
         err_console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)  # paths stay whole
         sys.exit(exc.exit_code)
