@@ -11,6 +11,7 @@ import logging
 
 from config import DEFAULT_POLICY
 from config.settings import get_settings
+from models.core.escalation import StepKind
 from models.core.policy import load_policy
 
 log = logging.getLogger("esgtrack.alerts")
@@ -23,7 +24,7 @@ def failure_item(*, org: str, flow_name: str, run_id: str, run_name: str, messag
         "org": org, "occurrence_id": None, "measure": "FLOW",
         "titles": {"kk": text, "ru": text, "en": text}, "period": today.year,
         "occurrence_kind": "alert", "due": None, "days": None, "step": f"flow-failed-{run_id}",
-        "kind": "alert", "level": 0, "completion_form": "", "completion_kind": "",
+        "kind": StepKind.ALERT, "level": 0, "completion_form": "", "completion_kind": "",
         "units": {}, "executors": {}, "others_told": [], "external_party": None,
         "record_hint": "Open the run in the Prefect UI, read its logs, fix the cause, then "
                        "run it again: esgtrack run daily --as-of YYYY-MM-DD",

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from models.core.policy import Policy
-from models.core.schedule import end_of_day, local_date
+from models.core.schedule import OccurrenceStatus, end_of_day, local_date
 from models.store.tables import MeasureRow, OccurrenceRow
 
 MAX_ROWS = 200  # a holding has thousands of items; the artifact shows the first ones
@@ -20,7 +20,7 @@ MAX_ROWS = 200  # a holding has thousands of items; the artifact shows the first
 def upcoming_rows(session: Session, *, orgs: list[str], as_of: dt.date, days: int = 60) -> list[dict]:
     query = (
         select(OccurrenceRow, MeasureRow).join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
-        .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == "open",
+        .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == OccurrenceStatus.OPEN,
                OccurrenceRow.due_at > end_of_day(as_of - dt.timedelta(days=1)),
                OccurrenceRow.due_at <= end_of_day(as_of + dt.timedelta(days=days)))
         .order_by(OccurrenceRow.due_at, OccurrenceRow.org, MeasureRow.position).limit(MAX_ROWS)
@@ -39,7 +39,7 @@ def level_of(days_overdue: int, policy: Policy) -> int:
 def overdue_by_level(session: Session, *, orgs: list[str], as_of: dt.date, policy: Policy) -> dict[int, list[dict]]:
     query = (
         select(OccurrenceRow, MeasureRow).join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
-        .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == "open",
+        .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == OccurrenceStatus.OPEN,
                OccurrenceRow.due_at <= end_of_day(as_of - dt.timedelta(days=1)))
         .order_by(OccurrenceRow.due_at, MeasureRow.position)
     )
@@ -58,7 +58,7 @@ def progress_by_aspect(session: Session, *, orgs: list[str], as_of: dt.date) -> 
     query = (
         sa.select(MeasureRow.aspect, OccurrenceRow.status, sa.func.count())
         .join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
-        .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status != "withdrawn",
+        .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status != OccurrenceStatus.WITHDRAWN,
                OccurrenceRow.due_at <= end_of_day(as_of))
         .group_by(MeasureRow.aspect, OccurrenceRow.status)
     )

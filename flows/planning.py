@@ -24,7 +24,7 @@ from sqlmodel import Session, select
 from config.settings import Settings
 from models.core.escalation import OpenItem, Plan, open_item, plan, steps_due_on
 from models.core.policy import Policy, load_configured_policy
-from models.core.schedule import OccurrenceKind, end_of_day, is_business_day, local_date
+from models.core.schedule import OccurrenceKind, OccurrenceStatus, end_of_day, is_business_day, local_date
 from models.store import repository as repo
 from models.store.db import among, insert, session_scope
 from models.store.tables import LadderStepRow, MeasureRow, NoticeRow, OccurrenceRow, UTCDateTime
@@ -60,7 +60,7 @@ def open_items(session: Session, *, orgs: list[str], policy: Policy, as_of: dt.d
         sa.select(OccurrenceRow.id, OccurrenceRow.org, OccurrenceRow.measure_id,
                   OccurrenceRow.period, OccurrenceRow.kind, OccurrenceRow.due_at)
         .join(MeasureRow, MeasureRow.id == OccurrenceRow.measure_id)
-        .where(among(session, OccurrenceRow.org, orgs), OccurrenceRow.status == repo.OPEN,
+        .where(among(session, OccurrenceRow.org, orgs), OccurrenceRow.status == OccurrenceStatus.OPEN,
                MeasureRow.active, OccurrenceRow.due_at >= start, OccurrenceRow.due_at <= end)
         .order_by(OccurrenceRow.org, OccurrenceRow.due_at, OccurrenceRow.id)
     )
@@ -77,7 +77,7 @@ def sent_steps(session: Session, *, orgs: list[str]) -> set[tuple[int, str]]:
     query = (sa.select(NoticeRow.occurrence_id, NoticeRow.step)
              .join(OccurrenceRow, sa.and_(OccurrenceRow.id == NoticeRow.occurrence_id,
                                           OccurrenceRow.due_at == NoticeRow.due_at))
-             .where(among(session, OccurrenceRow.org, orgs), OccurrenceRow.status == repo.OPEN))
+             .where(among(session, OccurrenceRow.org, orgs), OccurrenceRow.status == OccurrenceStatus.OPEN))
     return {(occ, step) for occ, step in session.execute(query)}
 
 
@@ -200,7 +200,7 @@ def claim_statement(session: Session, *, orgs: list[str], as_of: dt.date, policy
         .select_from(o.join(L, sa.and_(L.c.key == key, L.c.due_on == due, L.c.occ_kind == o.c.kind)))
         # the window repeats what the ladder implies, so the (org, status, due_at) index
         # reads only the occurrences the floor reads
-        .where(among(session, o.c.org, orgs), o.c.status == repo.OPEN, o.c.due_at >= start,
+        .where(among(session, o.c.org, orgs), o.c.status == OccurrenceStatus.OPEN, o.c.due_at >= start,
                o.c.due_at <= end, o.c.measure_id.not_in(inactive), ~claimed)
     )
     return insert(session)(n).from_select(

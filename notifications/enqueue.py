@@ -8,15 +8,15 @@ import datetime as dt
 
 from sqlmodel import Session
 
+from models.core.delivery import OutboxStatus
 from models.core.directory import Directory, Person
 from models.core.errors import InputError
+from models.core.escalation import StepKind
 from models.store.db import insert
 from models.store.tables import OutboxMessage
 from notifications import channels
 
-PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
-DEAD, UNKNOWN, CANCELLED = "dead", "unknown", "cancelled"
-STATUSES = (PENDING, SENDING, SENT, FAILED, DEAD, UNKNOWN, CANCELLED)
+STATUSES = tuple(OutboxStatus)
 CHUNK = 500
 T = OutboxMessage.__table__
 
@@ -68,10 +68,10 @@ def _row(item: dict, channel: str, masked: str, now: dt.datetime) -> dict:
     return {
         "org": item.get("org") or "", "idem_key": idem_key(item, item["recipient"], channel),
         "occurrence_id": item.get("occurrence_id"), "measure": str(item.get("measure") or "")[:16],
-        "step": item["step"], "kind": item.get("kind") or "reminder",
+        "step": item["step"], "kind": item.get("kind") or StepKind.REMINDER,
         "recipient": item["recipient"], "channel": channel,
         "payload": item,  # plain JSON values already: the planner writes dates as ISO text
-        "status": PENDING, "attempts": 0, "next_attempt_at": now, "last_error": None,
+        "status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": now, "last_error": None,
         "masked_target": masked, "subject": None, "language": None, "batch_id": None,
         "claimed_at": None, "created_at": now, "sent_at": None, "updated_at": now,
     }

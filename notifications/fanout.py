@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models.core.escalation import Step, fan_out, open_item, step_by_id
+from models.core.escalation import Step, StepKind, fan_out, open_item, step_by_id
 from models.core.policy import Policy
-from models.core.schedule import local_date
+from models.core.schedule import OccurrenceStatus, local_date
 from models.store import repository as repo
 from models.store.db import among
 from models.store.tables import MeasureRow, NoticeRow, OccurrenceRow
@@ -94,7 +94,7 @@ def _items(session: Session, notices, directory, policy: Policy, result: FanOut)
         key = (notice.occurrence_id, notice.due_at, notice.step)
         occ = occurrences[notice.occurrence_id]
         measure = measures[occ.measure_id]
-        if occ.status != repo.OPEN or occ.due_at != notice.due_at or not measure.active:
+        if occ.status != OccurrenceStatus.OPEN or occ.due_at != notice.due_at or not measure.active:
             counts[key] = 0
             result.cancelled += 1
             continue
@@ -111,7 +111,7 @@ def _items(session: Session, notices, directory, policy: Policy, result: FanOut)
 
 def _step(notice, policy: Policy) -> Step:
     """A notice whose step the policy has since dropped still goes to that step's audience."""
-    if notice.kind == "reminder" or not policy.levels:
+    if notice.kind == StepKind.REMINDER or not policy.levels:
         audience = policy.reminder_to
     else:
         audience = policy.levels[min(max(notice.level, 1), len(policy.levels)) - 1].to

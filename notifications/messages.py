@@ -19,9 +19,10 @@ from pathlib import Path
 import jinja2
 
 from models.core.directory import LANGUAGES, Person
+from models.core.escalation import StepKind
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-KINDS = ("reminder", "escalation", "alert")
+KINDS = tuple(StepKind)
 CARD_ITEMS = 15          # a Teams card shows this many items; the email has them all
 SHORT_TITLE = 90
 
@@ -108,7 +109,7 @@ def _view(item: dict, lang: str, as_of: dt.date, others_told: Sequence[str] | No
     due date and as_of: a message retried days later still says the right thing."""
     L = labels(lang)
     due = _date(item.get("due"))
-    kind = item.get("kind") if item.get("kind") in KINDS else "reminder"
+    kind = item.get("kind") if item.get("kind") in KINDS else StepKind.REMINDER
     titles = item.get("titles") or {}
     title = titles.get(lang) or titles.get("kk") or str(item.get("measure", ""))
     party = item.get("external_party")
@@ -185,7 +186,7 @@ def _card_item(v: dict, L) -> dict:
     if v["due_text"]:
         days = f" — {L.days(v['days'])}" if v["days"] is not None else ""
         facts.append({"title": L.due, "value": v["due_text"] + days})
-    if v["kind"] == "escalation":
+    if v["kind"] == StepKind.ESCALATION:
         facts.append({"title": L.escalation, "value": str(L.level(v["level"]))})
     for label, value in ((L.completion_form, v["completion"]), (L.executors, "; ".join(v["executors"])),
                          (L.units, "; ".join(v["units"]))):
@@ -193,7 +194,7 @@ def _card_item(v: dict, L) -> dict:
             facts.append({"title": label, "value": value})
     facts.append({"title": L.others_told, "value": "; ".join(v["others"]) or L.nobody_else})
     if v["record_hint"]:
-        label = L.todo if v["kind"] == "alert" else L.record
+        label = L.todo if v["kind"] == StepKind.ALERT else L.record
         facts.append({"title": label, "value": v["record_hint"]})
     head = f"{v['measure']}{' · ' + str(v['period']) if v['period'] else ''} — {v['title']}"
     items = [{"type": "TextBlock", "text": head, "weight": "Bolder", "wrap": True}]
@@ -201,5 +202,5 @@ def _card_item(v: dict, L) -> dict:
         items.append({"type": "TextBlock", "text": " ".join(x for x in (v["note"], v["external"]) if x),
                       "wrap": True, "isSubtle": True})
     items.append({"type": "FactSet", "facts": facts})
-    style = {"escalation": "attention", "alert": "warning"}.get(v["kind"], "emphasis")
+    style = {StepKind.ESCALATION: "attention", StepKind.ALERT: "warning"}.get(v["kind"], "emphasis")
     return {"type": "Container", "style": style, "separator": True, "items": items}

@@ -19,15 +19,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from models.core.delivery import OutboxStatus
 from models.core.directory import Directory
 from models.core.errors import InputError
+from models.core.escalation import StepKind
 from models.core.policy import load_configured_policy
-from models.core.schedule import local_date
+from models.core.schedule import OccurrenceStatus, local_date
 from models.store.db import among
 from models.store.tables import OccurrenceRow
 from notifications import channels
 from notifications.channels import Outcome
-from notifications.enqueue import CANCELLED, CHUNK, DEAD, FAILED, PENDING, SENDING, SENT, UNKNOWN, T
+from notifications.enqueue import CHUNK, T
 from notifications.fanout import expand_notices
 from notifications.messages import Message, render
 
@@ -95,7 +97,7 @@ def deliver_pending(engine: Engine, *, directory: Directory, settings, now: dt.d
     report.expired = expire_leases(engine, now=now, lease=lease)
     claimed, cancelled = claim(engine, now=now, batch_id=report.batch_id, limit=limit, orgs=orgs)
     report.claimed = len(claimed) + cancelled
-    _count(report, CANCELLED, cancelled)
+    _count(report, OutboxStatus.CANCELLED, cancelled)
     groups = _groups(claimed)
     report.messages = len(groups)
     policy = _Policy(now, tuple(backoff), max_attempts, as_of or local_date(now))
@@ -110,8 +112,8 @@ def expire_leases(engine: Engine, *, now: dt.datetime, lease: dt.timedelta = LEA
     """Rows left "sending" by a run that died: we cannot know whether they went out."""
     with Session(engine) as session, session.begin():
         result = session.execute(
-            sa.update(T).where(T.c.status == SENDING, T.c.claimed_at < now - lease)
-            .values(status=UNKNOWN, updated_at=now,
+            sa.update(T).where(T.c.status == OutboxStatus.SENDING, T.c.claimed_at < now - lease)
+            .values(status=OutboxStatus.UNKNOWN, updated_at=now,
                     last_error="interrupted while sending (lease expired); may have arrived"))
         return result.rowcount or 0
 
@@ -126,7 +128,7 @@ def claim(engine: Engine, *, now: dt.datetime, batch_id: str, limit: int | None 
         sa.select(T.c.id, T.c.org, T.c.recipient, T.c.channel, T.c.measure, T.c.payload,
                   T.c.attempts, occ.c.status.label("occ_status"))
         .select_from(T.outerjoin(occ, occ.c.id == T.c.occurrence_id))
-        .where(T.c.status.in_((PENDING, FAILED)), T.c.next_attempt_at <= now)
+        .where(T.c.status.in_((OutboxStatus.PENDING, OutboxStatus.FAILED)), T.c.next_attempt_at <= now)
         .order_by(T.c.next_attempt_at, T.c.id).limit(limit)
         .with_for_update(of=T, skip_locked=True)
     )
@@ -134,15 +136,15 @@ def claim(engine: Engine, *, now: dt.datetime, batch_id: str, limit: int | None 
         if orgs is not None:
             query = query.where(among(session, T.c.org, orgs))
         rows = session.execute(query).all()
-        stale = [r.id for r in rows if r.occ_status not in (None, "open")]
-        live = [r for r in rows if r.occ_status in (None, "open")]
+        stale = [r.id for r in rows if r.occ_status not in (None, OccurrenceStatus.OPEN)]
+        live = [r for r in rows if r.occ_status in (None, OccurrenceStatus.OPEN)]
         for ids in _chunks(stale):
             session.execute(sa.update(T).where(T.c.id.in_(ids)).values(
-                status=CANCELLED, updated_at=now, batch_id=batch_id,
+                status=OutboxStatus.CANCELLED, updated_at=now, batch_id=batch_id,
                 last_error="the occurrence is no longer open (completed, waived or withdrawn)"))
         for ids in _chunks([r.id for r in live]):
             session.execute(sa.update(T).where(T.c.id.in_(ids)).values(
-                status=SENDING, batch_id=batch_id, claimed_at=now, updated_at=now,
+                status=OutboxStatus.SENDING, batch_id=batch_id, claimed_at=now, updated_at=now,
                 attempts=T.c.attempts + 1))
     claimed = [Claimed(r.id, r.org, r.recipient, r.channel, r.measure, r.payload, r.attempts + 1)
                for r in live]
@@ -170,8 +172,8 @@ class _Policy:
 
     def after_failure(self, attempts: int) -> tuple[str, dt.datetime | None]:
         if attempts >= self.max_attempts or not self.backoff:
-            return DEAD, None
-        return FAILED, self.now + self.backoff[min(attempts, len(self.backoff)) - 1]
+            return OutboxStatus.DEAD, None
+        return OutboxStatus.FAILED, self.now + self.backoff[min(attempts, len(self.backoff)) - 1]
 
 
 def _send_all(engine, groups, directory, settings, policy: _Policy, report, progress) -> None:
@@ -201,7 +203,7 @@ def _deliver_group(group: Group, directory: Directory, settings, as_of: dt.date)
     try:
         target = channels.target_for(person, group.channel, settings)
         group.masked = target.masked
-        kind = group.rows[0].payload.get("kind", "reminder") if len(group.rows) == 1 else "digest"
+        kind = group.rows[0].payload.get("kind", StepKind.REMINDER) if len(group.rows) == 1 else "digest"
         group.message = render(kind, [r.payload for r in group.rows], person, as_of=as_of)
     except InputError as exc:
         return group, channels.SendResult(Outcome.INVALID, exc.message)
@@ -213,14 +215,14 @@ def _deliver_group(group: Group, directory: Directory, settings, as_of: dt.date)
 def _updates(group: Group, result, policy: _Policy, report: DeliveryReport) -> list[dict]:
     updates = []
     for row in group.rows:
-        values = {"_id": row.id, "status": SENT, "next_attempt_at": None, "last_error": result.error,
+        values = {"_id": row.id, "status": OutboxStatus.SENT, "next_attempt_at": None, "last_error": result.error,
                   "sent_at": None, "updated_at": policy.now}
         if result.outcome is Outcome.SENT:
             values.update(sent_at=policy.now, last_error=None)
         elif result.outcome is Outcome.TIMEOUT:
-            values["status"] = UNKNOWN
+            values["status"] = OutboxStatus.UNKNOWN
         elif result.outcome is Outcome.INVALID:
-            values["status"] = DEAD
+            values["status"] = OutboxStatus.DEAD
         else:
             values["status"], values["next_attempt_at"] = policy.after_failure(row.attempts)
         message = group.message
@@ -252,7 +254,7 @@ def problems(engine: Engine, *, batch_id: str | None = None) -> list[dict]:
     """Dead and unknown rows (of one batch, or all): what the flow and the CLI report."""
     query = sa.select(T.c.id, T.c.org, T.c.measure, T.c.step, T.c.recipient, T.c.channel,
                       T.c.status, T.c.attempts, T.c.last_error, T.c.masked_target) \
-        .where(T.c.status.in_((DEAD, UNKNOWN))).order_by(T.c.id)
+        .where(T.c.status.in_((OutboxStatus.DEAD, OutboxStatus.UNKNOWN))).order_by(T.c.id)
     if batch_id is not None:
         query = query.where(T.c.batch_id == batch_id)
     with Session(engine) as session:
@@ -269,10 +271,10 @@ def make_due(engine: Engine, *, now: dt.datetime, unknown: bool = False, dead: b
     total = 0
     with Session(engine) as session, session.begin():
         scope = among(session, T.c.org, orgs) if orgs is not None else sa.true()
-        statuses = [FAILED] + ([UNKNOWN] if unknown else [])
+        statuses = [OutboxStatus.FAILED] + ([OutboxStatus.UNKNOWN] if unknown else [])
         total += session.execute(sa.update(T).where(T.c.status.in_(statuses), scope).values(
-            status=PENDING, next_attempt_at=now, updated_at=now)).rowcount or 0
+            status=OutboxStatus.PENDING, next_attempt_at=now, updated_at=now)).rowcount or 0
         if dead:
-            total += session.execute(sa.update(T).where(T.c.status == DEAD, scope).values(
-                status=PENDING, next_attempt_at=now, attempts=0, updated_at=now)).rowcount or 0
+            total += session.execute(sa.update(T).where(T.c.status == OutboxStatus.DEAD, scope).values(
+                status=OutboxStatus.PENDING, next_attempt_at=now, attempts=0, updated_at=now)).rowcount or 0
     return total

@@ -12,6 +12,7 @@ from config.settings import get_settings
 from flows.cli.app import AsOfOpt, FormatOpt, LangOpt, OrgOpt, app, as_of_date, db, now, org_or_default
 from flows.cli.output import Format, Lang, console, emit, err_console
 from models.core.errors import InputError
+from models.core.progress import FIELDS
 from models.store import repository as repo
 from models.store import target_repository as trepo
 from models.store.db import session_scope
@@ -139,8 +140,7 @@ def status_cmd(
     if fmt is Format.json:
         emit([], fmt=fmt, columns=[], json_data=report.as_dict())
         return
-    columns = ["org", "group", "label", "due", "done_on_time", "done_late", "open", "overdue",
-               "waived", "percent_complete"]
+    columns = ["org", "group", "label", *FIELDS, "percent_complete"]
     emit(status_rows(report), fmt=fmt, columns=columns if fmt is Format.csv else columns[:1] + columns[2:],
          title=f"Status as of {day}, by {by.value}", empty="nothing imported yet")
     if fmt is Format.table and report.targets:

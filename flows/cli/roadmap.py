@@ -27,7 +27,7 @@ from flows.cli.app import (
 from flows.cli.output import Format, Lang, console, emit, err_console
 from models.core.errors import InputError
 from models.core.normalised import catalogue_from_yaml, dump_yaml, load_roadmap, roadmap_to_dict
-from models.core.schedule import end_of_day, local_date
+from models.core.schedule import OccurrenceStatus, end_of_day, local_date
 from models.store import repository as repo
 from models.store import roadmaps
 from models.store.db import session_scope
@@ -201,7 +201,7 @@ def occurrences_cmd(
     lang: LangOpt = Lang.kk,
 ) -> None:
     """List dated obligations, filtered by period, status, aspect, executor or measure."""
-    if status and status not in {"open", "done", "waived", "withdrawn"}:
+    if status and status not in set(OccurrenceStatus):
         raise InputError("status must be open, done, waived or withdrawn", field="--status", value=status)
     if aspect and aspect.upper() not in {"E", "S", "G"}:
         raise InputError("aspect must be E, S or G", field="--aspect", value=aspect)
@@ -227,7 +227,7 @@ def upcoming_cmd(
     """What falls due in the next N days (and what is overdue), as of a date."""
     day = as_of_date(as_of)
     start = end_of_day(day - dt.timedelta(days=1))
-    where = repo.OccurrenceFilter(status="open", due_from=None if overdue else start,
+    where = repo.OccurrenceFilter(status=OccurrenceStatus.OPEN, due_from=None if overdue else start,
                                   due_to=end_of_day(day + dt.timedelta(days=days)))
     with session_scope(db()) as session:
         if org:

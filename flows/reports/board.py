@@ -15,8 +15,8 @@ from flows.reports import charts
 from flows.reports.labels import words
 from flows.reports.status import localized, status_report, target_rows
 from models.core.policy import Policy
-from models.core.progress import TOTAL, Counts, GroupRow
-from models.core.schedule import end_of_day, local_date
+from models.core.progress import FIELDS, TOTAL, Counts, GroupRow
+from models.core.schedule import OccurrenceStatus, end_of_day, local_date
 from models.core.targets import TargetView
 from models.store import repository as repo
 from models.store.tables import MeasureRow, OccurrenceRow
@@ -43,7 +43,7 @@ class BoardReport:
         totals = Counts()
         for row in self.aspects:
             if row.group == TOTAL:
-                for name in ("due", "done_on_time", "done_late", "open", "overdue", "waived"):
+                for name in FIELDS:
                     setattr(totals, name, getattr(totals, name) + getattr(row.counts, name))
         return totals
 
@@ -90,7 +90,7 @@ def overdue_items(session: Session, *, orgs: list[str], as_of: dt.date, lang: st
                   policy: Policy, directory=None) -> list[dict]:
     """Open occurrences due before as_of (any period), most overdue first."""
     query = (select(OccurrenceRow, MeasureRow).join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
-             .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == repo.OPEN,
+             .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == OccurrenceStatus.OPEN,
                     OccurrenceRow.due_at <= end_of_day(as_of - dt.timedelta(days=1)))
              .order_by(OccurrenceRow.due_at, OccurrenceRow.org, MeasureRow.position))
     names = {org: repo.role_names(session, org=org) for org in orgs}
@@ -112,7 +112,7 @@ def completed_items(session: Session, *, orgs: list[str], period: int, as_of: dt
     """The period's occurrences done by the end of as_of, with the evidence their completion
     entry names."""
     query = (select(OccurrenceRow, MeasureRow).join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
-             .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == repo.DONE,
+             .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == OccurrenceStatus.DONE,
                     OccurrenceRow.period == period,
                     sa.or_(OccurrenceRow.completed_at.is_(None), OccurrenceRow.completed_at <= end_of_day(as_of)))
              .order_by(OccurrenceRow.org, MeasureRow.position, OccurrenceRow.due_at))

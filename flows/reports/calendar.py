@@ -15,6 +15,7 @@ from icalendar import Alarm, Calendar, Event
 
 from flows.reports.labels import words
 from models.core.roadmap import ROADMAP_TZ
+from models.core.schedule import OccurrenceStatus
 
 PRODID = "-//esgtrack//ESG roadmap calendar//EN"
 SEQUENCE_EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
@@ -118,7 +119,7 @@ def feed_items(session, *, orgs: list[str], lang: str, roles: set[str] | None = 
     from models.store.tables import MeasureRow, OccurrenceRow
 
     query = (select(OccurrenceRow, MeasureRow).join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
-             .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == repo.OPEN)
+             .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == OccurrenceStatus.OPEN)
              .order_by(OccurrenceRow.due_at, OccurrenceRow.org, MeasureRow.position, OccurrenceRow.id))
     names = {org: repo.role_names(session, org=org) for org in orgs}
     items = []

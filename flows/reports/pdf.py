@@ -11,9 +11,9 @@ from markupsafe import escape
 
 from flows.reports.board import BoardReport
 from flows.reports.status import percent_text
-from models.core.progress import TOTAL, GroupRow
+from models.core.progress import FIELDS, TOTAL, GroupRow
 
-COLUMNS = ("due", "done_on_time", "done_late", "open", "overdue", "waived")
+COLUMNS = FIELDS
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
 PAD = 3  # cell padding, points
 

@@ -13,9 +13,9 @@ from markupsafe import Markup, escape
 from flows.reports.board import BoardReport
 from flows.reports.labels import REPORT_TEMPLATES
 from flows.reports.status import percent_text
-from models.core.progress import TOTAL, GroupRow
+from models.core.progress import FIELDS, TOTAL, GroupRow
 
-COLUMNS = ("due", "done_on_time", "done_late", "open", "overdue", "waived")
+COLUMNS = FIELDS
 
 
 @lru_cache(maxsize=1)

@@ -11,8 +11,8 @@ from sqlmodel import Session
 
 from flows.reports.labels import words
 from models.core.errors import InputError
-from models.core.progress import TOTAL, Bucket, GroupRow, tally
-from models.core.schedule import end_of_day
+from models.core.progress import FIELDS, TOTAL, Bucket, GroupRow, tally
+from models.core.schedule import OccurrenceStatus, end_of_day
 from models.core.targets import TargetView
 from models.core.targets import format_value as fmt_value
 from models.store import repository as repo
@@ -60,12 +60,12 @@ def load_buckets(session: Session, *, orgs: list[str], as_of: dt.date,
     after as_of counts as open: the figures are those of that day."""
     end, before = end_of_day(as_of), end_of_day(as_of - dt.timedelta(days=1))
     due_before = OccurrenceRow.due_at <= before
-    later = sa.and_(OccurrenceRow.status == repo.DONE, OccurrenceRow.completed_at > end)
+    later = sa.and_(OccurrenceRow.status == OccurrenceStatus.DONE, OccurrenceRow.completed_at > end)
     query = (
         sa.select(OccurrenceRow.org, MeasureRow.code, OccurrenceRow.status, OccurrenceRow.late,
                   sa.func.count(), _sum(due_before), _sum(later), _sum(sa.and_(later, due_before)))
         .join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
-        .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status != repo.WITHDRAWN,
+        .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status != OccurrenceStatus.WITHDRAWN,
                OccurrenceRow.due_at <= end)
         .group_by(OccurrenceRow.org, MeasureRow.code, OccurrenceRow.status, OccurrenceRow.late)
     )
@@ -77,7 +77,7 @@ def load_buckets(session: Session, *, orgs: list[str], as_of: dt.date,
         buckets.append(Bucket(org, code, status, bool(late), int(count) - later_count,
                               int(overdue or 0) - later_overdue))
         if later_count:
-            buckets.append(Bucket(org, code, repo.OPEN, False, later_count, later_overdue))
+            buckets.append(Bucket(org, code, OccurrenceStatus.OPEN, False, later_count, later_overdue))
     return buckets
 
 
@@ -159,7 +159,7 @@ def target_rows(report: StatusReport, lang: str) -> list[dict]:
 def status_markdown(report: StatusReport) -> str:
     """The status as markdown (the daily flow's `status` artifact)."""
     w = words(report.lang)
-    cols = ["due", "done_on_time", "done_late", "open", "overdue", "waived"]
+    cols = list(FIELDS)
     lines = [f"# {w['report_title']} — {w['as_of'].lower()} {report.as_of}", "",
              f"| org | {w[report.by]} | " + " | ".join(w[c] for c in cols) + f" | {w['percent_complete']} |",
              "|---|---|" + "---:|" * (len(cols) + 1)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import lru_cache
 
 from models.core.policy import Policy
@@ -50,10 +51,16 @@ def open_item(occ, m) -> OpenItem:
     )
 
 
+class StepKind(StrEnum):
+    REMINDER = "reminder"      # before the due date
+    ESCALATION = "escalation"  # after it, up the ladder
+    ALERT = "alert"            # outside the ladder: an off-track target, a failed flow run
+
+
 @dataclass(frozen=True)
 class Step:
     id: str
-    kind: str  # reminder | escalation
+    kind: StepKind  # reminder | escalation
     level: int
     send_on: dt.date
     audience: tuple[str, ...]
@@ -85,21 +92,21 @@ def steps_for(item: OpenItem, policy: Policy) -> tuple[Step, ...]:
 def _ladder(due: dt.date, progress: bool, policy: Policy) -> tuple[Step, ...]:
     # Many occurrences share a due date (31 December): their ladders are computed once.
     steps = [
-        Step(f"remind-{days}", "reminder", 0,
+        Step(f"remind-{days}", StepKind.REMINDER, 0,
              _shift(due - dt.timedelta(days=days), policy.reminders_shift), policy.reminder_to)
         for days in policy.reminder_days
     ]
     for index, level in enumerate(policy.levels, start=1):
         nominal = due + dt.timedelta(days=level.after_days)
-        steps.append(Step(f"escalate-{level.after_days}", "escalation", index,
+        steps.append(Step(f"escalate-{level.after_days}", StepKind.ESCALATION, index,
                           _shift(nominal, policy.escalations_shift), level.to))
     if policy.levels and not progress:  # progress check-ins do not repeat at the top
         top, index = policy.levels[-1], len(policy.levels)
         for n in range(1, policy.repeat_max + 1):
             nominal = due + dt.timedelta(days=top.after_days + n * policy.repeat_every)
-            steps.append(Step(f"escalate-{top.after_days}-r{n}", "escalation", index,
+            steps.append(Step(f"escalate-{top.after_days}-r{n}", StepKind.ESCALATION, index,
                               _shift(nominal, policy.escalations_shift), top.to))
-    return tuple(sorted(steps, key=lambda s: (s.send_on, s.kind == "escalation", s.level)))
+    return tuple(sorted(steps, key=lambda s: (s.send_on, s.kind == StepKind.ESCALATION, s.level)))
 
 
 def current_step(item: OpenItem, policy: Policy, as_of: dt.date) -> Step | None:
@@ -115,9 +122,9 @@ def step_on(due: dt.date, occurrence_kind: str, policy: Policy, as_of: dt.date) 
     for step in _ladder(due, occurrence_kind == "progress", policy):
         if step.send_on > as_of:
             break
-        if step.kind == "reminder" and as_of > due:
+        if step.kind == StepKind.REMINDER and as_of > due:
             continue
-        if step.kind == "escalation" and as_of <= due:
+        if step.kind == StepKind.ESCALATION and as_of <= due:
             continue
         latest = step
     return latest
@@ -174,12 +181,12 @@ def fan_out(item: OpenItem, step: Step, directory, policy: Policy, *, as_of: dt.
 
 
 def _audience_roles(item: OpenItem, step: Step, directory, policy: Policy) -> list[str]:
-    if step.kind == "escalation" and item.kind == "progress":
+    if step.kind == StepKind.ESCALATION and item.kind == "progress":
         return list(policy.progress_escalate_to)
     executors = list(item.executor_roles) or (list(policy.external_route_to) if item.external else [])
     units = list(item.unit_roles) or (list(policy.external_route_to) if item.external else [])
     tokens = list(step.audience)
-    if step.kind == "escalation" and policy.cumulative:
+    if step.kind == StepKind.ESCALATION and policy.cumulative:
         tokens += ["executors", "units"]
     roles: list[str] = []
     for token in tokens:

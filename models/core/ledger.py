@@ -16,6 +16,8 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from models.core.schedule import OccurrenceStatus
+
 GENESIS = "0" * 64
 ALGORITHM = 'sha256(prev_hash + "\\n" + canonical_json(payload)), UTF-8; genesis prev_hash = 64 zeros'
 COLUMNS = ("seq", "org", "event", "actor", "at", "measure", "period", "occurrence_id")
@@ -184,7 +186,8 @@ def _files(entry: Entry) -> list[dict]:
 
 def state_from_events(entries: Iterable[Entry]) -> dict[int, tuple[str, int]]:
     """occurrence id → (status the ledger says it has, seq of the entry that set it)."""
-    status = {COMPLETED: "done", REOPENED: "open", WAIVED: "waived", OCCURRENCE_OPENED: "open"}
+    status = {COMPLETED: OccurrenceStatus.DONE, REOPENED: OccurrenceStatus.OPEN, WAIVED: OccurrenceStatus.WAIVED,
+              OCCURRENCE_OPENED: OccurrenceStatus.OPEN}
     state: dict[int, tuple[str, int]] = {}
     for entry in entries:
         if entry.occurrence_id is not None and entry.event in status:

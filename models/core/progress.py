@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
-DONE, WAIVED, OPEN = "done", "waived", "open"
+from models.core.schedule import OccurrenceStatus
+
 FIELDS = ("due", "done_on_time", "done_late", "open", "overdue", "waived")
 TOTAL = "total"
 
@@ -42,14 +43,14 @@ class Counts:
 
     def add(self, bucket: Bucket) -> None:
         self.due += bucket.count
-        if bucket.status == DONE:
+        if bucket.status == OccurrenceStatus.DONE:
             if bucket.late:
                 self.done_late += bucket.count
             else:
                 self.done_on_time += bucket.count
-        elif bucket.status == WAIVED:
+        elif bucket.status == OccurrenceStatus.WAIVED:
             self.waived += bucket.count
-        elif bucket.status == OPEN:
+        elif bucket.status == OccurrenceStatus.OPEN:
             self.open += bucket.count
             self.overdue += bucket.overdue
 

@@ -18,6 +18,13 @@ from dateutil import rrule
 from models.core.roadmap import ROADMAP_TZ, DueRule, Measure, RecurrenceKind
 
 
+class OccurrenceStatus(StrEnum):
+    OPEN = "open"            # to do (and, past its due date, overdue)
+    DONE = "done"            # completed, with evidence (models/store/occurrence_events.py)
+    WAIVED = "waived"        # waived or not applicable, with who approved it
+    WITHDRAWN = "withdrawn"  # no longer planned by the roadmap's newest edition
+
+
 class OccurrenceKind(StrEnum):
     DUE = "due"            # the obligation itself (annual, once, the final one of `by`)
     PROGRESS = "progress"  # the yearly check-in of a `by` measure before its final year

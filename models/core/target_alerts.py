@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from models.core.escalation import Plan
+from models.core.escalation import Plan, StepKind
 from models.core.policy import Policy
 from models.core.schedule import is_business_day
 from models.core.targets import Status, TargetView, format_value
@@ -87,7 +87,7 @@ def _item(view: TargetView, step: str, recipient: str, others: list[str], as_of:
     return {
         "org": view.org, "occurrence_id": None, "measure": view.measure,
         "titles": alert_texts(view), "period": j.reading.year if j.reading else as_of.year,
-        "occurrence_kind": "alert", "due": None, "days": None, "step": step, "kind": "alert",
+        "occurrence_kind": "alert", "due": None, "days": None, "step": step, "kind": StepKind.ALERT,
         "level": 0, "completion_form": "", "completion_kind": "",
         "units": _names(view.unit_roles, names), "executors": _names(view.executor_roles, names),
         "others_told": others, "external_party": view.external_party,

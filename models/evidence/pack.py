@@ -17,7 +17,9 @@ import unicodedata
 import zipfile
 from pathlib import Path
 
+from models.core.delivery import OutboxStatus
 from models.core.ledger import ALGORITHM, COMPLETED, Entry, state_from_events
+from models.core.schedule import OccurrenceStatus
 from models.core.sheets import csv_bytes
 from models.evidence.store import path_for
 
@@ -103,10 +105,10 @@ def _occurrence(o: dict, mine: list[Entry], completions: list[dict], notes: list
     oid = o["occurrence_id"]
     done = [c for c in completions if c["occurrence_id"] == oid and not c["superseded"]]
     told = [n for n in notes if n.get("occurrence_id") == oid]
-    sent = [n for n in told if n.get("status") == "sent"]
+    sent = [n for n in told if n.get("status") == OutboxStatus.SENT]
     times = [n["sent_at"] for n in sent if n.get("sent_at")]
     return {**o, "events": [e.seq for e in mine if e.occurrence_id == oid],
-            "completion": done[-1] if done and o["status"] == "done" else None,
+            "completion": done[-1] if done and o["status"] == OccurrenceStatus.DONE else None,
             "notifications": {"total": len(told), "sent": len(sent),
                               "first_sent_at": min(times, default=None),
                               "last_sent_at": max(times, default=None),

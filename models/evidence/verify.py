@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from models.core.ledger import COMPLETED, Entry, state_from_events, verify_chain
+from models.core.schedule import OccurrenceStatus
 from models.evidence.store import CHUNK
 
 
@@ -147,8 +148,8 @@ def _check_evidence(result: PackResult, manifest: dict, by_seq: dict[int, Entry]
 def _check_states(result: PackResult, manifest: dict, chain: list[Entry]) -> None:
     state = state_from_events(chain)
     for o in manifest.get("occurrences", []):
-        said, seq = state.get(o["occurrence_id"], ("open", None))
-        status = "open" if o["status"] == "withdrawn" else o["status"]
+        said, seq = state.get(o["occurrence_id"], (OccurrenceStatus.OPEN, None))
+        status = OccurrenceStatus.OPEN if o["status"] == OccurrenceStatus.WITHDRAWN else o["status"]
         if status != said:
             result.fail(f"manifest.json says {o['measure']} {o['period']} is {o['status']} but the "
                         f"ledger says {said}" + (f" (entry {seq})" if seq else ""), seq)

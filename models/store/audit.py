@@ -10,10 +10,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from models.core.ledger import Entry, VerifyResult, iso_utc, state_from_events, verify_chain
-from models.core.schedule import local_date
+from models.core.schedule import OccurrenceStatus, local_date
 from models.evidence import store as evidence_store
 from models.store import ledger_store
-from models.store import repository as repo
 from models.store.tables import MeasureRow, OccurrenceRow, RoadmapEdition, UTCDateTime
 
 # --- verification ------------------------------------------------------------------------
@@ -42,15 +41,15 @@ def _state_problem(session: Session, *, org: str, entries: list[Entry], last: in
     rows = session.exec(select(OccurrenceRow, MeasureRow.code)
                         .join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
                         .where(OccurrenceRow.org == org,
-                               OccurrenceRow.status.in_((repo.DONE, repo.WAIVED)) |
+                               OccurrenceRow.status.in_((OccurrenceStatus.DONE, OccurrenceStatus.WAIVED)) |
                                OccurrenceRow.id.in_(list(said) or [-1])))
     for occ, code in sorted(rows, key=lambda pair: pair[0].id):
-        ledger_status, seq = said.get(occ.id, ("open", None))
-        status = repo.OPEN if occ.status == repo.WITHDRAWN else occ.status
+        ledger_status, seq = said.get(occ.id, (OccurrenceStatus.OPEN, None))
+        status = OccurrenceStatus.OPEN if occ.status == OccurrenceStatus.WITHDRAWN else occ.status
         if status == ledger_status:
             continue
         what = f"occurrence {occ.id} ({code} {occ.period}) is {occ.status}"
-        if seq is None or status in (repo.DONE, repo.WAIVED):
+        if seq is None or status in (OccurrenceStatus.DONE, OccurrenceStatus.WAIVED):
             return last + 1, (f"{what} but no ledger entry records it: entries after {last} "
                               "were deleted, or the occurrence was changed outside esgtrack")
         return seq, (f"{what} but entry {seq} made it {ledger_status}: the occurrence was "

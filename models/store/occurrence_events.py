@@ -16,7 +16,7 @@ from models.core.errors import InputError, NotFound
 from models.core.evidence_rules import Evidence
 from models.core.ledger import iso_utc
 from models.core.roadmap import CompletionKind
-from models.core.schedule import end_of_day, local_date
+from models.core.schedule import OccurrenceStatus, end_of_day, local_date
 from models.evidence import store as evidence_store
 from models.store import ledger_store
 from models.store import repository as repo
@@ -56,7 +56,7 @@ def select_occurrence(session: Session, *, ref: OccurrenceRef, statuses: tuple[s
     status the action applies to (due before progress before opened, lowest seq first)."""
     m = repo.get_measure(session, org=ref.org, code=ref.measure)
     query = select(OccurrenceRow).where(OccurrenceRow.measure_id == m.id,
-                                        OccurrenceRow.status != repo.WITHDRAWN)
+                                        OccurrenceRow.status != OccurrenceStatus.WITHDRAWN)
     if ref.occurrence_id is not None:
         query = query.where(OccurrenceRow.id == ref.occurrence_id)
     elif ref.period is None:
@@ -75,7 +75,7 @@ def select_occurrence(session: Session, *, ref: OccurrenceRef, statuses: tuple[s
 
 def _none_message(session: Session, m: MeasureRow, ref: OccurrenceRef) -> str:
     periods = sorted(set(session.exec(select(OccurrenceRow.period).where(
-        OccurrenceRow.measure_id == m.id, OccurrenceRow.status != repo.WITHDRAWN))))
+        OccurrenceRow.measure_id == m.id, OccurrenceRow.status != OccurrenceStatus.WITHDRAWN))))
     what = f"occurrence {ref.occurrence_id}" if ref.occurrence_id is not None else (
         f"{ref.kind or ''} occurrence in {ref.period}".lstrip())
     known = ", ".join(map(str, periods)) or "none (as-needed: `esgtrack open` one first)"
@@ -112,14 +112,14 @@ def complete(session: Session, *, ref: OccurrenceRef, actor: str, evidence: Evid
     actor = _require(actor, "--by", "who records it")
     evidence_store.check_readable(files)
     ledger_store.lock(session, org=ref.org)
-    occ, m = select_occurrence(session, ref=ref, statuses=(repo.OPEN,))
-    if occ.status != repo.OPEN:
+    occ, m = select_occurrence(session, ref=ref, statuses=(OccurrenceStatus.OPEN,))
+    if occ.status != OccurrenceStatus.OPEN:
         raise _not_in(occ, m, "reopen it first (esgtrack reopen) to record it again")
     evidence = replace(evidence, files=tuple(p.name for p in files))
     evidence_rules.check(CompletionKind(m.completion_kind), evidence, measure=m.code,
                          today=local_date(now), progress=occ.kind == "progress")
     stored = [evidence_store.store(store_root, path).as_dict() for path in files]
-    occ.status, occ.completed_at, occ.late = repo.DONE, now, now > occ.due_at
+    occ.status, occ.completed_at, occ.late = OccurrenceStatus.DONE, now, now > occ.due_at
     late_days = (local_date(now) - local_date(occ.due_at)).days if occ.late else 0
     data = {"completion_form": m.completion_form, "completion_kind": m.completion_kind,
             "late": occ.late, "days_late": late_days,
@@ -132,12 +132,12 @@ def reopen(session: Session, *, ref: OccurrenceRef, actor: str, reason: str,
     """Undo a completion or a waiver: the occurrence is open again (reminders resume)."""
     actor, reason = _require(actor, "--by", "who reopens it"), _require(reason, "--reason", "why")
     ledger_store.lock(session, org=ref.org)
-    occ, m = select_occurrence(session, ref=ref, statuses=(repo.DONE, repo.WAIVED))
-    if occ.status not in (repo.DONE, repo.WAIVED):
+    occ, m = select_occurrence(session, ref=ref, statuses=(OccurrenceStatus.DONE, OccurrenceStatus.WAIVED))
+    if occ.status not in (OccurrenceStatus.DONE, OccurrenceStatus.WAIVED):
         raise _not_in(occ, m, "only a done or waived occurrence can be reopened")
     data = {"reason": reason, "previous_status": occ.status,
             "previous_completed_at": iso_utc(occ.completed_at) if occ.completed_at else None}
-    occ.status, occ.completed_at, occ.late = repo.OPEN, None, None
+    occ.status, occ.completed_at, occ.late = OccurrenceStatus.OPEN, None, None
     return Recorded(occ, m, _append(session, occ, m, event=L.REOPENED, actor=actor, now=now, data=data))
 
 
@@ -148,8 +148,8 @@ def reschedule(session: Session, *, ref: OccurrenceRef, actor: str, to: dt.date,
     actor, reason = _require(actor, "--by", "who records it"), _require(reason, "--reason", "why")
     approved_by = _require(approved_by, "--approved-by", "who approved the new date")
     ledger_store.lock(session, org=ref.org)
-    occ, m = select_occurrence(session, ref=ref, statuses=(repo.OPEN,))
-    if occ.status != repo.OPEN:
+    occ, m = select_occurrence(session, ref=ref, statuses=(OccurrenceStatus.OPEN,))
+    if occ.status != OccurrenceStatus.OPEN:
         raise _not_in(occ, m, "only an open occurrence can be rescheduled")
     old = local_date(occ.due_at)
     if to == old:
@@ -165,10 +165,10 @@ def waive(session: Session, *, ref: OccurrenceRef, actor: str, reason: str, appr
     actor, reason = _require(actor, "--by", "who records it"), _require(reason, "--reason", "why")
     approved_by = _require(approved_by, "--approved-by", "who approved it")
     ledger_store.lock(session, org=ref.org)
-    occ, m = select_occurrence(session, ref=ref, statuses=(repo.OPEN,))
-    if occ.status != repo.OPEN:
+    occ, m = select_occurrence(session, ref=ref, statuses=(OccurrenceStatus.OPEN,))
+    if occ.status != OccurrenceStatus.OPEN:
         raise _not_in(occ, m, "only an open occurrence can be waived")
-    occ.status, occ.completed_at, occ.late = repo.WAIVED, None, None
+    occ.status, occ.completed_at, occ.late = OccurrenceStatus.WAIVED, None, None
     data = {"ground": "not_applicable" if not_applicable else "waived", "reason": reason,
             "approved_by": approved_by}
     return Recorded(occ, m, _append(session, occ, m, event=L.WAIVED, actor=actor, now=now, data=data))

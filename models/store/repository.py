@@ -12,14 +12,9 @@ from sqlmodel import Session, select
 from models.core.errors import InputError, NotFound
 from models.core.normalised import LoadedRoadmap
 from models.core.roadmap import Aspect, DueRule, Measure, Recurrence, RecurrenceKind, Target
-from models.core.schedule import OccurrenceKind, end_of_day, expand
+from models.core.schedule import OccurrenceKind, OccurrenceStatus, end_of_day, expand
 from models.store.db import among
 from models.store.tables import MeasureRow, OccurrenceRow, Organisation, RoadmapEdition, RoleRow
-
-OPEN = "open"
-DONE = "done"
-WAIVED = "waived"
-WITHDRAWN = "withdrawn"
 
 
 @dataclass
@@ -294,14 +289,14 @@ def refresh_occurrences(session: Session, *, org: str, now: dt.datetime) -> dict
         key = (occ.measure_id, occ.period, occ.kind, occ.seq)
         seen.add(key)
         planned = expected.get(key)
-        if occ.status in (DONE, WAIVED) or occ.kind == OccurrenceKind.OPENED.value:
+        if occ.status in (OccurrenceStatus.DONE, OccurrenceStatus.WAIVED) or occ.kind == OccurrenceKind.OPENED.value:
             counts["unchanged"] += 1
         elif planned is None:
-            if occ.status != WITHDRAWN:
-                occ.status, occ.updated_at = WITHDRAWN, now
+            if occ.status != OccurrenceStatus.WITHDRAWN:
+                occ.status, occ.updated_at = OccurrenceStatus.WITHDRAWN, now
                 counts["withdrawn"] += 1
-        elif occ.status == WITHDRAWN or occ.planned_due_at != planned:
-            occ.status = OPEN
+        elif occ.status == OccurrenceStatus.WITHDRAWN or occ.planned_due_at != planned:
+            occ.status = OccurrenceStatus.OPEN
             occ.planned_due_at = planned
             if not occ.rescheduled:
                 occ.due_at = planned
@@ -362,7 +357,7 @@ def occurrences(session: Session, *, org: str | None, where: OccurrenceFilter = 
     if where.status:
         query = query.where(OccurrenceRow.status == where.status)
     else:
-        query = query.where(OccurrenceRow.status != WITHDRAWN)
+        query = query.where(OccurrenceRow.status != OccurrenceStatus.WITHDRAWN)
     if where.aspect:
         query = query.where(MeasureRow.aspect == where.aspect.upper())
     if where.measure:

@@ -8,6 +8,9 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from models.core.delivery import OutboxStatus
+from models.core.schedule import OccurrenceStatus
+
 
 class UTCDateTime(TypeDecorator):
     """Stores UTC; returns aware UTC datetimes on every backend. SQLite keeps naive values, so
@@ -115,7 +118,7 @@ class OccurrenceRow(SQLModel, table=True):
     period: int
     kind: str = Field(max_length=16)  # due | progress | opened
     seq: int = 0                      # as-needed occurrences opened more than once a year
-    status: str = Field(default="open", max_length=16)  # open | done | waived | withdrawn
+    status: str = Field(default=OccurrenceStatus.OPEN.value, max_length=16)  # an OccurrenceStatus
     due_at: dt.datetime = Field(sa_column=_ts())
     # due_at's date in Almaty, set with it on every write (see _set_due_on). The daily pass
     # joins on it, so an instant written under another time-zone rule (Almaty moved from
@@ -257,7 +260,7 @@ class OutboxMessage(SQLModel, table=True):
     recipient: str = Field(max_length=120)      # person id in the directory
     channel: str = Field(max_length=24)         # email | teams | journal | apprise[-N]
     payload: dict = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
-    status: str = Field(default="pending", max_length=16)
+    status: str = Field(default=OutboxStatus.PENDING.value, max_length=16)  # an OutboxStatus
     # pending | sending | sent | failed (will retry) | dead | unknown | cancelled
     attempts: int = 0
     next_attempt_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
