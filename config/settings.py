@@ -8,6 +8,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from config import DEFAULT_POLICY, EXAMPLE_DIRECTORY
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ESGTRACK_", extra="ignore")
@@ -63,6 +65,24 @@ class Settings(BaseSettings):
     @property
     def evidence_dir(self) -> Path:
         return self.home / "evidence"
+
+    @property
+    def loaded_directory(self) -> Path:
+        """Where `esgtrack directory load` keeps its copy of the directory."""
+        return self.home / "directory.yaml"
+
+    @property
+    def resolved_directory(self) -> Path:
+        """ESGTRACK_DIRECTORY if set; else the copy `esgtrack directory load` put in the data
+        directory; else the shipped example."""
+        if self.directory is not None:
+            return self.directory
+        return self.loaded_directory if self.loaded_directory.exists() else EXAMPLE_DIRECTORY
+
+    @property
+    def resolved_policy(self) -> Path:
+        """ESGTRACK_POLICY if set, else the shipped config/policy.yaml."""
+        return self.policy or DEFAULT_POLICY
 
 
 @lru_cache(maxsize=1)

@@ -11,8 +11,11 @@ import logging
 
 from config import DEFAULT_POLICY
 from config.settings import get_settings
+from flows.planning import load_directory_for, load_policy_for
 from models.core.escalation import StepKind
 from models.core.policy import load_policy
+from notifications.channels import channels_for, send, target_for
+from notifications.messages import render
 
 log = logging.getLogger("esgtrack.alerts")
 
@@ -37,9 +40,6 @@ def send_flow_failure(*, flow_name: str, run_id: str, run_name: str, message: st
     """Tell the ESG office's holder on each of their channels (dated `today`, the Almaty date
     of the failure); returns the outcomes.
     Never raises: an alert that cannot be sent must not hide the original failure."""
-    from flows.planning import load_directory_for, load_policy_for
-    from notifications.channels import channels_for, send, target_for
-    from notifications.messages import render
 
     settings = get_settings()
     try:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from flows.reports.status import status_markdown, status_report
 from models.core.policy import Policy
 from models.core.schedule import OccurrenceStatus, end_of_day, local_date
 from models.store.tables import MeasureRow, OccurrenceRow
@@ -107,7 +108,6 @@ def publish_all(engine: Engine, *, orgs: list[str], as_of: dt.date, policy: Poli
         upcoming = upcoming_rows(session, orgs=orgs, as_of=as_of)
         groups = overdue_by_level(session, orgs=orgs, as_of=as_of, policy=policy)
         progress = progress_by_aspect(session, orgs=orgs, as_of=as_of)
-        from flows.reports.status import status_markdown, status_report
 
         status = status_markdown(status_report(session, orgs=orgs, as_of=as_of, lang="en"))
     create_table_artifact(key="upcoming-deadlines", table=upcoming or [{"note": "nothing due in 60 days"}],

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from config.settings import get_settings
 from flows import artifacts
+from flows.alerts import send_flow_failure
 from flows.planning import (
     all_orgs,
     batches,
@@ -26,6 +27,7 @@ from flows.planning import (
 from flows.usecases import database
 from models.core.errors import InputError
 from models.core.roadmap import ROADMAP_TZ
+from notifications.outbox import deliver_pending
 
 
 def _engine() -> Engine:
@@ -54,7 +56,6 @@ def deliver_outbox(as_of: dt.date | None = None, orgs: list[str] | None = None,
     """Send what is claimed and due by `now` (default: the clock) of these organisations, or
     all; a failure of one message never stops the others. Messages count days as of the run's
     date (default now's date in Almaty)."""
-    from notifications.outbox import deliver_pending
 
     settings = get_settings()
     report = deliver_pending(_engine(), directory=load_directory_for(settings), settings=settings,
@@ -82,8 +83,6 @@ def scheduled_date() -> dt.date:
 
 def alert_esg_office(flow_, run, state) -> None:
     """A failed run tells the ESG office through the same channels as everything else."""
-    from flows.alerts import send_flow_failure
-
     failed_at = state.timestamp or _clock()
     send_flow_failure(flow_name=flow_.name, run_id=str(run.id), run_name=run.name,
                       message=str(state.message or state.name),

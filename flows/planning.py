@@ -22,8 +22,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from config.settings import Settings
+from flows.usecases.targets import target_alerts
+from models.core.directory import Directory, load_directory
 from models.core.escalation import OpenItem, Plan, open_item, plan, steps_due_on
-from models.core.policy import Policy, load_configured_policy
+from models.core.policy import Policy, load_policy
 from models.core.schedule import OccurrenceKind, OccurrenceStatus, end_of_day, is_business_day, local_date
 from models.store import repository as repo
 from models.store.db import among, insert, session_scope
@@ -34,13 +36,13 @@ LOOKBACK_MARGIN_DAYS = 15  # business-day shifts and holidays around the ladder'
 
 
 def load_policy_for(settings: Settings) -> Policy:
-    return load_configured_policy(settings)
+    """The policy the settings name (ESGTRACK_POLICY), else the shipped one."""
+    return load_policy(settings.resolved_policy)
 
 
-def load_directory_for(settings: Settings):
-    from models.core.directory import default_directory_path, load_directory
-
-    return load_directory(default_directory_path())
+def load_directory_for(settings: Settings) -> Directory:
+    """The directory the settings name, else the loaded copy, else the shipped example."""
+    return load_directory(settings.resolved_directory)
 
 
 def ladder_window(policy: Policy, as_of: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -276,8 +278,7 @@ def plan_batch(engine: Engine, *, orgs: list[str], as_of: dt.date, settings: Set
 
 
 def _target_alerts(session: Session, **kw) -> Plan:
-    from flows.usecases.targets import target_alerts  # off-track targets → the ESG office, executors
-
+    """Off-track targets: the ESG office and the executors are told (flows/usecases/targets.py)."""
     return target_alerts(session, **kw)
 
 

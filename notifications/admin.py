@@ -14,13 +14,12 @@ from config import DEFAULT_POLICY, SHIPPED_ROADMAP
 from models.core.directory import (
     Directory,
     check_directory,
-    default_directory_path,
     load_directory,
-    loaded_directory_path,
 )
 from models.core.errors import InputError
+from models.core.normalised import load_roadmap
 from models.core.policy import SPECIAL_RECIPIENTS, load_policy
-from models.store.tables import MeasureRow, OutboxMessage
+from models.store.tables import MeasureRow, NoticeRow, OutboxMessage
 from notifications import channels
 from notifications.enqueue import STATUSES, T
 
@@ -28,7 +27,7 @@ from notifications.enqueue import STATUSES, T
 def load_into_home(path: Path, settings) -> tuple[Directory, Path]:
     """Validate a directory file, then copy it into the data directory (later runs use it)."""
     directory = load_directory(path)
-    target = loaded_directory_path(settings.home)
+    target = settings.loaded_directory
     target.parent.mkdir(parents=True, exist_ok=True)
     if Path(path).resolve() != target.resolve():
         shutil.copyfile(path, target)
@@ -57,7 +56,6 @@ def roadmap_roles(engine: Engine | None, *, org: str | None = None) -> tuple[set
         if roles:
             return roles, "database"
     if SHIPPED_ROADMAP.exists():
-        from models.core.normalised import load_roadmap
 
         for m in load_roadmap(SHIPPED_ROADMAP).roadmap.measures:
             roles |= set(m.executor_roles) | set(m.unit_roles)
@@ -67,7 +65,7 @@ def roadmap_roles(engine: Engine | None, *, org: str | None = None) -> tuple[set
 
 def check(engine: Engine | None, settings, *, org: str | None = None) -> dict:
     """Everything `directory check` reports, as plain values (exit 1 unless ok)."""
-    path = default_directory_path()
+    path = settings.resolved_directory
     directory = load_directory(path)
     measure_roles, source = roadmap_roles(engine, org=org)
     required = measure_roles | policy_roles(settings)
@@ -147,8 +145,6 @@ def status_counts(session: Session, *, org: str | None = None) -> dict[str, int]
 
 def unexpanded_notices(session: Session, *, org: str | None = None) -> int:
     """Steps the daily pass claimed that delivery has not turned into messages yet."""
-    from models.store.tables import NoticeRow
-
     query = sa.select(sa.func.count()).select_from(NoticeRow).where(NoticeRow.expanded_at.is_(None))
     if org:
         query = query.where(NoticeRow.org == org)

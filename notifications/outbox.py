@@ -23,7 +23,7 @@ from models.core.delivery import OutboxStatus
 from models.core.directory import Directory
 from models.core.errors import InputError
 from models.core.escalation import StepKind
-from models.core.policy import load_configured_policy
+from models.core.policy import load_policy
 from models.core.schedule import OccurrenceStatus, local_date
 from models.store.db import among
 from models.store.tables import OccurrenceRow
@@ -93,7 +93,7 @@ def deliver_pending(engine: Engine, *, directory: Directory, settings, now: dt.d
     channels.check_settings(settings)  # bad settings stop here, before anything is claimed
     report = DeliveryReport(batch_id=uuid.uuid4().hex[:16])
     report.fanout = expand_notices(engine, directory=directory, settings=settings, now=now, orgs=orgs,
-                                   policy=policy or load_configured_policy(settings)).as_dict()
+                                   policy=policy or load_policy(settings.resolved_policy)).as_dict()
     report.expired = expire_leases(engine, now=now, lease=lease)
     claimed, cancelled = claim(engine, now=now, batch_id=report.batch_id, limit=limit, orgs=orgs)
     report.claimed = len(claimed) + cancelled

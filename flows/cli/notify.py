@@ -81,11 +81,11 @@ def _print_check(result: dict) -> None:
 @directory_app.command("show")
 def directory_show(fmt: FormatOpt = Format.table) -> None:
     """List the people of the directory in use: language, channels (masked), roles, deputy."""
-    from models.core.directory import default_directory_path, load_directory
+    from models.core.directory import load_directory
     from notifications.admin import people_rows
 
     settings = get_settings()
-    path = default_directory_path()
+    path = settings.resolved_directory
     rows = people_rows(load_directory(path), settings)
     emit(rows, fmt=fmt, columns=["id", "name", "language", "channels", "targets", "roles", "deputy"]
          if fmt is not Format.table else ["id", "name", "language", "channels", "roles", "deputy"],
@@ -162,10 +162,10 @@ def outbox_retry(
 
 
 def _deliver_with_progress(engine, settings, at: dt.datetime, orgs=None):
-    from models.core.directory import default_directory_path, load_directory
+    from models.core.directory import load_directory
     from notifications.outbox import deliver_pending
 
-    directory = load_directory(default_directory_path())
+    directory = load_directory(settings.resolved_directory)
     if not err_console.is_terminal:
         return deliver_pending(engine, directory=directory, settings=settings, now=at, orgs=orgs)
     from rich.progress import Progress

@@ -14,11 +14,13 @@ from flows.artifacts import level_of
 from flows.reports import charts
 from flows.reports.labels import words
 from flows.reports.status import localized, status_report, target_rows
+from models.core.ledger import COMPLETED
 from models.core.policy import Policy
 from models.core.progress import FIELDS, TOTAL, Counts, GroupRow
 from models.core.schedule import OccurrenceStatus, end_of_day, local_date
 from models.core.targets import TargetView
 from models.store import repository as repo
+from models.store.ledger_store import LogFilter, entries, to_entry
 from models.store.tables import MeasureRow, OccurrenceRow
 
 
@@ -130,8 +132,6 @@ def evidence_by_occurrence(session: Session, *, orgs: list[str], ids: list[int])
     the reference (with its date), file names with the start of their SHA-256, links."""
     if not ids:
         return {}
-    from models.core.ledger import COMPLETED
-    from models.store.ledger_store import LogFilter, entries, to_entry
 
     found: dict[int, list[str]] = {}
     for org in orgs:

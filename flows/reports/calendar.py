@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from icalendar import Alarm, Calendar, Event
 
 from flows.reports.labels import words
+from flows.reports.status import localized
 from models.core.roadmap import ROADMAP_TZ
-from models.core.schedule import OccurrenceStatus
+from models.core.schedule import OccurrenceStatus, local_date
+from models.store import repository as repo
+from models.store.tables import MeasureRow, OccurrenceRow
 
 PRODID = "-//esgtrack//ESG roadmap calendar//EN"
 SEQUENCE_EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
@@ -113,10 +116,6 @@ def feed_items(session, *, orgs: list[str], lang: str, roles: set[str] | None = 
     ESG office follows those up, as the planner routes them)."""
     from sqlmodel import select
 
-    from flows.reports.status import localized
-    from models.core.schedule import local_date
-    from models.store import repository as repo
-    from models.store.tables import MeasureRow, OccurrenceRow
 
     query = (select(OccurrenceRow, MeasureRow).join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
              .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == OccurrenceStatus.OPEN)

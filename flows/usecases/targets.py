@@ -9,8 +9,15 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
+from flows.reports.status import target_views
+from models.core.escalation import Plan
+from models.core.ledger import TARGET_READING
+from models.core.target_alerts import offtrack_step, plan_target_alerts
+from models.evidence import store as evidence_store
+from models.store import ledger_store
+from models.store import repository as repo
 from models.store import target_repository as trepo
-from models.store.db import session_scope
+from models.store.db import among, session_scope
 from models.store.tables import TargetReadingRow, TargetRow
 
 
@@ -33,9 +40,6 @@ def record_reading(engine: Engine, *, settings: Settings, org: str, code: str, m
                    file: Path | None = None, now: dt.datetime) -> Recorded:
     """Store the evidence file first (content-addressed: a crash leaves at most an unreferenced
     file), then the reading and its `target_reading` ledger event in one commit."""
-    from models.core.ledger import TARGET_READING
-    from models.evidence import store as evidence_store
-    from models.store import ledger_store
 
     trepo.check_year(year, "--year")
     trepo.check_value(value, "--value")
@@ -63,12 +67,6 @@ def target_alerts(session, *, orgs: list[str], as_of: dt.date, directory, policy
     for the targets off track."""
     import sqlalchemy as sa
 
-    from flows.reports.status import target_views
-    from models.core.escalation import Plan
-    from models.core.target_alerts import offtrack_step, plan_target_alerts
-    from models.store import repository as repo
-    from models.store.db import among
-    from models.store.tables import TargetReadingRow
 
     # Only a reading puts a target off track: organisations without one are skipped unread.
     reading = sa.select(TargetReadingRow.org).where(among(session, TargetReadingRow.org, orgs)).distinct()

@@ -94,23 +94,6 @@ def check_directory(directory: Directory, *, required_roles: Iterable[str],
 # --- reading ------------------------------------------------------------------------------
 
 
-def default_directory_path() -> Path:
-    """ESGTRACK_DIRECTORY if set; else the copy `esgtrack directory load` put in the data
-    directory; else the shipped example."""
-    from config import EXAMPLE_DIRECTORY
-    from config.settings import get_settings
-
-    settings = get_settings()
-    if settings.directory is not None:
-        return settings.directory
-    loaded = loaded_directory_path(settings.home)
-    return loaded if loaded.exists() else EXAMPLE_DIRECTORY
-
-
-def loaded_directory_path(home: Path) -> Path:
-    return home / "directory.yaml"
-
-
 def load_directory(path) -> Directory:
     path = Path(path)
     try:

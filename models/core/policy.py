@@ -32,13 +32,6 @@ class Policy:
     escalations_shift: str
 
 
-def load_configured_policy(settings) -> Policy:
-    """The policy settings name (ESGTRACK_POLICY), else the shipped config/policy.yaml."""
-    from config import DEFAULT_POLICY
-
-    return load_policy(settings.policy or DEFAULT_POLICY)
-
-
 def load_policy(path: Path) -> Policy:
     try:
         text = path.read_text(encoding="utf-8")

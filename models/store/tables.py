@@ -9,7 +9,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 from models.core.delivery import OutboxStatus
-from models.core.schedule import OccurrenceStatus
+from models.core.schedule import OccurrenceStatus, local_date
 
 
 class UTCDateTime(TypeDecorator):
@@ -133,8 +133,6 @@ class OccurrenceRow(SQLModel, table=True):
 
 
 def _set_due_on(_mapper, _connection, target: OccurrenceRow) -> None:
-    from models.core.schedule import local_date
-
     target.due_on = local_date(target.due_at)
 
 

@@ -63,8 +63,10 @@ def test_the_probe_forgets_between_modules_and_sees_a_second_import():
 
 
 @pytest.mark.parametrize("module", [m for m in PURE if m.startswith("models.")])
-def test_pure_module_reads_no_environment(module):
+def test_pure_module_reads_no_environment_or_settings(module):
     import importlib.util
 
     source = pathlib.Path(importlib.util.find_spec(module).origin).read_text(encoding="utf-8")
     assert "os.environ" not in source and "getenv" not in source, module
+    # not even inside a function: the core takes paths and values, the shell reads the settings
+    assert "from config" not in source and "import config" not in source, module
