@@ -14,10 +14,24 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
+import pendulum
+from sqlmodel import Session
+
 from config import EXAMPLE_DIRECTORY, SHIPPED_ROADMAP
 from config.settings import get_settings
+from flows.planning import load_directory_for
+from flows.usecases import database
+from flows.usecases.daily import run_daily_pass
 from models.core.errors import InputError
+from models.core.evidence_rules import Evidence
+from models.core.normalised import load_roadmap
 from models.core.roadmap import ROADMAP_TZ
+from models.store import occurrence_events as events
+from models.store import repository as repo
+from models.store import roadmaps
+from models.store.db import session_scope
+from models.store.occurrence_events import record_import
+from notifications.admin import list_rows
 
 DEMO_AS_OF = dt.date(2026, 2, 16)  # a Monday: 2025's deadlines are 47 days behind
 
@@ -66,19 +80,12 @@ def prepare_home(home: Path) -> None:
 
 
 def moment(day: str) -> dt.datetime:
-    import pendulum
-
     local = pendulum.parse(day, tz=ROADMAP_TZ).add(hours=10)
     return local.in_timezone("UTC")
 
 
 def import_shipped(engine, org: str):
     """The shipped roadmap, imported (and its ledger entry dated) before the history."""
-    from models.core.normalised import load_roadmap
-    from models.store import roadmaps
-    from models.store.db import session_scope
-    from models.store.occurrence_events import record_import
-
     loaded = load_roadmap(SHIPPED_ROADMAP)
     with session_scope(engine) as session:
         report = roadmaps.import_roadmap(session, org=org, loaded=loaded, now=moment("2025-10-01"))
@@ -88,11 +95,6 @@ def import_shipped(engine, org: str):
 
 def record_history(engine, org: str) -> list[str]:
     """Replay HISTORY through the same use cases the CLI uses; returns one line per event."""
-    from models.core.evidence_rules import Evidence
-    from models.store import occurrence_events as events
-    from models.store import repository as repo
-    from models.store.db import session_scope
-
     settings = get_settings()
     lines = []
     for e in HISTORY:
@@ -123,10 +125,7 @@ def _day(text: str | None) -> dt.date | None:
 
 def sent_summary(engine) -> list[dict]:
     """One row per person: language, channel, the steps and measures they were told about."""
-    from sqlmodel import Session
 
-    from flows.planning import load_directory_for
-    from notifications.admin import list_rows
 
     directory = load_directory_for(get_settings())
     people: dict[tuple[str, str], dict] = {}
@@ -160,12 +159,10 @@ def _step_order(step: str) -> tuple:
 def run_demo(*, home: Path, as_of: dt.date = DEMO_AS_OF, org: str = "KT") -> dict:
     """The whole demo; returns what the CLI prints."""
     prepare_home(home)
-    from flows.cli.app import db
 
-    engine = db()
+    engine = database.engine()
     loaded, report = import_shipped(engine, org)
     history = record_history(engine, org)
-    from flows.usecases.daily import run_daily_pass
 
     summary = run_daily_pass(as_of, org, now=moment(as_of.isoformat()))
     return {"home": home, "loaded": loaded, "report": report, "history": history,
