@@ -1,4 +1,8 @@
-"""CLI: run the daily flow once, serve the deployments, and the demo."""
+"""CLI: run the daily flow once, serve the deployments, and the demo.
+
+Commands import what they run inside themselves, on purpose: `esgtrack --help` and each
+command load only their own libraries (matplotlib and reportlab for reports, Prefect for
+flows, apprise for delivery), not every library of every command."""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""CLI: the people directory (load, check, show) and the outbox (list, retry)."""
+"""CLI: the people directory (load, check, show) and the outbox (list, retry).
+
+Commands import what they run inside themselves, on purpose: `esgtrack --help` and each
+command load only their own libraries (matplotlib and reportlab for reports, Prefect for
+flows, apprise for delivery), not every library of every command."""
 
 from __future__ import annotations
 
