@@ -1,2 +1,2 @@
-"""Use cases: one function each, one session_scope each; the CLI, the flows, the benchmarks
-and the tests call these."""
+"""Use cases the CLI and the flows share, each one function that opens its own session_scope:
+the configured database, one daily pass, targets. (More of the CLI's work moves here.)"""
