@@ -89,6 +89,7 @@ def measure(runs: int) -> dict:
     from prefect import flow
 
     from flows.daily import daily_deadlines
+    from models.core.schedule import morning
 
     @flow(name="empty")
     def empty() -> None:
@@ -103,7 +104,7 @@ def measure(runs: int) -> dict:
         empty_times.append(time.perf_counter() - started)
         started = time.perf_counter()
         as_of = dt.date.fromisoformat(day)
-        summary = daily_deadlines(as_of=as_of, now=dt.datetime.combine(as_of, dt.time(4), dt.UTC))
+        summary = daily_deadlines(as_of=as_of, now=morning(as_of))
         daily_times.append(time.perf_counter() - started)
         claimed.append(summary["claimed"])
     return {"daily_s": daily_times, "empty_s": empty_times, "claimed_per_run": claimed}

@@ -159,6 +159,7 @@ def server_floor(engine, policy, as_of: dt.date) -> float:
 def planning_pass(engine, as_of: dt.date, batch: int) -> dict:
     from config.settings import get_settings
     from flows.planning import all_orgs, batches, load_directory_for, load_policy_for, plan_batch
+    from models.core.schedule import morning
 
     settings = get_settings()
     directory, policy = load_directory_for(settings), load_policy_for(settings)
@@ -201,16 +202,12 @@ def settle(engine) -> None:
         raw.close()
 
 
-def morning(day: dt.date) -> dt.datetime:
-    """09:00 in Almaty on a day: the instant the daily run of that day claims and delivers."""
-    return dt.datetime.combine(day, dt.time(4), tzinfo=dt.UTC)
-
-
 def fanout(engine, orgs: int, as_of: dt.date) -> dict:
     """Expand the notices of the first `orgs` organisations into outbox rows (delivery's
     first step), timed."""
     from config.settings import get_settings
     from flows.planning import all_orgs, load_directory_for, load_policy_for
+    from models.core.schedule import morning
     from notifications.fanout import expand_notices
 
     settings = get_settings()

@@ -12,7 +12,6 @@ import pendulum
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
-from sqlalchemy.engine import Engine
 
 from config.settings import get_settings
 from flows import artifacts
@@ -30,13 +29,9 @@ from models.core.roadmap import ROADMAP_TZ
 from notifications.outbox import deliver_pending
 
 
-def _engine() -> Engine:
-    return database.engine()
-
-
 @task(name="list-organisations", cache_policy=NO_CACHE)
 def list_organisations(org: str | None) -> list[str]:
-    return all_orgs(_engine(), org)
+    return all_orgs(database.engine(), org)
 
 
 @task(name="plan-and-claim", cache_policy=NO_CACHE)
@@ -44,7 +39,7 @@ def plan_and_claim(orgs: list[str], as_of: dt.date, working_days_only: bool, now
     """Refresh, then claim the target alerts and the day's steps for a batch of organisations,
     in one commit. Delivery fans the steps out to their recipients."""
     settings = get_settings()
-    result = plan_batch(_engine(), orgs=orgs, as_of=as_of, settings=settings,
+    result = plan_batch(database.engine(), orgs=orgs, as_of=as_of, settings=settings,
                         directory=load_directory_for(settings), policy=load_policy_for(settings),
                         working_days_only=working_days_only, now=now)
     return result.as_dict()
@@ -58,7 +53,7 @@ def deliver_outbox(as_of: dt.date | None = None, orgs: list[str] | None = None,
     date (default now's date in Almaty)."""
 
     settings = get_settings()
-    report = deliver_pending(_engine(), directory=load_directory_for(settings), settings=settings,
+    report = deliver_pending(database.engine(), directory=load_directory_for(settings), settings=settings,
                              now=now or _clock(), as_of=as_of, orgs=orgs,
                              policy=load_policy_for(settings))
     return report.as_dict()
@@ -67,7 +62,7 @@ def deliver_outbox(as_of: dt.date | None = None, orgs: list[str] | None = None,
 @task(name="publish-artifacts", cache_policy=NO_CACHE)
 def publish(orgs: list[str], as_of: dt.date) -> None:
     settings = get_settings()
-    artifacts.publish_all(_engine(), orgs=orgs, as_of=as_of, policy=load_policy_for(settings))
+    artifacts.publish_all(database.engine(), orgs=orgs, as_of=as_of, policy=load_policy_for(settings))
 
 
 def _clock() -> dt.datetime:

@@ -17,6 +17,7 @@ from sqlmodel import Session, SQLModel
 
 import models.store.tables  # noqa: F401
 from config import SHIPPED_DOCUMENT, SHIPPED_ROADMAP
+from models.core.schedule import morning  # noqa: F401  (tests import it from here)
 from models.store import db as dbmod
 from tests.databases import PostgresLane, copy_sqlite, forget_engine
 
@@ -53,11 +54,6 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
             return "tests/flows" if in_harness else nodeid
 
     return PrefectTogether(config, log)
-
-
-def morning(day: dt.date) -> dt.datetime:
-    """09:00 in Almaty on a day (UTC): the instant a daily run as of that day happens."""
-    return dt.datetime.combine(day, dt.time(4), tzinfo=dt.UTC)
 
 
 BACKENDS = {"sqlite": "sqlite", "postgres": pytest.param("postgres", marks=pytest.mark.postgres)}

@@ -14,6 +14,7 @@ from flows.cli.output import Format, Lang
 from flows.usecases import database
 from models.core.errors import InputError
 from models.core.roadmap import ROADMAP_TZ
+from models.core.schedule import morning
 
 app = typer.Typer(
     name="esgtrack",
@@ -71,10 +72,10 @@ def parse_instant(text: str, option: str) -> dt.datetime:
     except ValueError:  # pendulum's ParserError is one
         raise InputError("expected a date or date-time in ISO 8601 (2026-02-10T11:00+05:00)",
                          field=option, value=text) from None
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        value = pendulum.datetime(value.year, value.month, value.day, 9, tz=ROADMAP_TZ)
     if isinstance(value, dt.datetime):
         return dt.datetime.fromtimestamp(value.timestamp(), dt.UTC)
+    if isinstance(value, dt.date):
+        return morning(value)
     raise InputError("expected a date or date-time, not a duration or a time alone", field=option, value=text)
 
 

@@ -52,6 +52,12 @@ def end_of_day(day: dt.date) -> pendulum.DateTime:
     return pendulum.datetime(day.year, day.month, day.day, 23, 59, 59, tz=ROADMAP_TZ)
 
 
+def morning(day: dt.date) -> dt.datetime:
+    """09:00 in Almaty on a day, in UTC: the instant the daily run of that day happens."""
+    local = pendulum.datetime(day.year, day.month, day.day, 9, tz=ROADMAP_TZ)
+    return dt.datetime.fromtimestamp(local.timestamp(), dt.UTC)
+
+
 def period_years(rrule_text: str | None) -> list[int]:
     """The years an RRULE (with its DTSTART) yields; [] for none."""
     if not rrule_text:
