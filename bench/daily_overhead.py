@@ -76,8 +76,8 @@ def prepare(home: Path, api: str) -> None:
     os.environ.pop("ESGTRACK_SMTP_URL", None)
     from config import SHIPPED_ROADMAP
     from flows.cli.app import db
+    from flows.usecases import roadmap as roadmaps
     from models.core.normalised import load_roadmap
-    from models.store import roadmaps
     from models.store.db import session_scope
 
     with session_scope(db()) as session:

@@ -6,7 +6,7 @@ roadmap, against the floor of reading the same open occurrences with one SQL que
 setup     one organisation imported through the real importer, then cloned set-based (SQL
           INSERT … SELECT) into N organisations: measures, roles, occurrences, editions;
           on PostgreSQL, VACUUM ANALYZE.
-planning  what the daily flow's plan-and-claim task does, batch by batch (flows.planning.
+planning  what the daily flow's plan-and-claim task does, batch by batch (flows.usecases.planning.
           plan_batch): refresh stale occurrences, plan and claim target alerts, claim the
           day's steps (one INSERT … SELECT of notices per batch, unique key), commit. Timed
           from the first batch to the last commit.
@@ -75,8 +75,8 @@ def build(engine, orgs: int) -> None:
     import sqlalchemy as sa
 
     from config import SHIPPED_ROADMAP
+    from flows.usecases import roadmap as roadmaps
     from models.core.normalised import load_roadmap
-    from models.store import roadmaps
     from models.store.db import session_scope
 
     with session_scope(engine) as session:
@@ -124,7 +124,7 @@ def floor_query(engine, policy, as_of: dt.date) -> tuple[float, int]:
     """One query reading the open occurrences in the ladder's window: the lower bound."""
     import sqlalchemy as sa
 
-    from flows.planning import ladder_window
+    from models.store.claims import ladder_window
     from models.store.tables import OccurrenceRow
 
     start, end = ladder_window(policy, as_of)
@@ -144,7 +144,7 @@ def server_floor(engine, policy, as_of: dt.date) -> float:
     a pass that, like this one, never fetches them."""
     import sqlalchemy as sa
 
-    from flows.planning import ladder_window
+    from models.store.claims import ladder_window
     from models.store.tables import OccurrenceRow
 
     start, end = ladder_window(policy, as_of)
@@ -158,7 +158,7 @@ def server_floor(engine, policy, as_of: dt.date) -> float:
 
 def planning_pass(engine, as_of: dt.date, batch: int) -> dict:
     from config.settings import get_settings
-    from flows.planning import all_orgs, batches, load_directory_for, load_policy_for, plan_batch
+    from flows.usecases.planning import all_orgs, batches, load_directory_for, load_policy_for, plan_batch
     from models.core.schedule import morning
 
     settings = get_settings()
@@ -176,15 +176,15 @@ def planning_pass(engine, as_of: dt.date, batch: int) -> dict:
 
 def forget_claims(engine) -> None:
     """Back to the state before the first round: no notices, no stored ladder, no caches."""
-    from flows import planning
     from models.core import escalation
+    from models.store import claims
 
     # TRUNCATE on PostgreSQL: DELETE would leave the next round an index full of dead entries
     verb = "TRUNCATE" if engine.dialect.name == "postgresql" else "DELETE FROM"
     with engine.begin() as conn:
         conn.exec_driver_sql(f"{verb} notice")
         conn.exec_driver_sql(f"{verb} ladder_step")
-    for cached in (planning.day_ladder, planning.ladder_key, escalation._ladder):
+    for cached in (claims.day_ladder, claims.ladder_key, escalation._ladder):
         cached.cache_clear()
 
 
@@ -206,7 +206,7 @@ def fanout(engine, orgs: int, as_of: dt.date) -> dict:
     """Expand the notices of the first `orgs` organisations into outbox rows (delivery's
     first step), timed."""
     from config.settings import get_settings
-    from flows.planning import all_orgs, load_directory_for, load_policy_for
+    from flows.usecases.planning import all_orgs, load_directory_for, load_policy_for
     from models.core.schedule import morning
     from notifications.fanout import expand_notices
 
@@ -243,7 +243,7 @@ def main() -> None:
         try:
             from config.settings import get_settings
             from flows.cli.app import db
-            from flows.planning import load_policy_for
+            from flows.usecases.planning import load_policy_for
 
             engine = db()
             started = time.perf_counter()

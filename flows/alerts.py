@@ -11,7 +11,7 @@ import logging
 
 from config import DEFAULT_POLICY
 from config.settings import get_settings
-from flows.planning import load_directory_for, load_policy_for
+from flows.usecases.planning import load_directory_for, load_policy_for
 from models.core.escalation import StepKind
 from models.core.policy import load_policy
 from notifications.channels import channels_for, send, target_for

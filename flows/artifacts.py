@@ -6,30 +6,25 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from flows.reports.status import status_markdown, status_report
 from models.core.policy import Policy
-from models.core.schedule import OccurrenceStatus, end_of_day, local_date
-from models.store.tables import MeasureRow, OccurrenceRow
+from models.core.schedule import end_of_day, local_date
+from models.store import occurrences
+from models.store.db import session_scope
 
 MAX_ROWS = 200  # a holding has thousands of items; the artifact shows the first ones
 
 
 def upcoming_rows(session: Session, *, orgs: list[str], as_of: dt.date, days: int = 60) -> list[dict]:
-    query = (
-        select(OccurrenceRow, MeasureRow).join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
-        .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == OccurrenceStatus.OPEN,
-               OccurrenceRow.due_at > end_of_day(as_of - dt.timedelta(days=1)),
-               OccurrenceRow.due_at <= end_of_day(as_of + dt.timedelta(days=days)))
-        .order_by(OccurrenceRow.due_at, OccurrenceRow.org, MeasureRow.position).limit(MAX_ROWS)
-    )
+    pairs = occurrences.open_in_due_order(session, orgs=orgs, due_after=end_of_day(as_of - dt.timedelta(days=1)),
+                                          due_until=end_of_day(as_of + dt.timedelta(days=days)), limit=MAX_ROWS)
     return [{"org": o.org, "measure": m.code, "period": o.period, "kind": o.kind,
              "due": local_date(o.due_at).isoformat(), "days_left": (local_date(o.due_at) - as_of).days,
              "title": m.title_en or m.title}
-            for o, m in session.exec(query)]
+            for o, m in pairs]
 
 
 def level_of(days_overdue: int, policy: Policy) -> int:
@@ -38,14 +33,8 @@ def level_of(days_overdue: int, policy: Policy) -> int:
 
 
 def overdue_by_level(session: Session, *, orgs: list[str], as_of: dt.date, policy: Policy) -> dict[int, list[dict]]:
-    query = (
-        select(OccurrenceRow, MeasureRow).join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
-        .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == OccurrenceStatus.OPEN,
-               OccurrenceRow.due_at <= end_of_day(as_of - dt.timedelta(days=1)))
-        .order_by(OccurrenceRow.due_at, MeasureRow.position)
-    )
     groups: dict[int, list[dict]] = defaultdict(list)
-    for o, m in session.exec(query):
+    for o, m in occurrences.open_in_due_order(session, orgs=orgs, due_until=end_of_day(as_of - dt.timedelta(days=1))):
         days = (as_of - local_date(o.due_at)).days
         external = f"external: {m.external_party}" if m.external_dependency else ""
         owner = ", ".join(m.executor_roles or m.unit_roles) or external
@@ -56,15 +45,8 @@ def overdue_by_level(session: Session, *, orgs: list[str], as_of: dt.date, polic
 
 def progress_by_aspect(session: Session, *, orgs: list[str], as_of: dt.date) -> dict[str, Counter]:
     """Occurrences due by as_of, per aspect: how many done, waived, open."""
-    query = (
-        sa.select(MeasureRow.aspect, OccurrenceRow.status, sa.func.count())
-        .join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
-        .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status != OccurrenceStatus.WITHDRAWN,
-               OccurrenceRow.due_at <= end_of_day(as_of))
-        .group_by(MeasureRow.aspect, OccurrenceRow.status)
-    )
     result: dict[str, Counter] = {a: Counter() for a in "ESG"}
-    for aspect, status, count in session.execute(query):
+    for aspect, status, count in occurrences.counts_by_aspect(session, orgs=orgs, due_until=end_of_day(as_of)):
         result.setdefault(aspect, Counter())[status] += count
     return result
 
@@ -104,7 +86,7 @@ def publish_all(engine: Engine, *, orgs: list[str], as_of: dt.date, policy: Poli
         create_table_artifact,
     )
 
-    with Session(engine) as session:
+    with session_scope(engine) as session:
         upcoming = upcoming_rows(session, orgs=orgs, as_of=as_of)
         groups = overdue_by_level(session, orgs=orgs, as_of=as_of, policy=policy)
         progress = progress_by_aspect(session, orgs=orgs, as_of=as_of)

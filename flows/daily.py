@@ -16,14 +16,14 @@ from prefect.runtime import flow_run
 from config.settings import get_settings
 from flows import artifacts
 from flows.alerts import send_flow_failure
-from flows.planning import (
+from flows.usecases import database
+from flows.usecases.planning import (
     all_orgs,
     batches,
     load_directory_for,
     load_policy_for,
     plan_batch,
 )
-from flows.usecases import database
 from models.core.errors import InputError
 from models.core.roadmap import ROADMAP_TZ
 from notifications.outbox import deliver_pending

@@ -7,6 +7,8 @@ stop double sends even if two runs overlap anyway.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from flows.prefect_env import quiet
 
 quiet()
@@ -16,6 +18,9 @@ from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLi
 from prefect.schedules import Cron  # noqa: E402
 
 from flows.daily import daily_batch, daily_deadlines, outbox_retry  # noqa: E402
+
+if TYPE_CHECKING:
+    from prefect.deployments.runner import RunnerDeployment
 
 TZ = "Asia/Almaty"
 DAILY_CRON = "0 9 * * 1-5"
@@ -27,8 +32,10 @@ def one_at_a_time() -> ConcurrencyLimitConfig:
     return ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
 
 
-def deployments(daily_cron: str = DAILY_CRON, retry_cron: str = RETRY_CRON, spread: bool = False) -> list:
-    return [
+def deployments(daily_cron: str = DAILY_CRON, retry_cron: str = RETRY_CRON,
+                spread: bool = False) -> list[RunnerDeployment]:
+    # to_deployment returns a coroutine only when called from async code, which this is not
+    return cast("list[RunnerDeployment]", [
         daily_deadlines.to_deployment(
             name="esgtrack-daily", schedules=[Cron(daily_cron, timezone=TZ)],
             parameters={"spread": spread},
@@ -44,7 +51,7 @@ def deployments(daily_cron: str = DAILY_CRON, retry_cron: str = RETRY_CRON, spre
             concurrency_limit=one_at_a_time(), tags=["esgtrack"],
             description="Retry deliveries that failed.",
         ),
-    ]
+    ])
 
 
 def serve_all(daily_cron: str = DAILY_CRON, retry_cron: str = RETRY_CRON, spread: bool = False) -> None:
@@ -55,5 +62,5 @@ def serve_all(daily_cron: str = DAILY_CRON, retry_cron: str = RETRY_CRON, spread
 
 def serve_batches() -> None:
     """Serve only the batch deployment: what a helper machine runs to take batches."""
-    serve(daily_batch.to_deployment(name="esgtrack-batch", tags=["esgtrack"]),
-          pause_on_shutdown=False, limit=RUNS_PER_PROCESS)
+    serve(cast("RunnerDeployment", daily_batch.to_deployment(name="esgtrack-batch", tags=["esgtrack"])),
+          pause_on_shutdown=False, limit=RUNS_PER_PROCESS)  # sync code: to_deployment made no coroutine

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 
 import apprise
@@ -29,6 +30,9 @@ from models.core.directory import Person
 from models.core.errors import InputError
 from notifications.masking import mask_url, query_pairs, redact, secrets_of
 from notifications.messages import Message
+
+if TYPE_CHECKING:
+    from config.settings import Settings
 
 # apprise's own log lines may carry a URL: esgtrack reports masked outcomes instead.
 logging.getLogger("apprise").addHandler(logging.NullHandler())
@@ -62,7 +66,7 @@ class SendResult:
 # --- routes --------------------------------------------------------------------------------
 
 
-def smtp_base(settings) -> str | None:
+def smtp_base(settings: Settings) -> str | None:
     """ESGTRACK_SMTP_URL checked: a mailto:// or mailtos:// URL without to=."""
     if settings.smtp_url is None:
         return None
@@ -79,7 +83,7 @@ def smtp_base(settings) -> str | None:
     return url
 
 
-def check_settings(settings) -> None:
+def check_settings(settings: Settings) -> None:
     """The delivery settings, checked before anything is claimed (InputError → exit 2)."""
     smtp_base(settings)
     ca_file = getattr(settings, "ca_file", None)
@@ -87,7 +91,7 @@ def check_settings(settings) -> None:
         raise InputError("no such file", field="ESGTRACK_CA_FILE", value=str(ca_file))
 
 
-def channels_for(person: Person, settings) -> list[str]:
+def channels_for(person: Person, settings: Settings) -> list[str]:
     """The channels a person gets: email (if they have an address and SMTP is set), teams,
     their extra apprise URLs, or else the journal."""
     channels = []
@@ -99,7 +103,7 @@ def channels_for(person: Person, settings) -> list[str]:
     return channels or [JOURNAL]
 
 
-def target_for(person: Person, channel: str, settings) -> Target:
+def target_for(person: Person, channel: str, settings: Settings) -> Target:
     """The URL of one channel of one person (rebuilt at send time: the outbox stores only the
     masked form). InputError if the person no longer has that channel."""
     if channel == EMAIL:
@@ -177,7 +181,7 @@ def _prepare(message: Message, target: Target, timeout: float) -> tuple[str, str
     return url, message.text, apprise.NotifyFormat.TEXT
 
 
-def _notify(url: str, title: str, body: str, body_format, timeout: float) -> SendResult:
+def _notify(url: str, title: str, body: str, body_format: str, timeout: float) -> SendResult:
     sender = apprise.Apprise()
     if not sender.add(url):
         return SendResult(Outcome.INVALID, "apprise cannot use this URL")
@@ -190,7 +194,7 @@ def _notify(url: str, title: str, body: str, body_format, timeout: float) -> Sen
     return SendResult(Outcome.FAILED, _why(result))
 
 
-def _why(result) -> str:
+def _why(result: apprise.AppriseResult) -> str:
     lines = []
     for entry in result.logs():
         text = str(entry.message)
@@ -255,7 +259,7 @@ _journal_lock = threading.Lock()
 
 
 @apprise_notify(on="journal", name="esgtrack journal")
-def _journal(body: str, title: str, notify_type, meta: dict, *args, **kwargs) -> bool:
+def _journal(body: str, title: str, notify_type: str, meta: dict[str, Any], *args: Any, **kwargs: Any) -> bool:
     """journal://local/PATH?recipient=..: one JSON object per message, appended to PATH."""
     query = meta.get("qsd") or {}
     path = Path(meta.get("fullpath") or "")

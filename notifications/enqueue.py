@@ -12,13 +12,8 @@ from models.core.delivery import OutboxStatus
 from models.core.directory import Directory, Person
 from models.core.errors import InputError
 from models.core.escalation import StepKind
-from models.store.db import insert
-from models.store.tables import OutboxMessage
+from models.store import outbox as outbox_rows
 from notifications import channels
-
-STATUSES = tuple(OutboxStatus)
-CHUNK = 500
-T = OutboxMessage.__table__
 
 
 def idem_key(item: dict, recipient: str, channel: str) -> str:
@@ -44,15 +39,7 @@ def enqueue(session: Session, *, items: list[dict], directory: Directory, settin
             if key not in routes:
                 routes[key] = _masked(person, channel, settings)
             rows.append(_row(item, channel, routes[key], now))
-    unique = list({r["idem_key"]: r for r in rows}.values())
-    # One prepared statement executed for many rows (SQLAlchemy's insertmanyvalues batches
-    # them); a multi-VALUES statement per chunk costs far more to compile than to run.
-    statement = insert(session)(T).on_conflict_do_nothing(index_elements=["idem_key"]).returning(T.c.id)
-    inserted = 0
-    for start in range(0, len(unique), CHUNK):
-        inserted += len(session.execute(statement, unique[start:start + CHUNK]).all())
-    session.flush()
-    return inserted
+    return outbox_rows.insert_new(session, rows)
 
 
 def _masked(person: Person | None, channel: str, settings) -> str:

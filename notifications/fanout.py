@@ -1,6 +1,6 @@
 """Fan-out: claimed notices → outbox messages, one per recipient and channel.
 
-The daily pass claims what is owed in SQL, one notice per occurrence step (flows/planning.py).
+The daily pass claims what is owed in SQL, one notice per occurrence step (models/store/claims.py).
 Delivery turns each notice into its messages just before sending, a chunk at a time, with the
 routing the dry run shows (models.core.escalation.fan_out). The messages and the notice's stamp are
 written in one commit, and the outbox's unique key makes a repeat (a crash between chunks, two
@@ -14,16 +14,15 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from models.core.escalation import Step, StepKind, fan_out, open_item, step_by_id
 from models.core.policy import Policy
 from models.core.schedule import OccurrenceStatus, local_date
-from models.store import repository as repo
-from models.store.db import among
-from models.store.tables import MeasureRow, NoticeRow, OccurrenceRow
+from models.store import claims, occurrences
+from models.store.db import session_scope
+from models.store.measures import measures_by_id, role_names_of
 from notifications.enqueue import enqueue
 
 CHUNK = 500
@@ -48,20 +47,9 @@ def expand_notices(engine: Engine, *, directory, settings, policy: Policy, now: 
     time in occurrence order, one commit per page."""
 
     result, after, first = FanOut(), 0, None
-    n = NoticeRow.__table__
     while True:
-        with Session(engine, expire_on_commit=False) as session:
-            # Keyset pages over the pending index (occurrence_id). A page may end midway through
-            # an occurrence's notices; what it expanded is no longer pending, so >= on the last
-            # occurrence resumes exactly. Scoped to some organisations, the walk also passes
-            # (and filters out) the others' pending notices: once per delivery, not per page.
-            query = (sa.select(n.c.org, n.c.occurrence_id, n.c.due_at, n.c.step, n.c.kind,
-                               n.c.level, n.c.planned_on)
-                     .where(n.c.expanded_at.is_(None), n.c.occurrence_id >= after)
-                     .order_by(n.c.occurrence_id, n.c.due_at, n.c.step).limit(chunk))
-            if orgs is not None:
-                query = query.where(among(session, n.c.org, orgs))
-            notices = session.execute(query).all()
+        with session_scope(engine) as session:
+            notices = claims.pending_notices(session, after=after, limit=chunk, orgs=orgs)
             if not notices:
                 return result
             head = (notices[0].org, notices[0].occurrence_id, notices[0].due_at, notices[0].step)
@@ -72,27 +60,19 @@ def expand_notices(engine: Engine, *, directory, settings, policy: Policy, now: 
             counts, items = _items(session, notices, directory, policy, result)
             if items:
                 enqueue(session, items=items, directory=directory, settings=settings, now=now)
-            session.execute(n.update().where(
-                n.c.occurrence_id == sa.bindparam("o"), n.c.due_at == sa.bindparam("d"),
-                n.c.step == sa.bindparam("s")).values(expanded_at=now, messages=sa.bindparam("made")),
-                [{"o": key[0], "d": key[1], "s": key[2], "made": made} for key, made in counts.items()])
-            session.commit()
+            claims.mark_expanded(session, made=counts, now=now)
 
 
 def _items(session: Session, notices, directory, policy: Policy, result: FanOut):
     """(occurrence, due_at, step) → how many items the notice made, and the items."""
-    occurrences = {o.id: o for o in session.execute(
-        sa.select(OccurrenceRow.id, OccurrenceRow.org, OccurrenceRow.measure_id, OccurrenceRow.period,
-                  OccurrenceRow.kind, OccurrenceRow.due_at, OccurrenceRow.status)
-        .where(OccurrenceRow.id.in_({n.occurrence_id for n in notices})))}
-    measures = {m.id: m for m in session.exec(select(MeasureRow).where(
-        MeasureRow.id.in_({o.measure_id for o in occurrences.values()})))}
-    names = repo.role_names_of(session, orgs=sorted({n.org for n in notices}))
+    found = occurrences.facts(session, ids={n.occurrence_id for n in notices})
+    measures = measures_by_id(session, ids={o.measure_id for o in found.values()})
+    names = role_names_of(session, orgs=sorted({n.org for n in notices}))
     counts: dict[tuple, int] = {}
     items: list[dict] = []
     for notice in notices:
         key = (notice.occurrence_id, notice.due_at, notice.step)
-        occ = occurrences[notice.occurrence_id]
+        occ = found[notice.occurrence_id]
         measure = measures[occ.measure_id]
         if occ.status != OccurrenceStatus.OPEN or occ.due_at != notice.due_at or not measure.active:
             counts[key] = 0

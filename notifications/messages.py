@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -47,14 +48,14 @@ class Message:
 def _env() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        autoescape=lambda name: bool(name) and name.startswith("html"),
+        autoescape=lambda name: bool(name and name.startswith("html")),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )
 
 
 @lru_cache(maxsize=len(LANGUAGES))
-def labels(lang: str):
+def labels(lang: str) -> Any:  # a jinja2 TemplateModule: its words and macros are made at run time
     """The words of one language (templates/LANG/labels.j2) as a module of strings and macros."""
     return _env().get_template(f"{lang}/labels.j2").module
 
@@ -117,7 +118,7 @@ def _view(item: dict, lang: str, as_of: dt.date, others_told: Sequence[str] | No
         "measure": str(item.get("measure") or "?"), "period": item.get("period"),
         "org": item.get("org") or "", "kind": kind, "level": int(item.get("level") or 0),
         "title": title, "short_title": _shorten(title),
-        "note": {"progress": L.progress, "opened": L.opened}.get(item.get("occurrence_kind"), ""),
+        "note": {"progress": L.progress, "opened": L.opened}.get(item.get("occurrence_kind", ""), ""),
         "due_text": format_date(due, lang) if due else "",
         "days": (due - as_of).days if due else None,
         "completion": _completion(item, lang),
@@ -129,7 +130,7 @@ def _view(item: dict, lang: str, as_of: dt.date, others_told: Sequence[str] | No
     }
 
 
-def _date(value) -> dt.date | None:
+def _date(value: object) -> dt.date | None:
     if value is None or value == "":
         return None
     if isinstance(value, dt.datetime):
@@ -152,7 +153,7 @@ def _completion(item: dict, lang: str) -> str:
     return f"{kind} ({form})" if form and form.casefold() != kind.casefold() else kind
 
 
-def _names(value, lang: str) -> list[str]:
+def _names(value: dict[str, list[str]] | Iterable[object] | None, lang: str) -> list[str]:
     if not value:
         return []
     if isinstance(value, dict):
@@ -181,7 +182,7 @@ def adaptive_card(subject: str, context: dict) -> dict:
             "version": "1.4", "body": body, "msteams": {"width": "Full"}}
 
 
-def _card_item(v: dict, L) -> dict:
+def _card_item(v: dict, L: Any) -> dict:
     facts = []
     if v["due_text"]:
         days = f" — {L.days(v['days'])}" if v["days"] is not None else ""

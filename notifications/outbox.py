@@ -15,21 +15,18 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from models.core.delivery import OutboxStatus
 from models.core.directory import Directory
 from models.core.errors import InputError
 from models.core.escalation import StepKind
 from models.core.policy import load_policy
-from models.core.schedule import OccurrenceStatus, local_date
-from models.store.db import among
-from models.store.tables import OccurrenceRow
+from models.core.schedule import local_date
+from models.store import outbox as outbox_rows
+from models.store.db import session_scope
 from notifications import channels
 from notifications.channels import Outcome
-from notifications.enqueue import CHUNK, T
 from notifications.fanout import expand_notices
 from notifications.messages import Message, render
 
@@ -110,49 +107,19 @@ def deliver_pending(engine: Engine, *, directory: Directory, settings, now: dt.d
 
 def expire_leases(engine: Engine, *, now: dt.datetime, lease: dt.timedelta = LEASE) -> int:
     """Rows left "sending" by a run that died: we cannot know whether they went out."""
-    with Session(engine) as session, session.begin():
-        result = session.execute(
-            sa.update(T).where(T.c.status == OutboxStatus.SENDING, T.c.claimed_at < now - lease)
-            .values(status=OutboxStatus.UNKNOWN, updated_at=now,
-                    last_error="interrupted while sending (lease expired); may have arrived"))
-        return result.rowcount or 0
+    with session_scope(engine) as session:
+        return outbox_rows.expire_leases(session, now=now, lease=lease)
 
 
 def claim(engine: Engine, *, now: dt.datetime, batch_id: str, limit: int | None = None,
           orgs: Sequence[str] | None = None) -> tuple[list[Claimed], int]:
-    """Mark due rows "sending" in one committed transaction (FOR UPDATE SKIP LOCKED on
-    PostgreSQL; SQLite's BEGIN IMMEDIATE serialises claimers). Rows whose occurrence is no
-    longer open are cancelled instead. Returns the claimed rows and how many were cancelled."""
-    occ = OccurrenceRow.__table__
-    query = (
-        sa.select(T.c.id, T.c.org, T.c.recipient, T.c.channel, T.c.measure, T.c.payload,
-                  T.c.attempts, occ.c.status.label("occ_status"))
-        .select_from(T.outerjoin(occ, occ.c.id == T.c.occurrence_id))
-        .where(T.c.status.in_((OutboxStatus.PENDING, OutboxStatus.FAILED)), T.c.next_attempt_at <= now)
-        .order_by(T.c.next_attempt_at, T.c.id).limit(limit)
-        .with_for_update(of=T, skip_locked=True)
-    )
-    with Session(engine) as session, session.begin():
-        if orgs is not None:
-            query = query.where(among(session, T.c.org, orgs))
-        rows = session.execute(query).all()
-        stale = [r.id for r in rows if r.occ_status not in (None, OccurrenceStatus.OPEN)]
-        live = [r for r in rows if r.occ_status in (None, OccurrenceStatus.OPEN)]
-        for ids in _chunks(stale):
-            session.execute(sa.update(T).where(T.c.id.in_(ids)).values(
-                status=OutboxStatus.CANCELLED, updated_at=now, batch_id=batch_id,
-                last_error="the occurrence is no longer open (completed, waived or withdrawn)"))
-        for ids in _chunks([r.id for r in live]):
-            session.execute(sa.update(T).where(T.c.id.in_(ids)).values(
-                status=OutboxStatus.SENDING, batch_id=batch_id, claimed_at=now, updated_at=now,
-                attempts=T.c.attempts + 1))
+    """Mark due rows "sending" in one committed transaction, before anything is sent (see
+    models.store.outbox.claim_due). Returns the claimed rows and how many were cancelled."""
+    with session_scope(engine) as session:
+        live, cancelled = outbox_rows.claim_due(session, now=now, batch_id=batch_id, limit=limit, orgs=orgs)
     claimed = [Claimed(r.id, r.org, r.recipient, r.channel, r.measure, r.payload, r.attempts + 1)
                for r in live]
-    return claimed, len(stale)
-
-
-def _chunks(values: list, size: int = CHUNK) -> list[list]:
-    return [values[i:i + size] for i in range(0, len(values), size)]
+    return claimed, cancelled
 
 
 def _groups(claimed: list[Claimed]) -> list[Group]:
@@ -189,7 +156,7 @@ def _send_all(engine, groups, directory, settings, policy: _Policy, report, prog
             done += 1
             if progress:
                 progress(done, len(groups))
-            if len(pending) >= CHUNK:
+            if len(pending) >= outbox_rows.CHUNK:
                 _record(engine, pending)
                 pending = []
     _record(engine, pending)
@@ -235,14 +202,9 @@ def _updates(group: Group, result, policy: _Policy, report: DeliveryReport) -> l
 
 
 def _record(engine: Engine, updates: list[dict]) -> None:
-    if not updates:
-        return
-    with_target = [u for u in updates if u["masked_target"]]
-    without = [{k: v for k, v in u.items() if k != "masked_target"} for u in updates if not u["masked_target"]]
-    with Session(engine) as session, session.begin():
-        for batch in (with_target, without):
-            if batch:  # executemany: the SET clause comes from the keys of the dicts
-                session.execute(sa.update(T).where(T.c.id == sa.bindparam("_id")), batch)
+    if updates:
+        with session_scope(engine) as session:
+            outbox_rows.record(session, updates)
 
 
 def _count(report: DeliveryReport, status: str, n: int) -> None:
@@ -252,29 +214,16 @@ def _count(report: DeliveryReport, status: str, n: int) -> None:
 
 def problems(engine: Engine, *, batch_id: str | None = None) -> list[dict]:
     """Dead and unknown rows (of one batch, or all): what the flow and the CLI report."""
-    query = sa.select(T.c.id, T.c.org, T.c.measure, T.c.step, T.c.recipient, T.c.channel,
-                      T.c.status, T.c.attempts, T.c.last_error, T.c.masked_target) \
-        .where(T.c.status.in_((OutboxStatus.DEAD, OutboxStatus.UNKNOWN))).order_by(T.c.id)
-    if batch_id is not None:
-        query = query.where(T.c.batch_id == batch_id)
-    with Session(engine) as session:
-        return [dict(row._mapping) for row in session.execute(query)]
+    with session_scope(engine) as session:
+        return outbox_rows.problems(session, batch_id=batch_id)
 
 
-# --- retry and listing -------------------------------------------------------------------
+# --- retry ------------------------------------------------------------------------------
 
 
 def make_due(engine: Engine, *, now: dt.datetime, unknown: bool = False, dead: bool = False,
              orgs: Sequence[str] | None = None) -> int:
     """Make failed rows (and, on request, unknown or dead ones) due now, of these
     organisations or all. Dead rows start their attempts afresh. Returns how many rows."""
-    total = 0
-    with Session(engine) as session, session.begin():
-        scope = among(session, T.c.org, orgs) if orgs is not None else sa.true()
-        statuses = [OutboxStatus.FAILED] + ([OutboxStatus.UNKNOWN] if unknown else [])
-        total += session.execute(sa.update(T).where(T.c.status.in_(statuses), scope).values(
-            status=OutboxStatus.PENDING, next_attempt_at=now, updated_at=now)).rowcount or 0
-        if dead:
-            total += session.execute(sa.update(T).where(T.c.status == OutboxStatus.DEAD, scope).values(
-                status=OutboxStatus.PENDING, next_attempt_at=now, attempts=0, updated_at=now)).rowcount or 0
-    return total
+    with session_scope(engine) as session:
+        return outbox_rows.make_due(session, now=now, unknown=unknown, dead=dead, orgs=orgs)

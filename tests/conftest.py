@@ -84,8 +84,8 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 def import_shipped(url: str) -> None:
     """The state named "imported": the shipped roadmap imported for KT at NOW."""
+    from flows.usecases import roadmap as roadmaps
     from models.core.normalised import load_roadmap
-    from models.store import roadmaps
 
     with dbmod.session_scope(dbmod.get_engine(url)) as s:
         roadmaps.import_roadmap(s, org="KT", loaded=load_roadmap(SHIPPED_ROADMAP), now=NOW)

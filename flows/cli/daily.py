@@ -45,7 +45,7 @@ def run_daily(
 
 
 def _dry_run(day: dt.date, org: str | None, fmt: Format) -> None:
-    from flows.planning import all_orgs, load_directory_for, load_policy_for, plan_batch
+    from flows.usecases.planning import all_orgs, load_directory_for, load_policy_for, plan_batch
 
     settings = get_settings()
     engine = db()
@@ -105,7 +105,7 @@ def demo_cmd(
 ) -> None:
     """Run the main job on embedded defaults: the shipped roadmap, the example directory, a
     short history, and the daily flow on a morning with reminders and every escalation level."""
-    from flows.demo import DEMO_AS_OF, run_demo
+    from flows.usecases.demo import DEMO_AS_OF, run_demo
 
     day = as_of_date(as_of) if as_of else DEMO_AS_OF
     home = home or get_settings().home / "demo"

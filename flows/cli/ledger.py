@@ -18,16 +18,17 @@ import typer
 from config.settings import get_settings
 from flows.cli.app import FormatOpt, OrgOpt, app, db, now, org_or_default, parse_date
 from flows.cli.output import Format, console, emit, err_console, to_json
+from flows.usecases import audit as auditing
+from flows.usecases import occurrences as events
 from models.core.errors import CheckFailed, InputError
 from models.core.evidence_rules import Evidence
 from models.core.ledger import EVENTS, VerifyResult, iso_utc
 from models.core.roadmap import ROADMAP_TZ
 from models.core.schedule import local_date
 from models.core.sheets import csv_bytes, write_xlsx
-from models.store import audit, ledger_store
-from models.store import occurrence_events as events
-from models.store import repository as repo
-from models.store.db import session_scope
+from models.store import audit
+from models.store import ledger as ledger_store
+from models.store.occurrences import OccurrenceRef
 
 MeasureArg = Annotated[str, typer.Argument(help="The measure's id, e.g. E6.")]
 PeriodOpt = Annotated[int | None, typer.Option("--period", help="The occurrence's year, e.g. 2025.")]
@@ -42,10 +43,10 @@ WriteOrgOpt = Annotated[str | None, typer.Option("--org", help="Organisation cod
 
 
 def _ref(org: str | None, measure: str, period: int | None, kind: str | None,
-         occurrence: int | None) -> events.OccurrenceRef:
+         occurrence: int | None) -> OccurrenceRef:
     if kind and kind not in ("due", "progress", "opened"):
         raise InputError("kind must be due, progress or opened", field="--kind", value=kind)
-    return events.OccurrenceRef(org=org_or_default(org), measure=measure, period=period,
+    return OccurrenceRef(org=org_or_default(org), measure=measure, period=period,
                                 kind=kind, occurrence_id=occurrence)
 
 
@@ -83,9 +84,8 @@ def complete_cmd(
         valid_until=parse_date(valid_until, "--valid-until") if valid_until else None,
         urls=tuple(url or ()), note=note)
     ref = _ref(org, measure, period, kind, occurrence)
-    with session_scope(db()) as session:
-        rec = events.complete(session, ref=ref, actor=by, evidence=evidence, files=list(file or []),
-                              store_root=get_settings().evidence_dir, now=now())
+    rec = events.record_completion(db(), ref=ref, actor=by, evidence=evidence, files=list(file or []),
+                                   store_root=get_settings().evidence_dir, now=now())
     occ = rec.occurrence
     when = (f", late by {(local_date(occ.completed_at) - local_date(occ.due_at)).days} day(s)"
             if occ.late else ", on time")
@@ -96,9 +96,8 @@ def complete_cmd(
 def reopen_cmd(measure: MeasureArg, by: ByOpt, reason: ReasonOpt, period: PeriodOpt = None,
                kind: KindOpt = None, occurrence: OccurrenceOpt = None, org: WriteOrgOpt = None) -> None:
     """Reopen a done or waived occurrence (reminders and escalations resume)."""
-    with session_scope(db()) as session:
-        rec = events.reopen(session, ref=_ref(org, measure, period, kind, occurrence), actor=by,
-                            reason=reason, now=now())
+    rec = events.reopen_occurrence(db(), ref=_ref(org, measure, period, kind, occurrence), actor=by,
+                                  reason=reason, now=now())
     _done("reopened", rec)
 
 
@@ -112,9 +111,8 @@ def reschedule_cmd(
     """Move an open occurrence's deadline, with the reason and who approved it (the roadmap's
     deadlines carry an asterisk: they can move). Re-imports keep the new date."""
     day = parse_date(to, "--to")
-    with session_scope(db()) as session:
-        rec = events.reschedule(session, ref=_ref(org, measure, period, kind, occurrence),
-                                actor=by, to=day, reason=reason, approved_by=approved_by, now=now())
+    rec = events.reschedule_occurrence(db(), ref=_ref(org, measure, period, kind, occurrence),
+                                      actor=by, to=day, reason=reason, approved_by=approved_by, now=now())
     _done("rescheduled", rec, f" to {day}")
 
 
@@ -127,10 +125,9 @@ def waive_cmd(
     org: WriteOrgOpt = None,
 ) -> None:
     """Close an open occurrence without completing it: waived, or not applicable."""
-    with session_scope(db()) as session:
-        rec = events.waive(session, ref=_ref(org, measure, period, kind, occurrence), actor=by,
-                           reason=reason, approved_by=approved_by, now=now(),
-                           not_applicable=not_applicable)
+    rec = events.waive_occurrence(db(), ref=_ref(org, measure, period, kind, occurrence), actor=by,
+                                 reason=reason, approved_by=approved_by, now=now(),
+                                 not_applicable=not_applicable)
     _done("not applicable:" if not_applicable else "waived", rec)
 
 
@@ -159,10 +156,7 @@ def verify_cmd(
         _verify_pack(pack, anchor, fmt)
         return
     settings = get_settings()
-    with session_scope(db()) as session:
-        orgs = repo.org_codes(session, org=org)  # also those without entries: their states
-        results = [audit.verify_org(session, org=code, store_root=settings.evidence_dir, anchor=anchor)
-                   for code in orgs]
+    results = auditing.verify(db(), org=org, store_root=settings.evidence_dir, anchor=anchor)
     _report(results, anchor, fmt)
 
 
@@ -261,10 +255,7 @@ def log_cmd(
         raise InputError("--out needs --format csv, json or xlsx", field="--out")
     where = ledger_store.LogFilter(org=org, period=period, aspect=aspect, measure=measure,
                                    actor=actor, event=event)
-    with session_scope(db()) as session:
-        if org:
-            repo.org_codes(session, org=org)
-        rows = audit.log_rows(session, where=where)
+    rows = auditing.log(db(), where=where)
     _write_log(rows, fmt, out)
 
 
@@ -305,14 +296,7 @@ def evidence_pack_cmd(
     from models.evidence.pack import build_manifest, write_pack
 
     code, settings = org_or_default(org), get_settings()
-    with session_scope(db()) as session:
-        repo.org_codes(session, org=code)
-        ledger_store.lock(session, org=code)  # the chain read below is the one verified
-        verified = audit.verify_org(session, org=code, store_root=settings.evidence_dir)
-        if not verified.ok:
-            raise CheckFailed(f"the ledger of {code} does not verify (entry {verified.first_bad}: "
-                              f"{verified.reason}); no pack written")
-        contents = audit.pack_contents(session, org=code, period=period)
+    verified, contents = auditing.pack_contents(db(), org=code, period=period, store_root=settings.evidence_dir)
     if not contents["occurrences"]:
         raise InputError(f"{code} has no occurrences in {period}", field="--period", value=period)
     head = {"head": verified.head, "seq": verified.head_seq, "entries": verified.count}

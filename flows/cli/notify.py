@@ -6,16 +6,18 @@ flows, apprise for delivery), not every library of every command."""
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 
 from config.settings import get_settings
 from flows.cli.app import FormatOpt, OrgOpt, app, db, now
 from flows.cli.output import Format, console, emit, err_console
+
+T = TypeVar("T")
 
 directory_app = typer.Typer(help="The people directory: who holds which role, and how to reach them.",
                             no_args_is_help=True)
@@ -30,7 +32,7 @@ def directory_load(
     path: Annotated[Path, typer.Argument(help="The directory YAML (see config/directory.example.yaml).")],
 ) -> None:
     """Validate a directory file and copy it into the data directory; later runs use it."""
-    from notifications.admin import load_into_home
+    from flows.usecases.admin import load_into_home
 
     settings = get_settings()
     directory, target = load_into_home(path, settings)
@@ -47,7 +49,7 @@ def directory_check(org: OrgOpt = None, fmt: FormatOpt = Format.table) -> None:
 
     Roles needed: the database's measures' (else the shipped roadmap's) and the policy's.
     """
-    from notifications.admin import check
+    from flows.usecases.admin import check
 
     result = check(_engine_if_any(), get_settings(), org=org)
     if fmt is not Format.table:
@@ -85,8 +87,8 @@ def _print_check(result: dict) -> None:
 @directory_app.command("show")
 def directory_show(fmt: FormatOpt = Format.table) -> None:
     """List the people of the directory in use: language, channels (masked), roles, deputy."""
+    from flows.usecases.admin import people_rows
     from models.core.directory import load_directory
-    from notifications.admin import people_rows
 
     settings = get_settings()
     path = settings.resolved_directory
@@ -112,13 +114,10 @@ def outbox_list(
     """List the outbox: every message claimed, its status, attempts and masked target."""
     if ctx.invoked_subcommand is not None:
         return
-    from models.store.db import session_scope
-    from notifications.admin import list_rows, outbox_dicts, status_counts, unexpanded_notices
+    from flows.usecases import admin
 
-    with session_scope(db()) as session:
-        rows = outbox_dicts(list_rows(session, status=status, org=org, limit=limit))
-        counts = status_counts(session, org=org)
-        waiting = unexpanded_notices(session, org=org)
+    listing = admin.list_outbox(db(), status=status, org=org, limit=limit)
+    rows, counts, waiting = listing.rows, listing.counts, listing.waiting
     emit(rows, fmt=fmt, columns=[*COLUMNS, "subject", "idem_key"] if fmt is Format.csv else COLUMNS,
          title="Outbox " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())),
          empty="the outbox is empty")
@@ -138,14 +137,13 @@ def outbox_retry(
     """Deliver now: failed messages (skipping their backoff) and anything due.
 
     Exits 1 if a message ended dead or unknown."""
-    from notifications.outbox import make_due
+    from flows.usecases import admin
+    from models.core.directory import load_directory
 
     settings = get_settings()
-    engine = db()
-    stamp = now()
-    orgs = [org] if org else None
-    made_due = make_due(engine, now=stamp, unknown=unknown, dead=dead, orgs=orgs)
-    report = _deliver_with_progress(engine, settings, stamp, orgs)
+    made_due, report = _with_progress(lambda progress: admin.retry(
+        db(), directory=load_directory(settings.resolved_directory), settings=settings, now=now(),
+        unknown=unknown, dead=dead, orgs=[org] if org else None, progress=progress))
     result = {"made_due": made_due, **report.as_dict()}
     if fmt is not Format.table:
         emit([result], fmt=fmt, columns=list(result), json_data=result)
@@ -165,16 +163,12 @@ def outbox_retry(
         sys.exit(1)
 
 
-def _deliver_with_progress(engine, settings, at: dt.datetime, orgs=None):
-    from models.core.directory import load_directory
-    from notifications.outbox import deliver_pending
-
-    directory = load_directory(settings.resolved_directory)
+def _with_progress(run: Callable[[Callable[[int, int], None] | None], T]) -> T:
+    """Run a delivery, with a progress bar on a terminal."""
     if not err_console.is_terminal:
-        return deliver_pending(engine, directory=directory, settings=settings, now=at, orgs=orgs)
+        return run(None)
     from rich.progress import Progress
 
     with Progress(console=err_console, transient=True) as bar:
         task = bar.add_task("sending", total=None)
-        return deliver_pending(engine, directory=directory, settings=settings, now=at, orgs=orgs,
-                               progress=lambda done, total: bar.update(task, completed=done, total=total))
+        return run(lambda done, total: bar.update(task, completed=done, total=total))

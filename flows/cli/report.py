@@ -17,9 +17,7 @@ from flows.cli.app import AsOfOpt, FormatOpt, LangOpt, OrgOpt, app, as_of_date, 
 from flows.cli.output import Format, Lang, console, emit, err_console
 from models.core.errors import InputError
 from models.core.progress import FIELDS
-from models.store import repository as repo
-from models.store import target_repository as trepo
-from models.store.db import session_scope
+from models.store import targets as trepo
 
 target_app = typer.Typer(help="Numeric targets: set them, record readings, list them.", no_args_is_help=True)
 app.add_typer(target_app, name="target")
@@ -108,11 +106,11 @@ def target_record(
 def target_list(org: OrgOpt = None, as_of: AsOfOpt = None, fmt: FormatOpt = Format.table,
                 lang: LangOpt = Lang.kk) -> None:
     """List targets with their latest reading and whether they are on track."""
-    from flows.reports.status import target_rows, target_views
+    from flows.reports.status import target_rows
+    from flows.usecases import reports
 
     day = as_of_date(as_of)
-    with session_scope(db()) as session:
-        views = target_views(session, orgs=repo.org_codes(session, org=org), as_of=day)
+    views = reports.targets(db(), org=org, as_of=day)
     if fmt is Format.json:
         emit([], fmt=fmt, columns=[], json_data=[v.as_dict() for v in views])
         return
@@ -135,12 +133,11 @@ def status_cmd(
 ) -> None:
     """Where the roadmap stands: per group, due so far, done on time / late, open, overdue,
     waived, % complete; and each target's latest reading."""
-    from flows.reports.status import status_report, status_rows, target_rows
+    from flows.reports.status import status_rows, target_rows
+    from flows.usecases import reports
 
     day = as_of_date(as_of)
-    with session_scope(db()) as session:
-        report = status_report(session, orgs=repo.org_codes(session, org=org), as_of=day,
-                               by=by.value, lang=lang.value, period=period)
+    report = reports.status(db(), org=org, as_of=day, by=by.value, lang=lang.value, period=period)
     if fmt is Format.json:
         emit([], fmt=fmt, columns=[], json_data=report.as_dict())
         return
@@ -163,16 +160,14 @@ def report_cmd(
 ) -> None:
     """Write the Board committee's report for a year: progress per aspect and topic, overdue
     items, targets with charts, completed items with their evidence."""
-    from flows.planning import load_policy_for
-    from flows.reports.board import build_report
+    from flows.usecases import reports
+    from flows.usecases.planning import load_policy_for
 
     trepo.check_year(period, "--period")
     day = as_of_date(as_of)
     settings = get_settings()
-    with session_scope(db()) as session:
-        orgs = repo.org_codes(session, org=org)
-        report = build_report(session, orgs=orgs, period=period, as_of=day, lang=lang.value,
-                              policy=load_policy_for(settings), directory=_directory_or_none())
+    report = reports.board_report(db(), org=org, period=period, as_of=day, lang=lang.value,
+                                  policy=load_policy_for(settings), directory=_directory_or_none())
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt is ReportFormat.pdf:
         from flows.reports.pdf import render_pdf
@@ -188,7 +183,7 @@ def report_cmd(
 
 def _directory_or_none():
     """Owners' names come from the directory when it loads; the report does without them."""
-    from flows.planning import load_directory_for
+    from flows.usecases.planning import load_directory_for
 
     try:
         return load_directory_for(get_settings())
@@ -212,8 +207,9 @@ def calendar_cmd(
 ) -> None:
     """Write an iCalendar (.ics) feed: one event per open occurrence on its due date, with
     alarms at the policy's reminder offsets; re-importing updates events (stable UIDs)."""
-    from flows.planning import load_policy_for
-    from flows.reports.calendar import build_calendar, feed_items
+    from flows.reports.calendar import build_calendar
+    from flows.usecases import reports
+    from flows.usecases.planning import load_policy_for
 
     if sum([person is not None, unit is not None, all_]) != 1:
         raise InputError("choose exactly one of --person ID, --unit ID or --all", field="--person")
@@ -222,12 +218,7 @@ def calendar_cmd(
     roles, external, language, name = None, False, (lang.value if lang else "kk"), None
     if person is not None:
         roles, external, language, name = _person_scope(person, policy, lang)
-    with session_scope(db()) as session:
-        orgs = repo.org_codes(session, org=org)
-        if unit is not None:
-            _check_role(session, orgs, unit)
-            roles = {unit}
-        items = feed_items(session, orgs=orgs, lang=language, roles=roles, external=external)
+    items = reports.calendar_items(db(), org=org, lang=language, roles=roles, unit=unit, external=external)
     data = build_calendar(items, lang=language, reminder_days=policy.reminder_days,
                           now=now(), name=name)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -236,8 +227,8 @@ def calendar_cmd(
 
 
 def _person_scope(person_id: str, policy, lang: Lang | None):
-    from flows.planning import load_directory_for
     from flows.reports.labels import words
+    from flows.usecases.planning import load_directory_for
 
     directory = load_directory_for(get_settings())
     if person_id not in directory.people:
@@ -247,8 +238,3 @@ def _person_scope(person_id: str, policy, lang: Lang | None):
     language = lang.value if lang else person.language
     return roles, policy.esg_office in roles, language, f"{words(language)['calendar_name']} — {person.name}"
 
-
-def _check_role(session, orgs: list[str], role: str) -> None:
-    if not any(role in repo.role_names(session, org=o) for o in orgs):
-        raise InputError("no such role in the roadmap (see `esgtrack measures --format json`, "
-                         "executor_roles / unit_roles)", field="--unit", value=role)

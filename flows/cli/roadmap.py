@@ -29,12 +29,13 @@ from flows.cli.app import (
     title_in,
 )
 from flows.cli.output import Format, Lang, console, emit, err_console
+from flows.usecases import occurrences as events
+from flows.usecases import roadmap as roadmaps
 from models.core.errors import InputError
 from models.core.normalised import catalogue_from_yaml, dump_yaml, load_roadmap, roadmap_to_dict
 from models.core.schedule import OccurrenceStatus, end_of_day, local_date
-from models.store import repository as repo
-from models.store import roadmaps
-from models.store.db import session_scope
+from models.store.measures import ImportReport, measure_from_row
+from models.store.occurrences import OccurrenceFilter
 
 
 @app.command()
@@ -54,14 +55,8 @@ def _catalogue():
 def import_path(path: Path, org: str, by: str = "esg-office"):
     """The import use case: read, then write measures + occurrences + edition + its ledger
     entry in one commit."""
-    from models.store.occurrence_events import record_import
-
     loaded = load_roadmap(path, _catalogue())
-    stamp = now()
-    with session_scope(db()) as session:
-        report = roadmaps.import_roadmap(session, org=org, loaded=loaded, now=stamp)
-        record_import(session, report=report, loaded=loaded, actor=by, now=stamp)
-    return loaded, report
+    return loaded, roadmaps.import_edition(db(), org=org, loaded=loaded, actor=by, now=now())
 
 
 @roadmap_app.command("import")
@@ -86,7 +81,7 @@ def roadmap_import(
     _print_changes(report)
 
 
-def _print_changes(report: repo.ImportReport) -> None:
+def _print_changes(report: ImportReport) -> None:
     lines = []
     if report.added:
         lines.append(f"added: {', '.join(report.added)}")
@@ -138,14 +133,9 @@ def measures_cmd(
     """List the roadmap's measures (JSON: one object per measure, DESIGN.md's contract)."""
     if aspect and aspect.upper() not in {"E", "S", "G"}:
         raise InputError("aspect must be E, S or G", field="--aspect", value=aspect)
-    with session_scope(db()) as session:
-        items = []
-        for code in repo.org_codes(session, org=org):
-            for row in repo.measures(session, org=code):
-                if aspect and row.aspect != aspect.upper():
-                    continue
-                data = repo.measure_from_row(row).contract_dict()
-                items.append({"org": code, **data, "shown_title": title_in(row, lang)})
+    items = [{"org": code, **measure_from_row(row).contract_dict(), "shown_title": title_in(row, lang)}
+             for code, row in roadmaps.measure_list(db(), org=org)
+             if not aspect or row.aspect == aspect.upper()]
     if fmt is Format.json:
         emit([], fmt=fmt, columns=[], json_data=[{k: v for k, v in i.items() if k != "shown_title"}
                                                   for i in items])
@@ -209,12 +199,8 @@ def occurrences_cmd(
         raise InputError("status must be open, done, waived or withdrawn", field="--status", value=status)
     if aspect and aspect.upper() not in {"E", "S", "G"}:
         raise InputError("aspect must be E, S or G", field="--aspect", value=aspect)
-    where = repo.OccurrenceFilter(period=period, status=status, aspect=aspect,
-                                  executor=executor, measure=measure)
-    with session_scope(db()) as session:
-        if org:
-            repo.org_codes(session, org=org)
-        rows = [occurrence_dict(o, m, lang) for o, m in repo.occurrences(session, org=org, where=where)]
+    where = OccurrenceFilter(period=period, status=status, aspect=aspect, executor=executor, measure=measure)
+    rows = [occurrence_dict(o, m, lang) for o, m in roadmaps.occurrence_list(db(), org=org, where=where)]
     emit(rows, fmt=fmt, columns=[*OCC_COLUMNS, "occurrence_id", "completion_form", "late"]
          if fmt is Format.csv else OCC_COLUMNS, title="Occurrences")
 
@@ -231,12 +217,9 @@ def upcoming_cmd(
     """What falls due in the next N days (and what is overdue), as of a date."""
     day = as_of_date(as_of)
     start = end_of_day(day - dt.timedelta(days=1))
-    where = repo.OccurrenceFilter(status=OccurrenceStatus.OPEN, due_from=None if overdue else start,
-                                  due_to=end_of_day(day + dt.timedelta(days=days)))
-    with session_scope(db()) as session:
-        if org:
-            repo.org_codes(session, org=org)
-        rows = [occurrence_dict(o, m, lang, day) for o, m in repo.occurrences(session, org=org, where=where)]
+    where = OccurrenceFilter(status=OccurrenceStatus.OPEN, due_from=None if overdue else start,
+                             due_to=end_of_day(day + dt.timedelta(days=days)))
+    rows = [occurrence_dict(o, m, lang, day) for o, m in roadmaps.occurrence_list(db(), org=org, where=where)]
     columns = ["org", "measure", "period", "kind", "due", "days_left", "title", "executor_roles"]
     emit(rows, fmt=fmt, columns=columns, title=f"Due by {day + dt.timedelta(days=days)} (as of {day})",
          empty=f"nothing due in the {days} days after {day}")
@@ -253,10 +236,6 @@ def open_cmd(
     """Open an occurrence of an as-needed measure, due on a date."""
     org = org_or_default(org)
     day = parse_date(due, "--due")
-    from models.store.occurrence_events import record_opened
-
-    stamp = now()
-    with session_scope(db()) as session:
-        row = repo.open_occurrence(session, org=org, code=measure, due=day, now=stamp)
-        record_opened(session, occurrence=row, actor=by, reason=reason, now=stamp)
+    row = events.open_occurrence_as_needed(db(), org=org, code=measure, due=day, actor=by, reason=reason,
+                                           now=now()).occurrence
     console.print(f"opened {measure.upper()} {row.period} (occurrence {row.id}), due {day}")

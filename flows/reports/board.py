@@ -7,8 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from flows.artifacts import level_of
 from flows.reports import charts
@@ -17,11 +16,12 @@ from flows.reports.status import localized, status_report, target_rows
 from models.core.ledger import COMPLETED
 from models.core.policy import Policy
 from models.core.progress import FIELDS, TOTAL, Counts, GroupRow
-from models.core.schedule import OccurrenceStatus, end_of_day, local_date
+from models.core.schedule import end_of_day, local_date
 from models.core.targets import TargetView
-from models.store import repository as repo
-from models.store.ledger_store import LogFilter, entries, to_entry
-from models.store.tables import MeasureRow, OccurrenceRow
+from models.store import occurrences
+from models.store.ledger import LogFilter, entries, to_entry
+from models.store.measures import role_names
+from models.store.tables import MeasureRow
 
 
 @dataclass
@@ -91,13 +91,9 @@ def _owner(m: MeasureRow, names: dict[str, dict[str, str]], lang: str, directory
 def overdue_items(session: Session, *, orgs: list[str], as_of: dt.date, lang: str,
                   policy: Policy, directory=None) -> list[dict]:
     """Open occurrences due before as_of (any period), most overdue first."""
-    query = (select(OccurrenceRow, MeasureRow).join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
-             .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == OccurrenceStatus.OPEN,
-                    OccurrenceRow.due_at <= end_of_day(as_of - dt.timedelta(days=1)))
-             .order_by(OccurrenceRow.due_at, OccurrenceRow.org, MeasureRow.position))
-    names = {org: repo.role_names(session, org=org) for org in orgs}
+    names = {org: role_names(session, org=org) for org in orgs}
     items = []
-    for occ, m in session.exec(query):
+    for occ, m in occurrences.open_in_due_order(session, orgs=orgs, due_until=end_of_day(as_of - dt.timedelta(days=1))):
         due = local_date(occ.due_at)
         days = (as_of - due).days
         level = level_of(days, policy)
@@ -113,12 +109,7 @@ def completed_items(session: Session, *, orgs: list[str], period: int, as_of: dt
                     lang: str) -> list[dict]:
     """The period's occurrences done by the end of as_of, with the evidence their completion
     entry names."""
-    query = (select(OccurrenceRow, MeasureRow).join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
-             .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == OccurrenceStatus.DONE,
-                    OccurrenceRow.period == period,
-                    sa.or_(OccurrenceRow.completed_at.is_(None), OccurrenceRow.completed_at <= end_of_day(as_of)))
-             .order_by(OccurrenceRow.org, MeasureRow.position, OccurrenceRow.due_at))
-    pairs = list(session.exec(query))
+    pairs = occurrences.done_in_period(session, orgs=orgs, period=period, by=end_of_day(as_of))
     evidence = evidence_by_occurrence(session, orgs=orgs, ids=[o.id for o, _ in pairs])
     return [{"org": o.org, "measure": m.code, "period": o.period, "title": localized(m, "title", lang),
              "due": local_date(o.due_at).isoformat(),

@@ -16,9 +16,9 @@ from icalendar import Alarm, Calendar, Event
 from flows.reports.labels import words
 from flows.reports.status import localized
 from models.core.roadmap import ROADMAP_TZ
-from models.core.schedule import OccurrenceStatus, local_date
-from models.store import repository as repo
-from models.store.tables import MeasureRow, OccurrenceRow
+from models.core.schedule import local_date
+from models.store import occurrences
+from models.store.measures import role_names
 
 PRODID = "-//esgtrack//ESG roadmap calendar//EN"
 SEQUENCE_EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
@@ -114,15 +114,9 @@ def feed_items(session, *, orgs: list[str], lang: str, roles: set[str] | None = 
     """Open occurrences in due order. With roles: only measures naming one of them as an
     executor or unit; with external too: also the measures with no internal executor (the
     ESG office follows those up, as the planner routes them)."""
-    from sqlmodel import select
-
-
-    query = (select(OccurrenceRow, MeasureRow).join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
-             .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == OccurrenceStatus.OPEN)
-             .order_by(OccurrenceRow.due_at, OccurrenceRow.org, MeasureRow.position, OccurrenceRow.id))
-    names = {org: repo.role_names(session, org=org) for org in orgs}
+    names = {org: role_names(session, org=org) for org in orgs}
     items = []
-    for occ, m in session.exec(query):
+    for occ, m in occurrences.open_in_due_order(session, orgs=orgs):
         named = set(m.executor_roles) | set(m.unit_roles)
         if roles is not None and not (named & roles or (external and m.external_dependency and not m.executor_roles)):
             continue

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from models.core.progress import TOTAL, GroupRow
 from models.core.targets import TargetView, trajectory
 from models.core.targets import format_value as fmt_value
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 COLOURS = {"done_on_time": "#2e7d32", "done_late": "#f9a825", "waived": "#9e9e9e",
            "open_not_overdue": "#90caf9", "overdue": "#c62828"}
 DPI = 110
 
 
-def _pyplot():
+def _pyplot() -> ModuleType:
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -27,7 +32,7 @@ def _pyplot():
     return plt
 
 
-def _png(fig) -> bytes:
+def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
     _pyplot().close(fig)

@@ -4,14 +4,19 @@ Kazakh letters ә ғ қ ң ө ұ ү һ і — reportlab's built-in fonts do not)
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from markupsafe import escape
 
 from flows.reports.board import BoardReport
 from flows.reports.status import percent_text
 from models.core.progress import FIELDS, TOTAL, GroupRow
+
+if TYPE_CHECKING:
+    from reportlab.platypus import Image, Paragraph, Table
 
 COLUMNS = FIELDS
 FONT, BOLD = "DejaVuSans", "DejaVuSans-Bold"
@@ -49,13 +54,13 @@ def _styles() -> dict:
     }
 
 
-def _p(text, style: str = "cell"):
+def _p(text: object, style: str = "cell") -> Paragraph:
     from reportlab.platypus import Paragraph
 
     return Paragraph(str(escape(str(text))), _styles()[style])
 
 
-def _head(text: str, room: float):
+def _head(text: str, room: float) -> Paragraph:
     """A header cell whose longest word fits its column (smaller type rather than a word cut
     in two)."""
     from reportlab.lib.styles import ParagraphStyle
@@ -70,7 +75,7 @@ def _head(text: str, room: float):
     return Paragraph(str(escape(str(text))), style)
 
 
-def _table(head: list[str], rows: list[list], widths: list[float], totals: set[int] = frozenset()):
+def _table(head: list[str], rows: list[list], widths: list[float], totals: Iterable[int] = frozenset()) -> Table:
     from reportlab.lib import colors
     from reportlab.platypus import Table, TableStyle
 
@@ -86,7 +91,7 @@ def _table(head: list[str], rows: list[list], widths: list[float], totals: set[i
     return table
 
 
-def _image(png: bytes, width: float):
+def _image(png: bytes, width: float) -> Image:
     from reportlab.lib.utils import ImageReader
     from reportlab.platypus import Image
 
@@ -94,7 +99,7 @@ def _image(png: bytes, width: float):
     return Image(io.BytesIO(png), width=width, height=width * h / w)
 
 
-def _progress(rows: list[GroupRow], head: str, w: dict, width: float):
+def _progress(rows: list[GroupRow], head: str, w: dict, width: float) -> Table:
     body = [[r.label, *(_p(v, "num") for v in (*(getattr(r.counts, c) for c in COLUMNS),
                                                   percent_text(r.counts.percent)))] for r in rows]
     totals = {i for i, r in enumerate(rows) if r.group == TOTAL}
@@ -154,7 +159,7 @@ def _targets(report: BoardReport, width: float) -> list:
     return [*story, _chart_grid([report.target_pngs[t.target_id] for t in report.targets], width)]
 
 
-def _chart_grid(pngs: list[bytes], width: float):
+def _chart_grid(pngs: list[bytes], width: float) -> Table:
     """Charts two to a row."""
     from reportlab.platypus import Table
 

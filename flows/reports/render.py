@@ -4,6 +4,7 @@ templates/report/; charts as PNG, embedded as data: URIs in HTML, files beside M
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def _env() -> jinja2.Environment:
     return env
 
 
-def _cell(text) -> str:
+def _cell(text: object) -> str:
     """Text safe inside a Markdown table cell."""
     return " ".join(str(text).split()).replace("|", "\\|")
 
@@ -39,7 +40,7 @@ def data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def _progress_table(w: dict):
+def _progress_table(w: dict) -> Callable[[list[GroupRow], str], str]:
     def render(rows: list[GroupRow], head: str) -> str:
         lines = [f"| {head} | " + " | ".join(w[c] for c in COLUMNS) + f" | {w['percent_complete']} |",
                  "|---|" + "---:|" * (len(COLUMNS) + 1)]
@@ -51,7 +52,7 @@ def _progress_table(w: dict):
     return render
 
 
-def _progress_html(w: dict):
+def _progress_html(w: dict) -> Callable[[list[GroupRow], str], Markup]:
     def render(rows: list[GroupRow], head: str) -> Markup:
         cells = "".join(f"<th>{escape(w[c])}</th>" for c in COLUMNS)
         out = [f"<table><tr><th>{escape(head)}</th>{cells}<th>{escape(w['percent_complete'])}</th></tr>"]

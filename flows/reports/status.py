@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-import sqlalchemy as sa
 from sqlmodel import Session
 
 from flows.reports.labels import words
@@ -15,9 +14,10 @@ from models.core.progress import FIELDS, TOTAL, Bucket, GroupRow, tally
 from models.core.schedule import OccurrenceStatus, end_of_day
 from models.core.targets import TargetView
 from models.core.targets import format_value as fmt_value
-from models.store import repository as repo
-from models.store import target_repository as trepo
-from models.store.tables import MeasureRow, OccurrenceRow
+from models.store import occurrences
+from models.store import targets as trepo
+from models.store.measures import measures, role_names
+from models.store.tables import MeasureRow
 
 GROUPINGS = ("aspect", "topic", "executor", "unit")
 
@@ -45,8 +45,8 @@ def status_report(session: Session, *, orgs: list[str], as_of: dt.date, by: str 
     groups_of: dict[tuple[str, str], list[str]] = {}
     labels: dict[str, str] = {TOTAL: words(lang)["total"]}
     for org in orgs:
-        names = repo.role_names(session, org=org)
-        for m in repo.measures(session, org=org):
+        names = role_names(session, org=org)
+        for m in measures(session, org=org):
             keys = group_keys(m, by, lang, names, labels)
             groups_of[(org, m.code)] = keys
     rows = tally(load_buckets(session, orgs=orgs, as_of=as_of, period=period), groups_of, labels)
@@ -58,31 +58,14 @@ def load_buckets(session: Session, *, orgs: list[str], as_of: dt.date,
     """Occurrences due by the end of as_of (not withdrawn), counted in the database per
     measure, status and lateness, with how many fell due before as_of. A completion recorded
     after as_of counts as open: the figures are those of that day."""
-    end, before = end_of_day(as_of), end_of_day(as_of - dt.timedelta(days=1))
-    due_before = OccurrenceRow.due_at <= before
-    later = sa.and_(OccurrenceRow.status == OccurrenceStatus.DONE, OccurrenceRow.completed_at > end)
-    query = (
-        sa.select(OccurrenceRow.org, MeasureRow.code, OccurrenceRow.status, OccurrenceRow.late,
-                  sa.func.count(), _sum(due_before), _sum(later), _sum(sa.and_(later, due_before)))
-        .join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
-        .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status != OccurrenceStatus.WITHDRAWN,
-               OccurrenceRow.due_at <= end)
-        .group_by(OccurrenceRow.org, MeasureRow.code, OccurrenceRow.status, OccurrenceRow.late)
-    )
-    if period is not None:
-        query = query.where(OccurrenceRow.period == period)
+    counts = occurrences.counts_by_measure(session, orgs=orgs, end=end_of_day(as_of),
+                                           before=end_of_day(as_of - dt.timedelta(days=1)), period=period)
     buckets = []
-    for org, code, status, late, count, overdue, later_count, later_overdue in session.execute(query):
-        later_count, later_overdue = int(later_count or 0), int(later_overdue or 0)
-        buckets.append(Bucket(org, code, status, bool(late), int(count) - later_count,
-                              int(overdue or 0) - later_overdue))
+    for org, code, status, late, count, overdue, later_count, later_overdue in counts:
+        buckets.append(Bucket(org, code, status, late, count - later_count, overdue - later_overdue))
         if later_count:
             buckets.append(Bucket(org, code, OccurrenceStatus.OPEN, False, later_count, later_overdue))
     return buckets
-
-
-def _sum(condition) -> sa.ColumnElement:
-    return sa.func.sum(sa.case((condition, 1), else_=0))
 
 
 def group_keys(m: MeasureRow, by: str, lang: str, names: dict[str, dict[str, str]],

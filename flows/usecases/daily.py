@@ -8,9 +8,9 @@ import os
 import time
 
 from config.settings import get_settings
-from flows.planning import load_directory_for, load_policy_for
 from flows.prefect_env import quiet
 from flows.usecases import database
+from flows.usecases.planning import load_directory_for, load_policy_for
 from models.core.errors import InputError
 
 

@@ -14,10 +14,11 @@ from models.core.escalation import Plan
 from models.core.ledger import TARGET_READING
 from models.core.target_alerts import offtrack_step, plan_target_alerts
 from models.evidence import store as evidence_store
-from models.store import ledger_store
-from models.store import repository as repo
-from models.store import target_repository as trepo
-from models.store.db import among, session_scope
+from models.store import ledger as ledger_store
+from models.store import outbox as outbox_rows
+from models.store import targets as trepo
+from models.store.db import session_scope
+from models.store.measures import role_names_of
 from models.store.tables import TargetReadingRow, TargetRow
 
 
@@ -65,19 +66,13 @@ def target_alerts(session, *, orgs: list[str], as_of: dt.date, directory, policy
     """The daily flow's off-track alerts (models.core.target_alerts), minus those already claimed.
     Targets are read only for organisations with a reading; sent steps and role names only
     for the targets off track."""
-    import sqlalchemy as sa
-
-
     # Only a reading puts a target off track: organisations without one are skipped unread.
-    reading = sa.select(TargetReadingRow.org).where(among(session, TargetReadingRow.org, orgs)).distinct()
-    with_readings = sorted(session.execute(reading).scalars())
+    with_readings = trepo.orgs_with_readings(session, orgs=orgs)
     views = [v for v in target_views(session, orgs=with_readings, as_of=as_of)
              if offtrack_step(v)] if with_readings else []
     if not views:
         return Plan()
-    table = sa.table("outbox_message", sa.column("org"), sa.column("step"))
-    sent = set(session.execute(sa.select(table.c.step).where(
-        table.c.step.in_({offtrack_step(v) for v in views})).distinct()).scalars())
-    names = repo.role_names_of(session, orgs=sorted({v.org for v in views}))
+    sent = outbox_rows.steps_claimed(session, steps={offtrack_step(v) for v in views})
+    names = role_names_of(session, orgs=sorted({v.org for v in views}))
     return plan_target_alerts(views, directory, policy, as_of=as_of, sent=sent, role_names=names,
                               working_days_only=working_days_only)

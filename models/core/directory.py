@@ -7,9 +7,10 @@ beyond reading the file; every error names the file, the line and the field.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Literal, overload
 
 import yaml
 
@@ -94,7 +95,7 @@ def check_directory(directory: Directory, *, required_roles: Iterable[str],
 # --- reading ------------------------------------------------------------------------------
 
 
-def load_directory(path) -> Directory:
+def load_directory(path: str | Path) -> Directory:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -138,7 +139,7 @@ def _load_yaml(text: str, source: str) -> tuple[object, dict[int, int]]:
     class Loader(SafeLoader):
         pass
 
-    def mapping(loader, node):
+    def mapping(loader: SafeLoader, node: yaml.MappingNode) -> dict[Hashable, Any]:
         value = loader.construct_mapping(node, deep=True)
         lines[id(value)] = node.start_mark.line + 1
         return value
@@ -158,11 +159,11 @@ class _Reader:
     def __init__(self, source: str, lines: dict[int, int]) -> None:
         self.source, self.lines = source, lines
 
-    def error(self, message: str, field: str, value, where=None) -> InputError:
+    def error(self, message: str, field: str, value: object, where: object = None) -> InputError:
         return InputError(message, file=self.source, line=self.lines.get(id(where)),
                           field=field, value=value)
 
-    def person(self, item, path: str) -> Person:
+    def person(self, item: object, path: str) -> Person:
         if not isinstance(item, dict):
             raise self.error("expected a mapping (id, name, email, ...)", path, item)
         for key in item:
@@ -185,6 +186,11 @@ class _Reader:
         return Person(id=pid, name=self.text(item, "name", path, required=True), email=email,
                       teams=teams, apprise=self.urls(item, path), language=language,
                       deputy=self.text(item, "deputy", path))
+
+    @overload
+    def text(self, item: dict, key: str, path: str, *, required: Literal[True]) -> str: ...
+    @overload
+    def text(self, item: dict, key: str, path: str, *, required: bool = False) -> str | None: ...
 
     def text(self, item: dict, key: str, path: str, *, required: bool = False) -> str | None:
         value = item.get(key)
@@ -209,7 +215,7 @@ class _Reader:
                                  f"{path}.apprise[{index}]", None, item)
         return tuple(u.strip() for u in value)
 
-    def roles(self, raw, people: dict[str, Person], root) -> dict[str, RoleEntry]:
+    def roles(self, raw: object, people: dict[str, Person], root: object) -> dict[str, RoleEntry]:
         if not isinstance(raw, dict) or not raw:
             raise self.error("expected a mapping of role id → {holder, superior}", "roles", None, root)
         roles: dict[str, RoleEntry] = {}
@@ -234,7 +240,7 @@ class _Reader:
         self._no_cycles(roles, raw)
         return roles
 
-    def _no_cycles(self, roles: dict[str, RoleEntry], raw) -> None:
+    def _no_cycles(self, roles: dict[str, RoleEntry], raw: dict[str, object]) -> None:
         for rid in roles:
             seen, current = [rid], roles[rid].superior
             while current is not None:

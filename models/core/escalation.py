@@ -10,10 +10,13 @@ the current step instead of flooding people with the ones they slept through.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
+from typing import Any
 
+from models.core.directory import Directory
 from models.core.policy import Policy
 from models.core.schedule import is_business_day, local_date, next_business_day, previous_business_day
 
@@ -39,7 +42,7 @@ class OpenItem:
     external: bool = False
 
 
-def open_item(occ, m) -> OpenItem:
+def open_item(occ: Any, m: Any) -> OpenItem:
     """An occurrence (row or tuple with id, org, period, kind, due_at) and its measure row."""
     return OpenItem(
         occurrence_id=occ.id, org=occ.org, measure=m.code, period=occ.period, kind=occ.kind,
@@ -130,7 +133,7 @@ def step_on(due: dt.date, occurrence_kind: str, policy: Policy, as_of: dt.date) 
     return latest
 
 
-def steps_due_on(as_of: dt.date, first_due: dt.date, last_due: dt.date, occurrence_kinds,
+def steps_due_on(as_of: dt.date, first_due: dt.date, last_due: dt.date, occurrence_kinds: Iterable[str],
                  policy: Policy) -> list[tuple[dt.date, str, Step]]:
     """(due date, occurrence kind, step) for every due date in [first_due, last_due] whose
     current step on as_of exists: the whole plan of a day, a few hundred rows at most,
@@ -151,7 +154,7 @@ def step_by_id(due: dt.date, occurrence_kind: str, step_id: str, policy: Policy)
     return next((s for s in _ladder(due, occurrence_kind == "progress", policy) if s.id == step_id), None)
 
 
-def plan(items: list[OpenItem], directory, policy: Policy, *, sent: set[tuple[int, str]],
+def plan(items: list[OpenItem], directory: Directory, policy: Policy, *, sent: set[tuple[int, str]],
          as_of: dt.date, role_names: dict[str, dict[str, str]] | None = None,
          working_days_only: bool = False) -> Plan:
     """Messages due on as_of, one item per (occurrence, step, recipient), never one already sent.
@@ -170,7 +173,7 @@ def plan(items: list[OpenItem], directory, policy: Policy, *, sent: set[tuple[in
     return result
 
 
-def fan_out(item: OpenItem, step: Step, directory, policy: Policy, *, as_of: dt.date,
+def fan_out(item: OpenItem, step: Step, directory: Directory, policy: Policy, *, as_of: dt.date,
             role_names: dict[str, dict[str, str]], warnings: list[str]) -> list[dict]:
     """One step of one occurrence → one item per recipient (who else was told rides along)."""
     people = _recipients(item, step, directory, policy, warnings)
@@ -180,7 +183,7 @@ def fan_out(item: OpenItem, step: Step, directory, policy: Policy, *, as_of: dt.
              "recipient": pid} for pid in people]
 
 
-def _audience_roles(item: OpenItem, step: Step, directory, policy: Policy) -> list[str]:
+def _audience_roles(item: OpenItem, step: Step, directory: Directory, policy: Policy) -> list[str]:
     if step.kind == StepKind.ESCALATION and item.kind == "progress":
         return list(policy.progress_escalate_to)
     executors = list(item.executor_roles) or (list(policy.external_route_to) if item.external else [])
@@ -201,7 +204,7 @@ def _audience_roles(item: OpenItem, step: Step, directory, policy: Policy) -> li
     return list(dict.fromkeys(roles))
 
 
-def _recipients(item: OpenItem, step: Step, directory, policy: Policy,
+def _recipients(item: OpenItem, step: Step, directory: Directory, policy: Policy,
                 warnings: list[str]) -> dict[str, list[str]]:
     """person id → the roles through which they get this step (one entry per person)."""
     people: dict[str, list[str]] = {}
@@ -218,7 +221,7 @@ def _recipients(item: OpenItem, step: Step, directory, policy: Policy,
     return people
 
 
-def _label(directory, person_id: str, roles: list[str]) -> str:
+def _label(directory: Directory, person_id: str, roles: list[str]) -> str:
     return f"{directory.person(person_id).name} ({', '.join(roles)})"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NoReturn
 
 from models.core.errors import InputError
 from models.core.roadmap import Aspect, Measure, Recurrence, RecurrenceKind, Roadmap, Target
@@ -118,7 +119,7 @@ def parse_document(text: str, *, source: str = "<document>") -> Roadmap:
     )
 
 
-def _find_title(events, source: str) -> tuple[str, tuple[int, int]]:
+def _find_title(events: list[tuple[str, int, object]], source: str) -> tuple[str, tuple[int, int]]:
     for kind, line, value in events:
         if kind == "title":
             found = _HORIZON_RE.search(str(value))
@@ -182,7 +183,7 @@ class _TableParser:
         self.header.append(cell)
         if len(self.header) < len(_COLUMNS):
             return
-        columns = []
+        columns: list[str] = []
         for head in self.header:
             name = next((c for c, kw in _COLUMNS.items()
                          if c not in columns and re.search(kw, head.text, re.IGNORECASE)), None)
@@ -204,7 +205,9 @@ class _TableParser:
 
     def _measure(self, cells: dict[str, _Cell]) -> Measure:
         assert self.aspect is not None
-        number = int(_NUMBER_RE.match(cells["number"].text.strip()).group(1))
+        match = _NUMBER_RE.match(cells["number"].text.strip())
+        assert match is not None  # a row starts at a number cell (see _cell)
+        number = int(match.group(1))
         mid = f"{self.aspect.value}{number}"
         line = cells["number"].line
         if any(m.id == mid for m in self.measures):
@@ -223,11 +226,14 @@ class _TableParser:
             inherited = [n for n, v in (("deadline", deadline), ("completion form", form)) if not v]
             self.warnings.append(f"{self.source}:{line}: {mid} has an empty "
                                  f"{' and '.join(inherited)} (merged cell); inherits {previous.id}'s")
-        recurrence = (parse_deadline(deadline, self.horizon, source=self.source,
-                                     line=cells["deadline"].line)
-                      if deadline else previous.recurrence)
-        deadline = deadline or previous.deadline_text
-        form = form or previous.completion_form
+        if deadline:
+            recurrence = parse_deadline(deadline, self.horizon, source=self.source, line=cells["deadline"].line)
+        else:
+            assert previous is not None  # an empty cell with no row above raised just above
+            recurrence, deadline = previous.recurrence, previous.deadline_text
+        if not form:
+            assert previous is not None
+            form = previous.completion_form
         executors_text = _clean(cells["executors"].text)
         external = bool(_EXTERNAL_RE.search(executors_text))
         party = _PARTY_RE.search(executors_text) if external else None
@@ -244,11 +250,12 @@ class _TableParser:
         )
 
     def _row_id(self, row: list[_Cell] | None = None) -> str:
-        number = _NUMBER_RE.match((row or self.row)[0].text.strip()).group(1)
-        return f"{self.aspect}{number}"
+        match = _NUMBER_RE.match((row or self.row)[0].text.strip())
+        assert match is not None  # a row starts at a number cell (see _cell)
+        return f"{self.aspect}{match.group(1)}"
 
-    def _error(self, line: int, message: str, **where) -> None:
-        raise InputError(message, file=self.source, line=line, **where)
+    def _error(self, line: int, message: str, *, field: str | None = None, value: object = None) -> NoReturn:
+        raise InputError(message, file=self.source, line=line, field=field, value=value)
 
 
 # --- cell contents -----------------------------------------------------------------------

@@ -15,6 +15,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from models.core.schedule import OccurrenceStatus
 
@@ -28,7 +29,7 @@ COMPLETED = "completed"
 REOPENED = "reopened"
 RESCHEDULED = "rescheduled"
 WAIVED = "waived"
-TARGET_READING = "target_reading"  # esgtrack target record (models/store/target_repository.py)
+TARGET_READING = "target_reading"  # esgtrack target record (flows/usecases/targets.py)
 EVENTS = (ROADMAP_IMPORTED, OCCURRENCE_OPENED, COMPLETED, REOPENED, RESCHEDULED, WAIVED,
           TARGET_READING)
 
@@ -79,9 +80,9 @@ def make_entry(prev: Entry | None, *, org: str, event: str, actor: str, at: dt.d
     """The entry that follows prev (None: the first of the organisation's chain)."""
     if event not in EVENTS:
         raise ValueError(f"unknown ledger event {event!r}")
-    columns = {"seq": prev.seq + 1 if prev else 1, "org": org, "event": event, "actor": actor,
-               "at": iso_utc(at), "measure": measure, "period": period,
-               "occurrence_id": occurrence_id}
+    columns: dict[str, Any] = {"seq": prev.seq + 1 if prev else 1, "org": org, "event": event,
+                               "actor": actor, "at": iso_utc(at), "measure": measure, "period": period,
+                               "occurrence_id": occurrence_id}
     text = canonical_json({**columns, "data": data})
     prev_hash = prev.hash if prev else GENESIS
     return Entry(**columns, payload=text, prev_hash=prev_hash, hash=entry_hash(prev_hash, text))
@@ -158,7 +159,7 @@ def _check(entry: Entry, prev: Entry | None, expected: int, org: str | None,
     return None
 
 
-def _broken_link(recorded, prev: Entry | None, expected: int, orphan: bool) -> tuple[int, str]:
+def _broken_link(recorded: object, prev: Entry | None, expected: int, orphan: bool) -> tuple[int, str]:
     """Entry `expected` is intact in itself but does not follow the entry before it. Its hashed
     seq says which side moved: a later entry brought forward (something before it deleted or
     swapped), an entry pushed back (something inserted before it); at its own place, either

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import EllipsisType
+from typing import Any, TypeVar
 
 import yaml
 
@@ -139,7 +142,7 @@ def enrich(roadmap: Roadmap, catalogue: Catalogue) -> Roadmap:
                    roadmap.preamble, tuple(warnings))
 
 
-def _role_ids(names, catalogue: Catalogue, warnings: list[str], mid: str) -> tuple[str, ...]:
+def _role_ids(names: Iterable[str], catalogue: Catalogue, warnings: list[str], mid: str) -> tuple[str, ...]:
     ids = []
     for name in names:
         rid = catalogue.role_id(name)
@@ -167,7 +170,7 @@ def slug(text: str) -> str:
 # --- YAML ---------------------------------------------------------------------------------
 
 
-def roadmap_to_dict(roadmap: Roadmap, roles, *, source_name: str, sha256: str) -> dict:
+def roadmap_to_dict(roadmap: Roadmap, roles: Iterable[Role], *, source_name: str, sha256: str) -> dict:
     measures = []
     for m in roadmap.measures:
         item = m.contract_dict()
@@ -216,13 +219,16 @@ def roadmap_from_yaml(text: str, *, source: str) -> tuple[Roadmap, tuple[Role, .
     return roadmap, roles
 
 
+_T = TypeVar("_T")
+
+
 class _Reader:
     """Typed access to YAML fields; every error names the field's path."""
 
     def __init__(self, source: str) -> None:
         self.source = source
 
-    def get(self, data: dict, key: str, kind: type, path: str = "", default=..., ):
+    def get(self, data: dict, key: str, kind: type[_T], path: str = "", default: _T | EllipsisType = ..., ) -> _T:
         where = f"{path}.{key}" if path else key
         if not isinstance(data, dict):
             raise InputError("expected a mapping", file=self.source, field=path or "<root>")
@@ -275,7 +281,7 @@ class _Reader:
             due=self._due(due, f"{path}.due"),
         )
 
-    def _recurrence(self, value, deadline: str, horizon, path: str) -> Recurrence:
+    def _recurrence(self, value: Any, deadline: str, horizon: tuple[int, int], path: str) -> Recurrence:
         if value is None:
             return parse_deadline(deadline, horizon, source=self.source)
         try:

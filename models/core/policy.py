@@ -76,7 +76,7 @@ class _Fields:
     def __init__(self, source: str) -> None:
         self.source = source
 
-    def _err(self, message: str, field: str, value=None):
+    def _err(self, message: str, field: str, value: object = None) -> InputError:
         return InputError(message, file=self.source, field=field, value=value)
 
     def mapping(self, data: dict, key: str) -> dict:
@@ -91,7 +91,7 @@ class _Fields:
             raise self._err("expected a non-empty list", f"{path}.{key}", value)
         return value
 
-    def days(self, data, key: str, path: str, *, default=None, minimum: int = 0) -> int:
+    def days(self, data: object, key: str, path: str, *, default: int | None = None, minimum: int = 0) -> int:
         where = f"{path}.{key}" if path else key
         value = data.get(key, default) if isinstance(data, dict) else None
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -105,7 +105,8 @@ class _Fields:
                 raise self._err("expected a whole number of days >= 0", f"{path}.{key}[{i}]", value)
         return values
 
-    def names(self, data, key: str, path: str, *, default=None) -> tuple[str, ...]:
+    def names(self, data: object, key: str, path: str, *,
+              default: tuple[str, ...] | None = None) -> tuple[str, ...]:
         where = f"{path}.{key}" if path else key
         value = data.get(key, default) if isinstance(data, dict) else None
         if isinstance(value, str):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 ROADMAP_TZ = "Asia/Almaty"
 
@@ -112,7 +113,7 @@ class Measure:
     def completion_kind(self) -> CompletionKind:
         return classify_completion_form(self.completion_form)
 
-    def with_(self, **changes) -> Measure:
+    def with_(self, **changes: Any) -> Measure:  # any of the fields, as dataclasses.replace
         return replace(self, **changes)
 
     def contract_dict(self) -> dict:

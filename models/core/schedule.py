@@ -7,6 +7,7 @@ dateutil.rrule; due dates are computed with pendulum in the roadmap's zone (Asia
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -20,7 +21,7 @@ from models.core.roadmap import ROADMAP_TZ, DueRule, Measure, RecurrenceKind
 
 class OccurrenceStatus(StrEnum):
     OPEN = "open"            # to do (and, past its due date, overdue)
-    DONE = "done"            # completed, with evidence (models/store/occurrence_events.py)
+    DONE = "done"            # completed, with evidence (flows/usecases/occurrences.py)
     WAIVED = "waived"        # waived or not applicable, with who approved it
     WITHDRAWN = "withdrawn"  # no longer planned by the roadmap's newest edition
 
@@ -78,7 +79,7 @@ def expand(measure: Measure) -> list[OccurrenceSpec]:
     return specs
 
 
-def expand_all(measures) -> list[OccurrenceSpec]:
+def expand_all(measures: Iterable[Measure]) -> list[OccurrenceSpec]:
     return [spec for measure in measures for spec in expand(measure)]
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def cell(value) -> str | int | float | bool:
+def cell(value: object) -> str | int | float | bool:
     """A value as one spreadsheet cell: lists joined with "; ", dicts as JSON, None empty."""
     if value is None:
         return ""
@@ -26,7 +26,7 @@ def cell(value) -> str | int | float | bool:
     return str(value)
 
 
-def _csv_cell(value) -> str:
+def _csv_cell(value: object) -> str:
     value = cell(value)
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value  # OWASP's advice for CSV: a leading apostrophe keeps it text

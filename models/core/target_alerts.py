@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from models.core.directory import Directory
 from models.core.escalation import Plan, StepKind
 from models.core.policy import Policy
 from models.core.schedule import is_business_day
@@ -34,7 +35,7 @@ def offtrack_step(view: TargetView) -> str | None:
     return f"target-offtrack-{view.target_id}-{judgement.reading.year}"
 
 
-def plan_target_alerts(views: list[TargetView], directory, policy: Policy, *, as_of: dt.date,
+def plan_target_alerts(views: list[TargetView], directory: Directory, policy: Policy, *, as_of: dt.date,
                        sent: set[str], role_names: dict[str, dict[str, dict[str, str]]] | None = None,
                        working_days_only: bool = False) -> Plan:
     """Alert items for off-track targets whose step was not sent yet. role_names:
@@ -54,7 +55,7 @@ def plan_target_alerts(views: list[TargetView], directory, policy: Policy, *, as
     return result
 
 
-def _recipients(view: TargetView, directory, policy: Policy, warnings: list[str]) -> list[str]:
+def _recipients(view: TargetView, directory: Directory, policy: Policy, warnings: list[str]) -> list[str]:
     people: list[str] = []
     for role in (policy.esg_office, *view.executor_roles):
         person = directory.holder(role)

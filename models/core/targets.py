@@ -119,7 +119,7 @@ def interpolate(points: Sequence[Reading], year: float) -> float:
 def start_of(spec: TargetSpec, readings: Sequence[Reading]) -> Reading | None:
     """The trajectory's starting point: the baseline, else the earliest reading when readings
     span two or more years, else None (cannot judge yet)."""
-    if spec.has_baseline:
+    if spec.baseline_year is not None and spec.baseline_value is not None:  # has_baseline, spelt out for mypy
         return Reading(spec.baseline_year, float(spec.baseline_value))
     years = {r.year for r in readings}
     if len(years) >= 2:
@@ -130,7 +130,7 @@ def start_of(spec: TargetSpec, readings: Sequence[Reading]) -> Reading | None:
 
 def expected_value(spec: TargetSpec, year: int, start: Reading | None = None) -> float:
     """The value the trajectory expects in year (start defaults to the baseline)."""
-    if start is None and spec.has_baseline:
+    if start is None and spec.baseline_year is not None and spec.baseline_value is not None:
         start = Reading(spec.baseline_year, float(spec.baseline_value))
     return interpolate(anchors(spec, start), year)
 

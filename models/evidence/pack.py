@@ -76,7 +76,8 @@ def build_manifest(contents: dict, *, head: dict, generated_at: str, generated_b
     state = state_from_events(chain)
     completions = [_completion(e, state.get(e.occurrence_id, ("", 0))[1] != e.seq)
                    for e in mine if e.event == COMPLETED]
-    evidence, paths = [], {}
+    evidence: list[dict] = []
+    paths: dict[str, str] = {}
     for e in mine:  # completions, target readings: every entry of the period with files
         for f in (e.data.get("evidence") or {}).get("files") or []:
             paths.setdefault(f["sha256"], f"evidence/{f['sha256']}-{ascii_name(f['name'])}")

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from models.core.ledger import Entry, VerifyResult, iso_utc, state_from_events, verify_chain
 from models.core.schedule import OccurrenceStatus, local_date
 from models.evidence import store as evidence_store
-from models.store import ledger_store
+from models.store import ledger as ledger_store
 from models.store.tables import MeasureRow, OccurrenceRow, RoadmapEdition, UTCDateTime
 
 # --- verification ------------------------------------------------------------------------

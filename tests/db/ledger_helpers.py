@@ -9,8 +9,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from config.settings import get_settings
+from flows.usecases import occurrences as events
 from models.core.evidence_rules import Evidence
-from models.store import occurrence_events as events
 from models.store.db import session_scope
 from models.store.ledger_triggers import drop_statements
 

@@ -1,4 +1,4 @@
-"""The daily pass claims steps in SQL (flows.planning.claim_steps). Day after day, and
+"""The daily pass claims steps in SQL (models.store.claims.claim_steps). Day after day, and
 through reschedules, waivers, measures leaving the roadmap and as-needed occurrences, it
 claims exactly the (occurrence, step) pairs the Python planner plans for the dry run, and
 delivery's fan-out makes exactly the dry run's messages. On SQLite and on PostgreSQL."""
@@ -14,21 +14,11 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from config.settings import get_settings
-from flows.planning import (
-    LADDER_KEEP,
-    all_orgs,
-    claim_statement,
-    day_ladder,
-    ensure_ladder,
-    ladder_key,
-    load_directory_for,
-    load_policy_for,
-    plan_as_probes,
-    plan_batch,
-)
-from models.store import occurrence_events as events
-from models.store import repository as repo
+from flows.usecases import occurrences as events
+from flows.usecases.planning import all_orgs, load_directory_for, load_policy_for, plan_batch
+from models.store.claims import LADDER_KEEP, claim_statement, day_ladder, ensure_ladder, ladder_key, plan_as_probes
 from models.store.db import session_scope
+from models.store.occurrences import open_occurrence
 from models.store.tables import LadderStepRow, MeasureRow, NoticeRow, OccurrenceRow, OutboxMessage
 from notifications.fanout import expand_notices
 from tests.conftest import morning
@@ -79,7 +69,7 @@ def _drop_measure(session, now):  # a later edition drops G5: its open items are
 def _open_as_needed(session, now):
     code = session.execute(sa.select(MeasureRow.code).where(
         MeasureRow.org == "KT", MeasureRow.kind == "as_needed", MeasureRow.active)).scalars().first()
-    repo.open_occurrence(session, org="KT", code=code, due=dt.date(2026, 3, 31), now=now)
+    open_occurrence(session, org="KT", code=code, due=dt.date(2026, 3, 31), now=now)
 
 
 # Things that happen to a roadmap while the daily flow runs, on the first walked day on or after

@@ -6,9 +6,10 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from flows.usecases import roadmap as roadmaps
 from models.core.normalised import load_roadmap
-from models.store import repository as repo
-from models.store import roadmaps
+from models.store import measures
+from models.store import occurrences as occ_store
 from models.store.db import session_scope
 from models.store.tables import MeasureRow, OccurrenceRow
 from tests.conftest import NOW
@@ -70,7 +71,7 @@ def revise(text: str) -> str:
 def test_revised_edition_updates_in_place(engine, shipped_document, tmp_path):
     do_import(engine, shipped_document)
     with session_scope(engine) as s:  # a recorded completion of the 2025 E6 order
-        e6 = repo.get_measure(s, org="KT", code="E6")
+        e6 = measures.get_measure(s, org="KT", code="E6")
         occ = s.exec(select(OccurrenceRow).where(OccurrenceRow.measure_id == e6.id)).one()
         occ.status, occ.completed_at, occ.late = "done", dt.datetime(2025, 11, 1, tzinfo=dt.UTC), False
         s.add(occ)
@@ -88,7 +89,7 @@ def test_revised_edition_updates_in_place(engine, shipped_document, tmp_path):
         occs = s.exec(select(OccurrenceRow).where(OccurrenceRow.measure_id == e6_id)).all()
         by_period = {o.period: o.status for o in occs}
         assert by_period == {2025: "done", 2026: "open"}  # the completion is untouched
-        codes = [m.code for m in repo.measures(s, org="KT")]
+        codes = [m.code for m in measures.measures(s, org="KT")]
         assert len(codes) == len(set(codes)) == 49
         e8_old = s.exec(select(MeasureRow).where(MeasureRow.active == False)).all()  # noqa: E712
         assert [m.code for m in e8_old] == ["E8"] or [m.title[:10] for m in e8_old]
@@ -103,5 +104,5 @@ def test_withdrawn_occurrences_of_removed_measures(engine, shipped_document, tmp
     report = do_import(engine, revised)
     assert report.occurrences["withdrawn"] >= 1
     with session_scope(engine) as s:
-        opened = repo.occurrences(s, org="KT", where=repo.OccurrenceFilter(measure="E8"))
+        opened = occ_store.find(s, org="KT", where=occ_store.OccurrenceFilter(measure="E8"))
         assert all(o.status != "withdrawn" for o, _ in opened)

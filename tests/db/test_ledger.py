@@ -10,14 +10,16 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from config.settings import get_settings
+from flows.usecases import occurrences as events
+from flows.usecases import roadmap as roadmaps
 from models.core.errors import InputError
 from models.core.evidence_rules import Evidence
 from models.core.ledger import GENESIS
 from models.core.schedule import end_of_day, local_date
 from models.evidence.store import path_for
-from models.store import audit, ledger_store, roadmaps
-from models.store import occurrence_events as events
-from models.store import repository as repo
+from models.store import audit
+from models.store import ledger as ledger_store
+from models.store import occurrences as occ_store
 from models.store.db import session_scope
 from models.store.tables import LedgerEntry, OccurrenceRow
 from tests.db.ledger_helpers import NOW, UTC, complete, complete_order, ref, rows
@@ -121,7 +123,7 @@ def test_a_progress_check_in_takes_a_progress_update(engine, imported):
 
 
 def test_completion_stops_reminders_and_escalations(engine, imported):
-    from flows.planning import load_directory_for, load_policy_for, plan_orgs
+    from flows.usecases.planning import load_directory_for, load_policy_for, plan_orgs
 
     settings, as_of = get_settings(), dt.date(2026, 1, 20)  # E6 2025 is 20 days overdue
     with session_scope(engine) as s:
@@ -131,7 +133,7 @@ def test_completion_stops_reminders_and_escalations(engine, imported):
     complete_order(engine, now=dt.datetime(2026, 1, 19, tzinfo=UTC))
     e6 = occurrence(engine, "E6")
     with session_scope(engine) as s:
-        still_open = repo.occurrences(s, org="KT", where=repo.OccurrenceFilter(status="open"))
+        still_open = occ_store.find(s, org="KT", where=occ_store.OccurrenceFilter(status="open"))
         plan = plan_orgs(s, orgs=["KT"], as_of=as_of, directory=load_directory_for(settings),
                          policy=load_policy_for(settings))
     assert e6.id not in {o.id for o, _ in still_open}

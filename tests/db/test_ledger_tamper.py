@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from config.settings import get_settings
 from models.core.ledger import canonical_json, entry_hash, make_entry
 from models.evidence.store import path_for
-from models.store.ledger_store import to_entry
+from models.store.ledger import to_entry
 from models.store.tables import LedgerEntry
 from tests.db.ledger_helpers import attack, rows
 

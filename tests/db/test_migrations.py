@@ -32,7 +32,7 @@ def test_ledger_refuses_update_and_delete_after_migrating(engine, imported):
     import pytest
     import sqlalchemy as sa
 
-    from models.store import ledger_store
+    from models.store import ledger as ledger_store
     from models.store.db import session_scope
     from tests.conftest import NOW
 
@@ -53,10 +53,12 @@ def test_steps_claimed_before_notices_existed_stay_claimed(engine, db_url, impor
     import sqlalchemy as sa
 
     from config.settings import get_settings
-    from flows.planning import load_directory_for, load_policy_for, open_items, plan_batch
+    from flows.usecases.planning import load_directory_for, load_policy_for, plan_batch
     from models.core.escalation import plan
-    from models.store import repository as repo
+    from models.store.claims import ladder_window
     from models.store.db import session_scope
+    from models.store.measures import role_names_of
+    from models.store.occurrences import open_items
     from models.store.tables import NoticeRow
     from notifications.enqueue import enqueue
     from tests.conftest import morning
@@ -69,8 +71,9 @@ def test_steps_claimed_before_notices_existed_stay_claimed(engine, db_url, impor
     directory, policy = load_directory_for(settings), load_policy_for(settings)
     as_of = dt.date(2026, 1, 14)
     with session_scope(engine) as session:  # what 0005's daily pass claimed: outbox rows
-        names = repo.role_names_of(session, orgs=["KT"])["KT"]
-        planned = plan(open_items(session, orgs=["KT"], policy=policy, as_of=as_of), directory, policy,
+        names = role_names_of(session, orgs=["KT"])["KT"]
+        start, end = ladder_window(policy, as_of)
+        planned = plan(open_items(session, orgs=["KT"], start=start, end=end), directory, policy,
                        sent=set(), as_of=as_of, role_names=names)
         enqueue(session, items=planned.items, directory=directory, settings=settings, now=morning(as_of))
     upgrade(engine)

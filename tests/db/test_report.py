@@ -19,7 +19,8 @@ NOW = dt.datetime(2026, 2, 10, 6, 0, tzinfo=dt.UTC)  # after 2025's deadlines: l
 def progressed(engine, imported, cli, db_url, tmp_path, _isolated_home):
     """E1 2025 completed with evidence (through the ledger), two more done, a target set and
     readings recorded."""
-    from models.store.occurrence_events import OccurrenceRef, complete
+    from flows.usecases.occurrences import complete
+    from models.store.occurrences import OccurrenceRef
 
     source = tmp_path / "audit-report-2025.pdf"
     source.write_bytes(b"%PDF-1.4 audit")

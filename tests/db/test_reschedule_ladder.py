@@ -6,8 +6,8 @@ import datetime as dt
 import sqlalchemy as sa
 
 from config.settings import get_settings
-from flows.planning import load_directory_for, load_policy_for, plan_batch
-from models.store import occurrence_events as events
+from flows.usecases import occurrences as events
+from flows.usecases.planning import load_directory_for, load_policy_for, plan_batch
 from models.store.db import session_scope
 from models.store.tables import MeasureRow, NoticeRow, OccurrenceRow
 from tests.conftest import morning

@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 
 from config.settings import get_settings
-from flows.planning import load_directory_for, load_policy_for, plan_batch
+from flows.usecases.planning import load_directory_for, load_policy_for, plan_batch
 from models.store.db import session_scope
 from models.store.tables import OutboxMessage
 from tests.conftest import NOW

@@ -6,18 +6,18 @@ import json
 import pytest
 from sqlmodel import select
 
+from flows.usecases import roadmap as roadmaps
 from models.core.normalised import load_roadmap
 from models.evidence.store import path_for
-from models.store import ledger_store, roadmaps
-from models.store import repository as repo
+from models.store import ledger as ledger_store
 from models.store.db import session_scope
-from models.store.tables import LedgerEntry, TargetReadingRow, TargetRow
+from models.store.tables import LedgerEntry, MeasureRow, TargetReadingRow, TargetRow
 from tests.conftest import NOW
 
 
 def targets(engine):
     with session_scope(engine) as s:
-        return {s.get(repo.MeasureRow, t.measure_id).code: t for t in s.exec(select(TargetRow))}
+        return {s.get(MeasureRow, t.measure_id).code: t for t in s.exec(select(TargetRow))}
 
 
 def test_import_seeds_the_documents_targets(engine, imported):

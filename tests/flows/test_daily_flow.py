@@ -9,7 +9,7 @@ from collections import Counter
 import pytest
 
 from config.settings import get_settings
-from flows.planning import all_orgs, load_directory_for, load_policy_for, plan_batch
+from flows.usecases.planning import all_orgs, load_directory_for, load_policy_for, plan_batch
 from models.store.db import get_engine
 from tests.conftest import morning
 

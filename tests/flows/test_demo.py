@@ -8,9 +8,9 @@ import sys
 
 from sqlmodel import Session
 
-from flows.demo import DEMO_AS_OF
+from flows.usecases.demo import DEMO_AS_OF
 from models.store.db import get_engine
-from notifications.admin import list_rows
+from models.store.outbox import list_rows
 
 
 def test_demo_runs_the_daily_flow_with_every_level(tmp_path):
@@ -36,7 +36,7 @@ def test_demo_runs_the_daily_flow_with_every_level(tmp_path):
 
 
 def test_demo_refuses_to_wipe_a_directory_it_did_not_make(tmp_path):
-    from flows.demo import prepare_home
+    from flows.usecases.demo import prepare_home
 
     precious = tmp_path / "precious"
     precious.mkdir()

@@ -10,8 +10,8 @@ import pytest
 
 from config import SHIPPED_ROADMAP
 from config.settings import get_settings
+from flows.usecases import roadmap as roadmaps
 from models.core.normalised import load_roadmap
-from models.store import roadmaps
 from models.store.db import get_engine, session_scope
 from tests.conftest import NOW, morning
 from tests.flows.test_daily_flow import AS_OF, expected_emails, inboxes
@@ -47,7 +47,7 @@ def test_org_scopes_the_run(db_url, two_orgs, smtp):
     assert summary["organisations"] == 1
     from sqlmodel import Session
 
-    from notifications.admin import list_rows
+    from models.store.outbox import list_rows
 
     with Session(get_engine(db_url)) as session:
         assert {row.org for row in list_rows(session)} == {"KCELL"}

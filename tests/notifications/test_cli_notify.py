@@ -97,7 +97,7 @@ def test_outbox_retry_reports_dead_messages_with_exit_1(cli, db_url, monkeypatch
 def test_outbox_shows_claimed_steps_and_retry_turns_them_into_messages(cli, db_url, imported):
     import datetime as dt
 
-    from flows.planning import load_directory_for, load_policy_for, plan_batch
+    from flows.usecases.planning import load_directory_for, load_policy_for, plan_batch
 
     settings = get_settings()
     batch = plan_batch(get_engine(db_url), orgs=["KT"], as_of=dt.date(2026, 1, 14), settings=settings,

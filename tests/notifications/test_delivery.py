@@ -7,9 +7,9 @@ import json
 from pydantic import SecretStr
 
 from models.store.db import session_scope
+from models.store.outbox import list_rows
 from notifications import enqueue as queue
 from notifications import outbox
-from notifications.admin import list_rows
 from tests.notifications.conftest import NOW, item, make_directory, make_settings
 from tests.notifications.servers import text_of
 

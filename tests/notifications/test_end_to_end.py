@@ -9,7 +9,7 @@ import re
 from pydantic import SecretStr
 
 from config import EXAMPLE_DIRECTORY
-from flows.planning import load_policy_for, plan_batch
+from flows.usecases.planning import load_policy_for, plan_batch
 from models.core.directory import load_directory
 from notifications import outbox
 from tests.conftest import morning

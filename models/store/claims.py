@@ -1,48 +1,32 @@
-"""The daily planning pass without Prefect: refresh occurrences, claim the steps due, in SQL.
+"""Claims: the day's escalation ladder as rows, and the notices the daily pass claims by
+joining it to the open occurrences in SQL, one per occurrence step (flows/usecases/planning.py);
+delivery expands them into outbox rows (notifications/fanout.py) and marks them expanded.
 
 An occurrence's step on a given day depends only on its due date and kind (models/core/escalation),
 so the pass computes the day's ladder once (a few hundred (due date, kind, step) rows) and
 claims every matching open occurrence with one INSERT … SELECT per batch of organisations:
-no occurrence is read into Python. Delivery fans each claimed notice out to its recipients
-(notifications/fanout.py). The dry run plans the same steps in Python, item by item.
-
-The flow, the CLI's dry run and the benchmarks all call these functions; Prefect only
-orchestrates them.
+no occurrence is read into Python.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlalchemy.engine import Engine, Row
+from sqlmodel import Session
 
-from config.settings import Settings
-from flows.usecases.targets import target_alerts
-from models.core.directory import Directory, load_directory
-from models.core.escalation import OpenItem, Plan, open_item, plan, steps_due_on
-from models.core.policy import Policy, load_policy
-from models.core.schedule import OccurrenceKind, OccurrenceStatus, end_of_day, is_business_day, local_date
-from models.store import repository as repo
-from models.store.db import among, insert, session_scope
+from models.core.escalation import steps_due_on
+from models.core.policy import Policy
+from models.core.schedule import OccurrenceKind, OccurrenceStatus, end_of_day, local_date
+from models.store.db import among, insert
 from models.store.tables import LadderStepRow, MeasureRow, NoticeRow, OccurrenceRow, UTCDateTime
-from notifications.enqueue import enqueue
 
 LOOKBACK_MARGIN_DAYS = 15  # business-day shifts and holidays around the ladder's ends
-
-
-def load_policy_for(settings: Settings) -> Policy:
-    """The policy the settings name (ESGTRACK_POLICY), else the shipped one."""
-    return load_policy(settings.resolved_policy)
-
-
-def load_directory_for(settings: Settings) -> Directory:
-    """The directory the settings name, else the loaded copy, else the shipped example."""
-    return load_directory(settings.resolved_directory)
 
 
 def ladder_window(policy: Policy, as_of: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -53,23 +37,6 @@ def ladder_window(policy: Policy, as_of: dt.date) -> tuple[dt.datetime, dt.datet
     behind = top + policy.repeat_every * policy.repeat_max + LOOKBACK_MARGIN_DAYS
     return end_of_day(as_of - dt.timedelta(days=behind)), end_of_day(as_of + dt.timedelta(days=ahead))
 
-
-def open_items(session: Session, *, orgs: list[str], policy: Policy, as_of: dt.date) -> list[OpenItem]:
-    """Open occurrences whose ladder may have a step on as_of, as the planner's plain values.
-    Occurrences are read as plain tuples and each measure once: a holding has millions."""
-    start, end = ladder_window(policy, as_of)
-    query = (
-        sa.select(OccurrenceRow.id, OccurrenceRow.org, OccurrenceRow.measure_id,
-                  OccurrenceRow.period, OccurrenceRow.kind, OccurrenceRow.due_at)
-        .join(MeasureRow, MeasureRow.id == OccurrenceRow.measure_id)
-        .where(among(session, OccurrenceRow.org, orgs), OccurrenceRow.status == OccurrenceStatus.OPEN,
-               MeasureRow.active, OccurrenceRow.due_at >= start, OccurrenceRow.due_at <= end)
-        .order_by(OccurrenceRow.org, OccurrenceRow.due_at, OccurrenceRow.id)
-    )
-    rows = session.execute(query).all()
-    wanted = {row.measure_id for row in rows}
-    measures = {m.id: m for m in session.exec(select(MeasureRow).where(MeasureRow.id.in_(wanted)))} if wanted else {}
-    return [open_item(row, measures[row.measure_id]) for row in rows]
 
 
 def sent_steps(session: Session, *, orgs: list[str]) -> set[tuple[int, str]]:
@@ -82,8 +49,6 @@ def sent_steps(session: Session, *, orgs: list[str]) -> set[tuple[int, str]]:
              .where(among(session, OccurrenceRow.org, orgs), OccurrenceRow.status == OccurrenceStatus.OPEN))
     return {(occ, step) for occ, step in session.execute(query)}
 
-
-# --- claiming in SQL ----------------------------------------------------------------------
 
 OCCURRENCE_KINDS = tuple(kind.value for kind in OccurrenceKind)
 LADDER_KEEP = dt.timedelta(days=2)  # a key's rows outlive any run that uses them
@@ -134,7 +99,7 @@ def ladder_stored(session: Session, *, policy: Policy, as_of: dt.date, now: dt.d
     return have == len(day_ladder(policy, as_of)) and oldest is not None and oldest >= now - LADDER_KEEP / 2
 
 
-def _with_ladder(engine: Engine, session: Session, *, policy: Policy, as_of: dt.date,
+def with_ladder(engine: Engine, session: Session, *, policy: Policy, as_of: dt.date,
                  now: dt.datetime) -> None:
     """The batch's first statement checks the day's ladder. On PostgreSQL, when it is missing
     or old, it is written in a short transaction of its own, so that concurrent batches never
@@ -224,89 +189,37 @@ def plan_as_probes(session: Session) -> None:
     session.execute(sa.select(*(sa.func.set_config(name, value, True) for name, value in PROBES.items())))
 
 
-@dataclass
-class BatchResult:
-    orgs: list[str]
-    claimed: int = 0      # steps (notices) newly claimed
-    alerts: int = 0       # target alert rows newly claimed in the outbox
-    recipients: int = 0
-    occurrences: dict[str, int] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    items: list[dict] = field(default_factory=list)
+# --- notices: delivery's side --------------------------------------------------------------
 
-    def as_dict(self) -> dict:
-        return {"orgs": len(self.orgs), "claimed": self.claimed,
-                "alerts": self.alerts, "recipients": self.recipients,
-                "occurrences": self.occurrences, "warnings": self.warnings}
+N = NoticeRow.__table__
 
 
-def plan_batch(engine: Engine, *, orgs: list[str], as_of: dt.date, settings: Settings,
-               directory, policy: Policy, now: dt.datetime, claim: bool = True,
-               working_days_only: bool = False) -> BatchResult:
-    """One batch of organisations: refresh, then claim the target alerts and the day's steps
-    (in SQL, last), in one commit. With claim=False it is the dry run: the steps are planned
-    in Python, item by item with their recipients, and the session is rolled back."""
-    result = BatchResult(orgs=list(orgs))
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            ladder = claim and bool(orgs) and bool(day_ladder(policy, as_of))
-            if ladder:
-                _with_ladder(engine, session, policy=policy, as_of=as_of, now=now)
-            result.occurrences = repo.refresh_stale(session, orgs=orgs, now=now)
-            if not claim:
-                planned = plan_orgs(session, orgs=orgs, as_of=as_of, directory=directory,
-                                    policy=policy, working_days_only=working_days_only)
-                result.items = planned.items
-                result.warnings = sorted(set(planned.warnings))
-                result.recipients = len(planned.recipients())
-                session.rollback()
-                return result
-            if not (working_days_only and not is_business_day(as_of)):
-                alerts = _target_alerts(session, orgs=orgs, as_of=as_of, directory=directory,
-                                        policy=policy)
-                result.warnings = sorted(set(alerts.warnings))
-                if alerts.items:
-                    result.alerts = enqueue(session, items=alerts.items, directory=directory,
-                                            settings=settings, now=now)
-                if ladder:
-                    result.claimed = claim_steps(session, orgs=orgs, as_of=as_of, policy=policy, now=now)
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-    return result
+def pending_notices(session: Session, *, after: int, limit: int, orgs: Sequence[str] | None = None
+                    ) -> list[Row[Any]]:
+    """A keyset page of the notices not yet expanded, from occurrence `after` on, over the
+    pending index (occurrence_id). A page may end midway through an occurrence's notices; what
+    was expanded is no longer pending, so >= on the last occurrence resumes exactly. Scoped to
+    some organisations, the walk also passes (and filters out) the others' pending notices."""
+    query = (sa.select(N.c.org, N.c.occurrence_id, N.c.due_at, N.c.step, N.c.kind, N.c.level, N.c.planned_on)
+             .where(N.c.expanded_at.is_(None), N.c.occurrence_id >= after)
+             .order_by(N.c.occurrence_id, N.c.due_at, N.c.step).limit(limit))
+    if orgs is not None:
+        query = query.where(among(session, N.c.org, orgs))
+    return list(session.execute(query).all())
 
 
-def _target_alerts(session: Session, **kw) -> Plan:
-    """Off-track targets: the ESG office and the executors are told (flows/usecases/targets.py)."""
-    return target_alerts(session, **kw)
+def mark_expanded(session: Session, *, made: dict[tuple[int, dt.datetime, str], int], now: dt.datetime) -> None:
+    """Stamp notices (occurrence id, due_at, step) as expanded, with how many messages each made."""
+    if made:
+        session.execute(N.update().where(
+            N.c.occurrence_id == sa.bindparam("o"), N.c.due_at == sa.bindparam("d"),
+            N.c.step == sa.bindparam("s")).values(expanded_at=now, messages=sa.bindparam("made")),
+            [{"o": key[0], "d": key[1], "s": key[2], "made": count} for key, count in made.items()])
 
 
-def plan_orgs(session: Session, *, orgs: list[str], as_of: dt.date, directory, policy: Policy,
-              working_days_only: bool = False) -> Plan:
-    items = open_items(session, orgs=orgs, policy=policy, as_of=as_of)
-    sent = sent_steps(session, orgs=orgs)
-    names = repo.role_names_of(session, orgs=orgs)
-    by_org: dict[str, list[OpenItem]] = {}
-    for item in items:
-        by_org.setdefault(item.org, []).append(item)
-    combined = Plan()
-    for org, mine in by_org.items():
-        part = plan(mine, directory, policy, sent=sent, as_of=as_of,
-                    role_names=names[org], working_days_only=working_days_only)
-        combined.items += part.items
-        combined.warnings += part.warnings
-    alerts = _target_alerts(session, orgs=orgs, as_of=as_of, directory=directory, policy=policy,
-                            working_days_only=working_days_only)
-    combined.items += alerts.items
-    combined.warnings += alerts.warnings
-    return combined
-
-
-def batches(items: list[str], size: int) -> list[list[str]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
-
-
-def all_orgs(engine: Engine, org: str | None = None) -> list[str]:
-    with session_scope(engine) as session:
-        return repo.org_codes(session, org=org)
+def unexpanded_count(session: Session, *, org: str | None = None) -> int:
+    """Steps the daily pass claimed that delivery has not turned into messages yet."""
+    query = sa.select(sa.func.count()).select_from(NoticeRow).where(NoticeRow.expanded_at.is_(None))
+    if org:
+        query = query.where(NoticeRow.org == org)
+    return int(session.execute(query).scalar_one())

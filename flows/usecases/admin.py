@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from config import DEFAULT_POLICY, SHIPPED_ROADMAP
 from models.core.directory import (
@@ -16,12 +16,14 @@ from models.core.directory import (
     check_directory,
     load_directory,
 )
-from models.core.errors import InputError
 from models.core.normalised import load_roadmap
 from models.core.policy import SPECIAL_RECIPIENTS, load_policy
-from models.store.tables import MeasureRow, NoticeRow, OutboxMessage
+from models.store import claims
+from models.store import outbox as outbox_rows
+from models.store.db import session_scope
+from models.store.measures import roles_in_use
 from notifications import channels
-from notifications.enqueue import STATUSES, T
+from notifications.outbox import DeliveryReport, deliver_pending, make_due
 
 
 def load_into_home(path: Path, settings) -> tuple[Directory, Path]:
@@ -47,16 +49,11 @@ def roadmap_roles(engine: Engine | None, *, org: str | None = None) -> tuple[set
     """Role ids the active measures name (from the database, else the shipped roadmap)."""
     roles: set[str] = set()
     if engine is not None:
-        query = sa.select(MeasureRow.executor_roles, MeasureRow.unit_roles).where(MeasureRow.active)
-        if org:
-            query = query.where(MeasureRow.org == org)
-        with Session(engine) as session:
-            for executors, units in session.execute(query):
-                roles |= set(executors or []) | set(units or [])
+        with session_scope(engine) as session:
+            roles = roles_in_use(session, org=org)
         if roles:
             return roles, "database"
     if SHIPPED_ROADMAP.exists():
-
         for m in load_roadmap(SHIPPED_ROADMAP).roadmap.measures:
             roles |= set(m.executor_roles) | set(m.unit_roles)
         return roles, f"shipped roadmap {SHIPPED_ROADMAP.name} (the database has no measures)"
@@ -122,30 +119,26 @@ def _plain(value):
     return value.isoformat(timespec="seconds") if isinstance(value, dt.datetime) else value
 
 
-def list_rows(session: Session, *, status: str | None = None, org: str | None = None,
-              limit: int | None = None) -> list[OutboxMessage]:
-    if status is not None and status not in STATUSES:
-        raise InputError(f"status must be one of {', '.join(STATUSES)}", field="--status", value=status)
-    query = sa.select(OutboxMessage).order_by(OutboxMessage.id)
-    if status:
-        query = query.where(OutboxMessage.status == status)
-    if org:
-        query = query.where(OutboxMessage.org == org)
-    if limit:
-        query = query.limit(limit)
-    return list(session.execute(query).scalars())
+@dataclass(frozen=True)
+class Listing:
+    rows: list[dict]          # the messages, as plain values (outbox_dicts)
+    counts: dict[str, int]    # status → how many
+    waiting: int              # claimed steps not yet turned into messages
 
 
-def status_counts(session: Session, *, org: str | None = None) -> dict[str, int]:
-    query = sa.select(T.c.status, sa.func.count()).group_by(T.c.status)
-    if org:
-        query = query.where(T.c.org == org)
-    return {status: n for status, n in session.execute(query)}  # noqa: C416 - a Result is not a mapping
+def list_outbox(engine: Engine, *, status: str | None = None, org: str | None = None,
+                limit: int | None = None) -> Listing:
+    with session_scope(engine) as session:
+        return Listing(outbox_dicts(outbox_rows.list_rows(session, status=status, org=org, limit=limit)),
+                       outbox_rows.status_counts(session, org=org),
+                       claims.unexpanded_count(session, org=org))
 
 
-def unexpanded_notices(session: Session, *, org: str | None = None) -> int:
-    """Steps the daily pass claimed that delivery has not turned into messages yet."""
-    query = sa.select(sa.func.count()).select_from(NoticeRow).where(NoticeRow.expanded_at.is_(None))
-    if org:
-        query = query.where(NoticeRow.org == org)
-    return session.execute(query).scalar_one()
+def retry(engine: Engine, *, directory: Directory, settings, now: dt.datetime, unknown: bool = False,
+          dead: bool = False, orgs: Sequence[str] | None = None,
+          progress: Callable[[int, int], None] | None = None) -> tuple[int, DeliveryReport]:
+    """Make failed (and, on request, unknown or dead) messages due now, then deliver whatever
+    is due. Returns how many were made due, and the delivery's report."""
+    made_due = make_due(engine, now=now, unknown=unknown, dead=dead, orgs=orgs)
+    return made_due, deliver_pending(engine, directory=directory, settings=settings, now=now, orgs=orgs,
+                                     progress=progress)

@@ -7,11 +7,13 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from models.core.errors import InputError, NotFound
 from models.core.targets import Direction, Reading, TargetSpec, parse_direction
-from models.store import repository as repo
+from models.store.db import among
+from models.store.measures import get_measure, measures
 from models.store.tables import MeasureRow, TargetReadingRow, TargetRow
 
 DOCUMENT = "document"
@@ -66,7 +68,7 @@ def seed_document_targets(session: Session, *, org: str, now: dt.datetime) -> in
     metric, unit, direction, target year and value; a baseline and milestones the ESG office
     set are kept. Returns how many targets were created."""
     created = 0
-    for m in repo.measures(session, org=org):
+    for m in measures(session, org=org):
         stated = m.target
         if not stated or stated.get("year") is None:
             continue
@@ -95,7 +97,7 @@ def _find(session: Session, *, org: str, measure_id: int, metric: str) -> Target
 
 def get_target(session: Session, *, org: str, code: str, metric: str | None = None) -> TargetRow:
     """A measure's target; metric may be left out when the measure has exactly one."""
-    measure = repo.get_measure(session, org=org, code=code)
+    measure = get_measure(session, org=org, code=code)
     rows = list(session.exec(select(TargetRow).where(TargetRow.measure_id == measure.id)
                              .order_by(TargetRow.id)))
     if metric is not None:
@@ -113,7 +115,7 @@ def get_target(session: Session, *, org: str, code: str, metric: str | None = No
 def set_target(session: Session, *, org: str, code: str, given: TargetInput, now: dt.datetime
                ) -> TargetRow:
     """Create a target (metric, target year and value required) or change a stored one."""
-    measure = repo.get_measure(session, org=org, code=code)
+    measure = get_measure(session, org=org, code=code)
     existing = list(session.exec(select(TargetRow).where(TargetRow.measure_id == measure.id)))
     metric = given.metric or (existing[0].metric if len(existing) == 1 else None)
     if not metric:
@@ -213,3 +215,10 @@ def target_states(session: Session, *, orgs: list[str], until: dt.datetime | Non
     for r in session.exec(readings.order_by(TargetReadingRow.recorded_at, TargetReadingRow.id)):
         by_id[r.target_id].readings.append(r)
     return states
+
+
+def orgs_with_readings(session: Session, *, orgs: list[str]) -> list[str]:
+    """The organisations (of these) with at least one target reading: only a reading puts a
+    target off track."""
+    query = sa.select(TargetReadingRow.org).where(among(session, TargetReadingRow.org, orgs)).distinct()
+    return sorted(session.execute(query).scalars())

@@ -1,40 +1,33 @@
-"""Recorded events on occurrences — complete, reopen, reschedule, waive, open — and roadmap
-imports. Each changes the occurrence and appends its ledger entry in the caller's session:
-the use case's session_scope commits both or neither."""
+"""Recorded events on occurrences: complete, reopen, reschedule, waive, open. Each changes the
+occurrence and appends its ledger entry in one session: the functions taking a session
+compose (the demo records a history, the tests a crash before commit), and each use case
+(record_completion, …) runs one of them in a session_scope of its own, which commits both
+or neither."""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
-from sqlmodel import Session, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from models.core import evidence_rules
 from models.core import ledger as L
-from models.core.errors import InputError, NotFound
+from models.core.errors import InputError
 from models.core.evidence_rules import Evidence
 from models.core.ledger import iso_utc
 from models.core.roadmap import CompletionKind
 from models.core.schedule import OccurrenceStatus, end_of_day, local_date
 from models.evidence import store as evidence_store
-from models.store import ledger_store
-from models.store import repository as repo
+from models.store import ledger as ledger_store
+from models.store.db import session_scope
+from models.store.occurrences import OccurrenceRef, open_occurrence, select_occurrence
 from models.store.tables import LedgerEntry, MeasureRow, OccurrenceRow
-
-_KIND_ORDER = {"due": 0, "progress": 1, "opened": 2}
-
-
-@dataclass(frozen=True)
-class OccurrenceRef:
-    """Which occurrence a command means: a measure and a period (and a kind when a year has
-    more than one), or an occurrence id."""
-
-    org: str
-    measure: str
-    period: int | None = None
-    kind: str | None = None
-    occurrence_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -48,38 +41,6 @@ def _label(occ: OccurrenceRow, m: MeasureRow) -> str:
     suffix = f" ({occ.kind} #{occ.seq + 1})" if occ.kind == "opened" else (
         " (progress check-in)" if occ.kind == "progress" else "")
     return f"{m.code} {occ.period}{suffix}"
-
-
-def select_occurrence(session: Session, *, ref: OccurrenceRef, statuses: tuple[str, ...]
-                      ) -> tuple[OccurrenceRow, MeasureRow]:
-    """The occurrence meant, locked for update; among several in the period the first whose
-    status the action applies to (due before progress before opened, lowest seq first)."""
-    m = repo.get_measure(session, org=ref.org, code=ref.measure)
-    query = select(OccurrenceRow).where(OccurrenceRow.measure_id == m.id,
-                                        OccurrenceRow.status != OccurrenceStatus.WITHDRAWN)
-    if ref.occurrence_id is not None:
-        query = query.where(OccurrenceRow.id == ref.occurrence_id)
-    elif ref.period is None:
-        raise InputError("give --period YEAR (or --occurrence ID)", field="--period")
-    else:
-        query = query.where(OccurrenceRow.period == ref.period)
-    if ref.kind:
-        query = query.where(OccurrenceRow.kind == ref.kind)
-    rows = sorted(session.exec(query.with_for_update()),
-                  key=lambda o: (o.status not in statuses, _KIND_ORDER.get(o.kind, 9), o.seq))
-    if not rows:
-        raise NotFound(_none_message(session, m, ref), field="--occurrence" if ref.occurrence_id
-                       is not None else "--period", value=ref.occurrence_id or ref.period)
-    return rows[0], m
-
-
-def _none_message(session: Session, m: MeasureRow, ref: OccurrenceRef) -> str:
-    periods = sorted(set(session.exec(select(OccurrenceRow.period).where(
-        OccurrenceRow.measure_id == m.id, OccurrenceRow.status != OccurrenceStatus.WITHDRAWN))))
-    what = f"occurrence {ref.occurrence_id}" if ref.occurrence_id is not None else (
-        f"{ref.kind or ''} occurrence in {ref.period}".lstrip())
-    known = ", ".join(map(str, periods)) or "none (as-needed: `esgtrack open` one first)"
-    return f"{m.code} has no {what}; its periods: {known}"
 
 
 def _require(text: str | None, option: str, what: str) -> str:
@@ -174,24 +135,33 @@ def waive(session: Session, *, ref: OccurrenceRef, actor: str, reason: str, appr
     return Recorded(occ, m, _append(session, occ, m, event=L.WAIVED, actor=actor, now=now, data=data))
 
 
-def record_opened(session: Session, *, occurrence: OccurrenceRow, actor: str, reason: str,
-                  now: dt.datetime) -> LedgerEntry:
-    """The ledger entry of an as-needed occurrence the ESG office opened."""
-    m = session.get(MeasureRow, occurrence.measure_id)
+def open_as_needed(session: Session, *, org: str, code: str, due: dt.date, actor: str, reason: str,
+                   now: dt.datetime) -> Recorded:
+    """Open an occurrence of an as-needed measure (e.g. a Board training when it is needed),
+    with its ledger entry."""
+    occ = open_occurrence(session, org=org, code=code, due=due, now=now)
     actor = _require(actor, "--by", "who opens it")
-    return _append(session, occurrence, m, event=L.OCCURRENCE_OPENED, actor=actor, now=now,
-                   data={"reason": reason.strip()})
+    m = session.get(MeasureRow, occ.measure_id)
+    return Recorded(occ, m, _append(session, occ, m, event=L.OCCURRENCE_OPENED, actor=actor, now=now,
+                                    data={"reason": reason.strip()}))
 
 
-def record_import(session: Session, *, report: repo.ImportReport, loaded, actor: str,
-                  now: dt.datetime) -> LedgerEntry:
-    """The ledger entry of a roadmap import: which edition, its hash, what changed."""
-    roadmap = loaded.roadmap
-    data = {"edition_id": report.edition_id, "title": roadmap.title,
-            "source_name": loaded.source_name, "sha256": loaded.sha256,
-            "horizon": [roadmap.horizon_start, roadmap.horizon_end],
-            "measure_count": len(roadmap.measures), "changed": report.changed,
-            "changes": {k: v for k, v in report.as_dict().items()
-                        if k not in {"org", "edition_id", "warnings"}}}
-    return ledger_store.append(session, org=report.org, event=L.ROADMAP_IMPORTED,
-                               actor=actor or "esg-office", at=now, data=data)
+# --- the use cases: each event in a transaction of its own --------------------------------
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _own_transaction(event: Callable[Concatenate[Session, P], R]) -> Callable[Concatenate[Engine, P], R]:
+    @functools.wraps(event)
+    def use_case(engine: Engine, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with session_scope(engine) as session:
+            return event(session, *args, **kwargs)
+    return use_case
+
+
+record_completion = _own_transaction(complete)
+reopen_occurrence = _own_transaction(reopen)
+reschedule_occurrence = _own_transaction(reschedule)
+waive_occurrence = _own_transaction(waive)
+open_occurrence_as_needed = _own_transaction(open_as_needed)

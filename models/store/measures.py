@@ -1,20 +1,20 @@
-"""Queries and writes for organisations, measures and occurrences. Functions add and flush;
-the caller's session_scope commits, so a use case lands whole or not at all."""
+"""Organisations, measures and roles: queries and writes. Functions add and flush; the
+caller's session_scope commits, so a use case lands whole or not at all."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from models.core.errors import InputError, NotFound
+from models.core.errors import NotFound
 from models.core.normalised import LoadedRoadmap
 from models.core.roadmap import Aspect, DueRule, Measure, Recurrence, RecurrenceKind, Target
-from models.core.schedule import OccurrenceKind, OccurrenceStatus, end_of_day, expand
 from models.store.db import among
-from models.store.tables import MeasureRow, OccurrenceRow, Organisation, RoadmapEdition, RoleRow
+from models.store.tables import MeasureRow, Organisation, RoadmapEdition, RoleRow
 
 
 @dataclass
@@ -144,7 +144,8 @@ def import_measures(session: Session, *, org: str, loaded: LoadedRoadmap, now: d
                     ) -> ImportReport:
     """Create or update an organisation's measures, roles, edition and occurrences from a
     roadmap, in place: never duplicating, never touching a recorded completion. `now` stamps
-    the edition. (models/store/roadmaps.py adds the targets the document states.)"""
+    the edition. The import use case (flows/usecases/roadmap.py) then expands the occurrences
+    (models.store.occurrences) and seeds the targets the document states (models.store.targets)."""
     ensure_org(session, code=org, now=now)
     report = ImportReport(org=org, warnings=list(loaded.roadmap.warnings))
     existing = measures(session, org=org, include_inactive=True)
@@ -190,10 +191,7 @@ def import_measures(session: Session, *, org: str, loaded: LoadedRoadmap, now: d
     session.add(edition)
     session.flush()
     report.edition_id = edition.id
-    report.occurrences = refresh_occurrences(session, org=org, now=now)
-    session.get(Organisation, org).occurrences_edition_id = edition.id
     return report
-
 
 
 def _store_roles(session: Session, *, org: str, loaded: LoadedRoadmap) -> None:
@@ -229,28 +227,26 @@ def role_names_of(session: Session, *, orgs: list[str]) -> dict[str, dict[str, d
     return result
 
 
-def stale_orgs(session: Session, *, orgs: list[str]) -> list[str]:
-    """Organisations whose occurrences were not expanded from their newest roadmap edition."""
-    newest = (sa.select(RoadmapEdition.org, sa.func.max(RoadmapEdition.id).label("edition"))
-              .where(among(session, RoadmapEdition.org, orgs)).group_by(RoadmapEdition.org).subquery())
-    query = (sa.select(Organisation.code).join(newest, newest.c.org == Organisation.code)
-             .where(among(session, Organisation.code, orgs),  # by primary key, not a scan of every organisation
-                    sa.or_(Organisation.occurrences_edition_id.is_(None),
-                           Organisation.occurrences_edition_id != newest.c.edition)))
-    return list(session.execute(query).scalars())
+def measures_by_id(session: Session, *, ids: Iterable[int]) -> dict[int, MeasureRow]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return {m.id: m for m in session.exec(select(MeasureRow).where(MeasureRow.id.in_(wanted)))}
 
 
-def refresh_stale(session: Session, *, orgs: list[str], now: dt.datetime) -> dict[str, int]:
-    """Refresh the occurrences of the organisations that need it (see stale_orgs)."""
-    totals = {"added": 0, "moved": 0, "withdrawn": 0, "unchanged": 0, "organisations": 0}
-    for org in stale_orgs(session, orgs=orgs):
-        for key, value in refresh_occurrences(session, org=org, now=now).items():
-            totals[key] += value
-        latest = session.execute(sa.select(sa.func.max(RoadmapEdition.id)).where(RoadmapEdition.org == org)).scalar()
-        session.get(Organisation, org).occurrences_edition_id = latest
-        totals["organisations"] += 1
-    session.flush()
-    return totals
+def roles_in_use(session: Session, *, org: str | None = None) -> set[str]:
+    """Role ids the active measures name as executors or units (of one organisation, or all)."""
+    query = sa.select(MeasureRow.executor_roles, MeasureRow.unit_roles).where(MeasureRow.active)
+    if org:
+        query = query.where(MeasureRow.org == org)
+    roles: set[str] = set()
+    for executors, units in session.execute(query):
+        roles |= set(executors or []) | set(units or [])
+    return roles
+
+
+def latest_edition(session: Session, *, org: str) -> int | None:
+    return session.execute(sa.select(sa.func.max(RoadmapEdition.id)).where(RoadmapEdition.org == org)).scalar()
 
 
 def _note_changes(report: ImportReport, row: MeasureRow, old_code: str, m: Measure) -> None:
@@ -267,113 +263,3 @@ def _note_changes(report: ImportReport, row: MeasureRow, old_code: str, m: Measu
         report.other_changes.append(f"{m.id}: completion form changed")
     if list(row.executors) != list(m.executors) or list(row.units) != list(m.units):
         report.other_changes.append(f"{m.id}: responsible executors or units changed")
-
-
-# --- occurrences -------------------------------------------------------------------------
-
-
-def refresh_occurrences(session: Session, *, org: str, now: dt.datetime) -> dict[str, int]:
-    """Bring an organisation's occurrences in line with its measures: add missing ones,
-    move open ones whose planned date changed (unless rescheduled), withdraw open ones no
-    longer planned. Done and waived occurrences are never touched."""
-    rows = measures(session, org=org, include_inactive=True)
-    expected: dict[tuple[int, int, str, int], dt.datetime] = {}
-    for row in rows:
-        if row.active:
-            for spec in expand(measure_from_row(row)):
-                expected[(row.id, spec.period, spec.kind.value, 0)] = spec.due_at
-    stored = session.exec(select(OccurrenceRow).where(OccurrenceRow.org == org)).all()
-    counts = {"added": 0, "moved": 0, "withdrawn": 0, "unchanged": 0}
-    seen = set()
-    for occ in stored:
-        key = (occ.measure_id, occ.period, occ.kind, occ.seq)
-        seen.add(key)
-        planned = expected.get(key)
-        if occ.status in (OccurrenceStatus.DONE, OccurrenceStatus.WAIVED) or occ.kind == OccurrenceKind.OPENED.value:
-            counts["unchanged"] += 1
-        elif planned is None:
-            if occ.status != OccurrenceStatus.WITHDRAWN:
-                occ.status, occ.updated_at = OccurrenceStatus.WITHDRAWN, now
-                counts["withdrawn"] += 1
-        elif occ.status == OccurrenceStatus.WITHDRAWN or occ.planned_due_at != planned:
-            occ.status = OccurrenceStatus.OPEN
-            occ.planned_due_at = planned
-            if not occ.rescheduled:
-                occ.due_at = planned
-            occ.updated_at = now
-            counts["moved"] += 1
-        else:
-            counts["unchanged"] += 1
-    new = [
-        OccurrenceRow(org=org, measure_id=key[0], period=key[1], kind=key[2], seq=key[3],
-                      due_at=due, planned_due_at=due, updated_at=now)
-        for key, due in expected.items() if key not in seen
-    ]
-    session.add_all(new)
-    counts["added"] = len(new)
-    session.flush()
-    return counts
-
-
-def open_occurrence(session: Session, *, org: str, code: str, due: dt.date, now: dt.datetime
-                    ) -> OccurrenceRow:
-    """Open an occurrence of an as-needed measure (e.g. a Board training when it is needed)."""
-    measure = get_measure(session, org=org, code=code)
-    if measure.kind != RecurrenceKind.AS_NEEDED.value:
-        raise InputError(f"{measure.code} is {measure.kind}, not as_needed: its occurrences "
-                         "come from the roadmap", field="MEASURE", value=code)
-    seq = session.exec(
-        select(sa.func.count()).select_from(OccurrenceRow).where(
-            OccurrenceRow.measure_id == measure.id, OccurrenceRow.period == due.year,
-            OccurrenceRow.kind == OccurrenceKind.OPENED.value)
-    ).one()
-    when = end_of_day(due)
-    row = OccurrenceRow(org=org, measure_id=measure.id, period=due.year,
-                        kind=OccurrenceKind.OPENED.value, seq=seq, due_at=when,
-                        planned_due_at=when, updated_at=now)
-    session.add(row)
-    session.flush()
-    return row
-
-
-@dataclass(frozen=True)
-class OccurrenceFilter:
-    period: int | None = None
-    status: str | None = None
-    aspect: str | None = None
-    executor: str | None = None   # a role id or part of an executor/unit name
-    measure: str | None = None
-    due_from: dt.datetime | None = None
-    due_to: dt.datetime | None = None
-
-
-def occurrences(session: Session, *, org: str | None, where: OccurrenceFilter = OccurrenceFilter()
-                ) -> list[tuple[OccurrenceRow, MeasureRow]]:
-    query = select(OccurrenceRow, MeasureRow).join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
-    if org:
-        query = query.where(OccurrenceRow.org == org)
-    if where.period is not None:
-        query = query.where(OccurrenceRow.period == where.period)
-    if where.status:
-        query = query.where(OccurrenceRow.status == where.status)
-    else:
-        query = query.where(OccurrenceRow.status != OccurrenceStatus.WITHDRAWN)
-    if where.aspect:
-        query = query.where(MeasureRow.aspect == where.aspect.upper())
-    if where.measure:
-        query = query.where(MeasureRow.code == where.measure.upper())
-    if where.due_from is not None:
-        query = query.where(OccurrenceRow.due_at > where.due_from)
-    if where.due_to is not None:
-        query = query.where(OccurrenceRow.due_at <= where.due_to)
-    query = query.order_by(OccurrenceRow.org, OccurrenceRow.due_at, MeasureRow.position, OccurrenceRow.id)
-    pairs = list(session.exec(query))
-    if where.executor:
-        needle = where.executor.casefold()
-        pairs = [(o, m) for o, m in pairs if _names(m, needle)]
-    return pairs
-
-
-def _names(m: MeasureRow, needle: str) -> bool:
-    names = [*m.executor_roles, *m.unit_roles, *m.executors, *m.units]
-    return any(needle == n.casefold() or needle in n.casefold() for n in names)

@@ -15,23 +15,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pendulum
-from sqlmodel import Session
 
 from config import EXAMPLE_DIRECTORY, SHIPPED_ROADMAP
 from config.settings import get_settings
-from flows.planning import load_directory_for
 from flows.usecases import database
+from flows.usecases import occurrences as events
+from flows.usecases import roadmap as roadmaps
 from flows.usecases.daily import run_daily_pass
+from flows.usecases.planning import load_directory_for
 from models.core.errors import InputError
 from models.core.evidence_rules import Evidence
 from models.core.normalised import load_roadmap
 from models.core.roadmap import ROADMAP_TZ
-from models.store import occurrence_events as events
-from models.store import repository as repo
-from models.store import roadmaps
 from models.store.db import session_scope
-from models.store.occurrence_events import record_import
-from notifications.admin import list_rows
+from models.store.occurrences import OccurrenceRef
+from models.store.outbox import list_rows
 
 DEMO_AS_OF = dt.date(2026, 2, 16)  # a Monday: 2025's deadlines are 47 days behind
 
@@ -87,10 +85,8 @@ def moment(day: str) -> dt.datetime:
 def import_shipped(engine, org: str):
     """The shipped roadmap, imported (and its ledger entry dated) before the history."""
     loaded = load_roadmap(SHIPPED_ROADMAP)
-    with session_scope(engine) as session:
-        report = roadmaps.import_roadmap(session, org=org, loaded=loaded, now=moment("2025-10-01"))
-        record_import(session, report=report, loaded=loaded, actor="esg-head", now=moment("2025-10-01"))
-    return loaded, report
+    return loaded, roadmaps.import_edition(engine, org=org, loaded=loaded, actor="esg-head",
+                                           now=moment("2025-10-01"))
 
 
 def record_history(engine, org: str) -> list[str]:
@@ -99,23 +95,22 @@ def record_history(engine, org: str) -> list[str]:
     lines = []
     for e in HISTORY:
         now = moment(e.at)
-        ref = events.OccurrenceRef(org=org, measure=e.measure, period=2025)
-        with session_scope(engine) as session:
-            if e.action == "complete":
-                evidence = Evidence(ref=e.args["ref"], date=_day(e.args.get("date")),
-                                    valid_until=_day(e.args.get("valid_until")))
-                rec = events.complete(session, ref=ref, actor="esg-head", evidence=evidence,
-                                      files=[], store_root=settings.evidence_dir, now=now)
-                lines.append(f"{e.at}  {e.measure} 2025 completed ({e.args['ref']})"
-                             + (" — late" if rec.occurrence.late else ""))
-            elif e.action == "reschedule":
-                events.reschedule(session, ref=ref, actor="esg-head", to=_day(e.args["to"]),
-                                  reason=e.args["reason"], approved_by="cao", now=now)
-                lines.append(f"{e.at}  {e.measure} 2025 rescheduled to {e.args['to']}: {e.args['reason']}")
-            else:
-                row = repo.open_occurrence(session, org=org, code=e.measure, due=_day(e.args["due"]), now=now)
-                events.record_opened(session, occurrence=row, actor="esg-head", reason=e.args["reason"], now=now)
-                lines.append(f"{e.at}  {e.measure} opened, due {e.args['due']}: {e.args['reason']}")
+        ref = OccurrenceRef(org=org, measure=e.measure, period=2025)
+        if e.action == "complete":
+            evidence = Evidence(ref=e.args["ref"], date=_day(e.args.get("date")),
+                                valid_until=_day(e.args.get("valid_until")))
+            rec = events.record_completion(engine, ref=ref, actor="esg-head", evidence=evidence,
+                                           files=[], store_root=settings.evidence_dir, now=now)
+            lines.append(f"{e.at}  {e.measure} 2025 completed ({e.args['ref']})"
+                         + (" — late" if rec.occurrence.late else ""))
+        elif e.action == "reschedule":
+            events.reschedule_occurrence(engine, ref=ref, actor="esg-head", to=_day(e.args["to"]),
+                                         reason=e.args["reason"], approved_by="cao", now=now)
+            lines.append(f"{e.at}  {e.measure} 2025 rescheduled to {e.args['to']}: {e.args['reason']}")
+        else:
+            events.open_occurrence_as_needed(engine, org=org, code=e.measure, due=_day(e.args["due"]),
+                                             actor="esg-head", reason=e.args["reason"], now=now)
+            lines.append(f"{e.at}  {e.measure} opened, due {e.args['due']}: {e.args['reason']}")
     return lines
 
 
@@ -129,7 +124,7 @@ def sent_summary(engine) -> list[dict]:
 
     directory = load_directory_for(get_settings())
     people: dict[tuple[str, str], dict] = {}
-    with Session(engine) as session:
+    with session_scope(engine) as session:
         for row in list_rows(session):
             key = (row.recipient, row.channel)
             entry = people.setdefault(key, {"steps": defaultdict(list), "status": set()})

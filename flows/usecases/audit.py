@@ -1,0 +1,47 @@
+"""What auditors run: verify the chains, read the log, gather an evidence pack's contents.
+Each use case reads in one session_scope (models/store/audit.py holds the reads)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from models.core.errors import CheckFailed
+from models.core.ledger import VerifyResult
+from models.store import audit
+from models.store import ledger as ledger_store
+from models.store.db import session_scope
+from models.store.measures import org_codes
+
+
+def verify(engine: Engine, *, org: str | None, store_root: Path, anchor: str | None = None) -> list[VerifyResult]:
+    """Every organisation's chain (or the one named), also those without entries: their
+    occurrences' states are checked against the ledger too."""
+    with session_scope(engine) as session:
+        return [audit.verify_org(session, org=code, store_root=store_root, anchor=anchor)
+                for code in org_codes(session, org=org)]
+
+
+def log(engine: Engine, *, where: ledger_store.LogFilter) -> list[dict[str, Any]]:
+    """The completion log's rows, filtered (an organisation named must exist)."""
+    with session_scope(engine) as session:
+        if where.org:
+            org_codes(session, org=where.org)
+        return audit.log_rows(session, where=where)
+
+
+def pack_contents(engine: Engine, *, org: str, period: int, store_root: Path
+                  ) -> tuple[VerifyResult, dict[str, Any]]:
+    """The organisation's verified chain and what its evidence pack for the period holds,
+    read under the chain's lock so that the chain packed is the one verified. A chain that
+    does not verify stops here: no pack is written from it."""
+    with session_scope(engine) as session:
+        org_codes(session, org=org)
+        ledger_store.lock(session, org=org)
+        verified = audit.verify_org(session, org=org, store_root=store_root)
+        if not verified.ok:
+            raise CheckFailed(f"the ledger of {org} does not verify (entry {verified.first_bad}: "
+                              f"{verified.reason}); no pack written")
+        return verified, audit.pack_contents(session, org=org, period=period)

@@ -1,0 +1,68 @@
+"""The roadmap's use cases. Importing an edition: measures, roles and the edition
+(models.store.measures), the occurrences they plan (models.store.occurrences), the targets the
+document states (models.store.targets), and the import's ledger entry, in one commit. Listing
+measures and occurrences."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from models.core import ledger as L
+from models.core.normalised import LoadedRoadmap
+from models.store import ledger as ledger_store
+from models.store import occurrences
+from models.store import targets as trepo
+from models.store.db import session_scope
+from models.store.measures import ImportReport, import_measures, measures, org_codes
+from models.store.tables import LedgerEntry, MeasureRow, OccurrenceRow
+
+
+def import_roadmap(session: Session, *, org: str, loaded: LoadedRoadmap, now: dt.datetime) -> ImportReport:
+    """Create or update an organisation's roadmap in place, in the caller's transaction;
+    `now` stamps what it writes. Never duplicates, never touches a recorded completion."""
+    report = import_measures(session, org=org, loaded=loaded, now=now)
+    report.occurrences = occurrences.refresh_for_edition(session, org=org, edition_id=report.edition_id, now=now)
+    trepo.seed_document_targets(session, org=org, now=now)
+    return report
+
+
+def record_import(session: Session, *, report: ImportReport, loaded: LoadedRoadmap, actor: str,
+                  now: dt.datetime) -> LedgerEntry:
+    """The ledger entry of a roadmap import: which edition, its hash, what changed."""
+    roadmap = loaded.roadmap
+    data = {"edition_id": report.edition_id, "title": roadmap.title,
+            "source_name": loaded.source_name, "sha256": loaded.sha256,
+            "horizon": [roadmap.horizon_start, roadmap.horizon_end],
+            "measure_count": len(roadmap.measures), "changed": report.changed,
+            "changes": {k: v for k, v in report.as_dict().items()
+                        if k not in {"org", "edition_id", "warnings"}}}
+    return ledger_store.append(session, org=report.org, event=L.ROADMAP_IMPORTED,
+                               actor=actor or "esg-office", at=now, data=data)
+
+
+def import_edition(engine: Engine, *, org: str, loaded: LoadedRoadmap, actor: str, now: dt.datetime
+                   ) -> ImportReport:
+    """The import use case: the roadmap and its ledger entry land together or not at all."""
+    with session_scope(engine) as session:
+        report = import_roadmap(session, org=org, loaded=loaded, now=now)
+        record_import(session, report=report, loaded=loaded, actor=actor, now=now)
+    return report
+
+
+def measure_list(engine: Engine, *, org: str | None = None) -> list[tuple[str, MeasureRow]]:
+    """(organisation, measure) for every active measure, of one organisation or all, in roadmap order."""
+    with session_scope(engine) as session:
+        return [(code, row) for code in org_codes(session, org=org) for row in measures(session, org=code)]
+
+
+def occurrence_list(engine: Engine, *, org: str | None = None,
+                    where: occurrences.OccurrenceFilter | None = None
+                    ) -> list[tuple[OccurrenceRow, MeasureRow]]:
+    """Occurrences with their measures, filtered (an organisation named must exist)."""
+    with session_scope(engine) as session:
+        if org:
+            org_codes(session, org=org)
+        return occurrences.find(session, org=org, where=where or occurrences.OccurrenceFilter())
