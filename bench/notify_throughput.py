@@ -73,11 +73,13 @@ def directory_of(n: int):
     return Directory(people=people, roles={"esg_office": RoleEntry("esg_office", "p00000", None)})
 
 
-def items_for(n: int) -> list[dict]:
+def items_for(n: int) -> list:
+    from models.core.escalation import PlannedItem
+
     items = []
     for i in range(n):
         measure = f"{'ESG'[i % 3]}{i % 16 + 1}"
-        items.append({
+        items.append(PlannedItem.from_payload({
             "org": "KT", "occurrence_id": None, "measure": measure,
             "titles": {"kk": f"{measure}: экологиялық саясат №{i}", "ru": f"{measure}: экологическая политика №{i}",
                        "en": f"{measure}: environmental policy #{i}"},
@@ -92,7 +94,7 @@ def items_for(n: int) -> list[dict]:
             "others_told": ["Айгерім Сейітқызы (esg_office)"], "external_party": None,
             "record_hint": f"esgtrack complete {measure} --period 2025 --org KT --by YOUR_NAME",
             "recipient": f"p{i:05d}",
-        })
+        }))
     return items
 
 
@@ -140,8 +142,8 @@ def rendered(items, directory) -> list:
     from notifications.messages import render
 
     as_of = NOW.date()
-    return [(directory.people[i["recipient"]].email,
-             render("reminder", [i], directory.people[i["recipient"]], as_of=as_of)) for i in items]
+    return [(directory.people[i.recipient].email,
+             render("reminder", [i], directory.people[i.recipient], as_of=as_of)) for i in items]
 
 
 def small_ca(path: Path) -> Path:

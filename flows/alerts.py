@@ -12,7 +12,7 @@ import logging
 from config import DEFAULT_POLICY
 from config.settings import get_settings
 from flows.usecases.planning import load_directory_for, load_policy_for
-from models.core.escalation import StepKind
+from models.core.escalation import PlannedItem, StepKind
 from models.core.policy import load_policy
 from notifications.channels import channels_for, send, target_for
 from notifications.messages import render
@@ -21,18 +21,18 @@ log = logging.getLogger("esgtrack.alerts")
 
 
 def failure_item(*, org: str, flow_name: str, run_id: str, run_name: str, message: str,
-                 recipient: str, today: dt.date) -> dict:
+                 recipient: str, today: dt.date) -> PlannedItem:
     text = f"Prefect flow {flow_name!r}, run {run_name} ({run_id}), failed: {message}"
-    return {
-        "org": org, "occurrence_id": None, "measure": "FLOW",
-        "titles": {"kk": text, "ru": text, "en": text}, "period": today.year,
-        "occurrence_kind": "alert", "due": None, "days": None, "step": f"flow-failed-{run_id}",
-        "kind": StepKind.ALERT, "level": 0, "completion_form": "", "completion_kind": "",
-        "units": {}, "executors": {}, "others_told": [], "external_party": None,
-        "record_hint": "Open the run in the Prefect UI, read its logs, fix the cause, then "
-                       "run it again: esgtrack run daily --as-of YYYY-MM-DD",
-        "recipient": recipient,
-    }
+    return PlannedItem(
+        org=org, occurrence_id=None, measure="FLOW",
+        titles={"kk": text, "ru": text, "en": text}, period=today.year,
+        occurrence_kind="alert", due=None, days=None, step=f"flow-failed-{run_id}",
+        kind=StepKind.ALERT, level=0, completion_form="", completion_kind="",
+        units={}, executors={}, others_told=(), external_party=None,
+        record_hint="Open the run in the Prefect UI, read its logs, fix the cause, then "
+                    "run it again: esgtrack run daily --as-of YYYY-MM-DD",
+        recipient=recipient,
+    )
 
 
 def send_flow_failure(*, flow_name: str, run_id: str, run_name: str, message: str,

@@ -5,20 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from flows.reports.status import status_markdown, status_report
 from models.core.policy import Policy
-from models.core.schedule import end_of_day, local_date
+from models.core.schedule import OccurrenceStatus, end_of_day, local_date
 from models.store import occurrences
 from models.store.db import session_scope
 
 MAX_ROWS = 200  # a holding has thousands of items; the artifact shows the first ones
 
 
-def upcoming_rows(session: Session, *, orgs: list[str], as_of: dt.date, days: int = 60) -> list[dict]:
+def upcoming_rows(session: Session, *, orgs: list[str], as_of: dt.date, days: int = 60) -> list[dict[str, Any]]:
     pairs = occurrences.open_in_due_order(session, orgs=orgs, due_after=end_of_day(as_of - dt.timedelta(days=1)),
                                           due_until=end_of_day(as_of + dt.timedelta(days=days)), limit=MAX_ROWS)
     return [{"org": o.org, "measure": m.code, "period": o.period, "kind": o.kind,
@@ -32,8 +33,9 @@ def level_of(days_overdue: int, policy: Policy) -> int:
     return sum(1 for level in policy.levels if days_overdue >= level.after_days)
 
 
-def overdue_by_level(session: Session, *, orgs: list[str], as_of: dt.date, policy: Policy) -> dict[int, list[dict]]:
-    groups: dict[int, list[dict]] = defaultdict(list)
+def overdue_by_level(session: Session, *, orgs: list[str], as_of: dt.date, policy: Policy
+                     ) -> dict[int, list[dict[str, Any]]]:
+    groups: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for o, m in occurrences.open_in_due_order(session, orgs=orgs, due_until=end_of_day(as_of - dt.timedelta(days=1))):
         days = (as_of - local_date(o.due_at)).days
         external = f"external: {m.external_party}" if m.external_dependency else ""
@@ -43,15 +45,15 @@ def overdue_by_level(session: Session, *, orgs: list[str], as_of: dt.date, polic
     return dict(sorted(groups.items(), reverse=True))
 
 
-def progress_by_aspect(session: Session, *, orgs: list[str], as_of: dt.date) -> dict[str, Counter]:
+def progress_by_aspect(session: Session, *, orgs: list[str], as_of: dt.date) -> dict[str, Counter[str]]:
     """Occurrences due by as_of, per aspect: how many done, waived, open."""
-    result: dict[str, Counter] = {a: Counter() for a in "ESG"}
+    result: dict[str, Counter[str]] = {a: Counter() for a in "ESG"}
     for aspect, status, count in occurrences.counts_by_aspect(session, orgs=orgs, due_until=end_of_day(as_of)):
         result.setdefault(aspect, Counter())[status] += count
     return result
 
 
-def overdue_markdown(groups: dict[int, list[dict]], as_of: dt.date, policy: Policy) -> str:
+def overdue_markdown(groups: dict[int, list[dict[str, Any]]], as_of: dt.date, policy: Policy) -> str:
     lines = [f"# Overdue as of {as_of}", ""]
     if not groups:
         return "\n".join([*lines, "Nothing is overdue."])
@@ -66,16 +68,17 @@ def overdue_markdown(groups: dict[int, list[dict]], as_of: dt.date, policy: Poli
     return "\n".join(lines)
 
 
-def progress_markdown(progress: dict[str, Counter], as_of: dt.date) -> tuple[str, float]:
+def progress_markdown(progress: dict[str, Counter[str]], as_of: dt.date) -> tuple[str, float]:
     lines = [f"# Progress per aspect, occurrences due by {as_of}", "",
              "| aspect | due | done | waived | open | % complete |", "|---|---|---|---|---|---|"]
     total = closed = 0
     for aspect, c in progress.items():
         due = sum(c.values())
-        finished = c["done"] + c["waived"]
+        done, waived, still_open = c[OccurrenceStatus.DONE], c[OccurrenceStatus.WAIVED], c[OccurrenceStatus.OPEN]
+        finished = done + waived
         total, closed = total + due, closed + finished
         pct = 100.0 * finished / due if due else 100.0
-        lines.append(f"| {aspect} | {due} | {c['done']} | {c['waived']} | {c['open']} | {pct:.0f} % |")
+        lines.append(f"| {aspect} | {due} | {done} | {waived} | {still_open} | {pct:.0f} % |")
     return "\n".join(lines), (100.0 * closed / total if total else 100.0)
 
 

@@ -7,6 +7,8 @@ one per measure or occurrence: a task run costs ~60 ms).
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Any, cast
+from uuid import UUID
 
 import pendulum
 from prefect import flow, get_run_logger, task
@@ -28,6 +30,10 @@ from models.core.errors import InputError
 from models.core.roadmap import ROADMAP_TZ
 from notifications.outbox import deliver_pending
 
+if TYPE_CHECKING:
+    from prefect import Flow
+    from prefect.client.schemas.objects import FlowRun, State
+
 
 @task(name="list-organisations", cache_policy=NO_CACHE)
 def list_organisations(org: str | None) -> list[str]:
@@ -35,7 +41,7 @@ def list_organisations(org: str | None) -> list[str]:
 
 
 @task(name="plan-and-claim", cache_policy=NO_CACHE)
-def plan_and_claim(orgs: list[str], as_of: dt.date, working_days_only: bool, now: dt.datetime) -> dict:
+def plan_and_claim(orgs: list[str], as_of: dt.date, working_days_only: bool, now: dt.datetime) -> dict[str, Any]:
     """Refresh, then claim the target alerts and the day's steps for a batch of organisations,
     in one commit. Delivery fans the steps out to their recipients."""
     settings = get_settings()
@@ -47,7 +53,7 @@ def plan_and_claim(orgs: list[str], as_of: dt.date, working_days_only: bool, now
 
 @task(name="deliver-outbox", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30])
 def deliver_outbox(as_of: dt.date | None = None, orgs: list[str] | None = None,
-                   now: dt.datetime | None = None) -> dict:
+                   now: dt.datetime | None = None) -> dict[str, Any]:
     """Send what is claimed and due by `now` (default: the clock) of these organisations, or
     all; a failure of one message never stops the others. Messages count days as of the run's
     date (default now's date in Almaty)."""
@@ -76,10 +82,11 @@ def scheduled_date() -> dt.date:
     return pendulum.instance(when).in_timezone(ROADMAP_TZ).date()
 
 
-def alert_esg_office(flow_, run, state) -> None:
-    """A failed run tells the ESG office through the same channels as everything else."""
+def alert_esg_office(flow: Flow[..., Any], flow_run: FlowRun, state: State) -> None:
+    """A failed run tells the ESG office through the same channels as everything else. (Prefect
+    passes the flow, its run and the state positionally; the names are those of its hooks.)"""
     failed_at = state.timestamp or _clock()
-    send_flow_failure(flow_name=flow_.name, run_id=str(run.id), run_name=run.name,
+    send_flow_failure(flow_name=flow.name, run_id=str(flow_run.id), run_name=flow_run.name,
                       message=str(state.message or state.name),
                       today=pendulum.instance(failed_at).in_timezone(ROADMAP_TZ).date())
 
@@ -90,7 +97,8 @@ BATCH_DEPLOYMENT = "daily-deadlines-batch/esgtrack-batch"
 @flow(name="daily-deadlines", log_prints=True, on_failure=[alert_esg_office],
       description="Each working morning in Almaty: remind before deadlines, escalate after them.")
 def daily_deadlines(as_of: dt.date | None = None, org: str | None = None,
-                    batch_size: int = 200, spread: bool = False, now: dt.datetime | None = None) -> dict:
+                    batch_size: int = 200, spread: bool = False, now: dt.datetime | None = None
+                    ) -> dict[str, Any]:
     """Refresh occurrences, claim the day's reminders and escalations, deliver, publish.
     Organisations go in batches (memory stays flat however many there are); with spread,
     each batch is a run of the batch deployment, picked up by any worker of its pool.
@@ -100,7 +108,7 @@ def daily_deadlines(as_of: dt.date | None = None, org: str | None = None,
     explicit = as_of is not None
     as_of = as_of or scheduled_date()
     orgs = list_organisations(org)
-    totals: dict = {"as_of": as_of.isoformat(), "organisations": len(orgs), "claimed": 0,
+    totals: dict[str, Any] = {"as_of": as_of.isoformat(), "organisations": len(orgs), "claimed": 0,
                     "alerts": 0, "warnings": [], "batches": 0}
     if spread:
         totals["batch_runs"] = run_batches_elsewhere(orgs, as_of, batch_size, not explicit, now)
@@ -121,7 +129,7 @@ def daily_deadlines(as_of: dt.date | None = None, org: str | None = None,
     return totals
 
 
-def _add(totals: dict, part: dict) -> None:
+def _add(totals: dict[str, Any], part: dict[str, Any]) -> None:
     totals["claimed"] += part["claimed"]
     totals["alerts"] += part["alerts"]
     totals["warnings"] += part["warnings"]
@@ -131,7 +139,7 @@ def _add(totals: dict, part: dict) -> None:
 @flow(name="daily-deadlines-batch", log_prints=True,
       description="One batch of organisations of the daily flow: plan, claim, deliver.")
 def daily_batch(orgs: list[str], as_of: dt.date, working_days_only: bool = False,
-                now: dt.datetime | None = None) -> dict:
+                now: dt.datetime | None = None) -> dict[str, Any]:
     logger = get_run_logger()
     part = plan_and_claim(orgs, as_of, working_days_only=working_days_only, now=now or _clock())
     part["delivery"] = deliver_outbox(as_of, orgs, now)
@@ -145,7 +153,7 @@ def daily_batch(orgs: list[str], as_of: dt.date, working_days_only: bool = False
 def run_batches_elsewhere(orgs: list[str], as_of: dt.date, batch_size: int,
                           working_days_only: bool, now: dt.datetime | None,
                           poll_seconds: float = 1.0,
-                          wait_seconds: float = 6 * 3600) -> list[dict]:
+                          wait_seconds: float = 6 * 3600) -> list[dict[str, Any]]:
     """Start one run of the batch deployment per batch, all at once, and wait for them.
     Raises if any batch run did not complete in time (the parent run fails and alerts)."""
     import time
@@ -155,16 +163,18 @@ def run_batches_elsewhere(orgs: list[str], as_of: dt.date, batch_size: int,
     from prefect.exceptions import ObjectNotFound
 
     try:
-        started = [run_deployment(BATCH_DEPLOYMENT, timeout=0, parameters={
+        # called from this synchronous flow, run_deployment runs its synchronous implementation:
+        # a FlowRun, not the coroutine its async_dispatch typing allows for
+        started = [cast("FlowRun", run_deployment(BATCH_DEPLOYMENT, timeout=0, parameters={
             "orgs": batch, "as_of": as_of.isoformat(), "working_days_only": working_days_only,
-            "now": now.isoformat() if now else None})
+            "now": now.isoformat() if now else None}))
             for batch in batches(orgs, batch_size)]
     except ObjectNotFound:
         raise InputError(f"the deployment {BATCH_DEPLOYMENT} does not exist: start `esgtrack serve` "
                          "(or `esgtrack serve --batches-only`) against the Prefect server named by "
                          "PREFECT_API_URL", field="--spread") from None
     pending = {run.id for run in started}
-    states: dict = {}
+    states: dict[UUID, str] = {}
     deadline = time.monotonic() + wait_seconds
     with get_client(sync_client=True) as client:
         while pending and time.monotonic() < deadline:
@@ -184,6 +194,6 @@ def run_batches_elsewhere(orgs: list[str], as_of: dt.date, batch_size: int,
 
 
 @flow(name="outbox-retry", log_prints=True, description="Retry messages whose delivery failed.")
-def outbox_retry() -> dict:
+def outbox_retry() -> dict[str, Any]:
     return deliver_outbox()
 

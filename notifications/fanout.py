@@ -13,11 +13,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, Row
 from sqlmodel import Session
 
-from models.core.escalation import Step, StepKind, fan_out, open_item, step_by_id
+from config.settings import Settings
+from models.core.directory import Directory
+from models.core.escalation import PlannedItem, Step, StepKind, fan_out, open_item, step_by_id
 from models.core.policy import Policy
 from models.core.schedule import OccurrenceStatus, local_date
 from models.store import claims, occurrences
@@ -41,7 +44,7 @@ class FanOut:
                 "warnings": sorted(set(self.warnings))}
 
 
-def expand_notices(engine: Engine, *, directory, settings, policy: Policy, now: dt.datetime,
+def expand_notices(engine: Engine, *, directory: Directory, settings: Settings, policy: Policy, now: dt.datetime,
                    orgs: Sequence[str] | None = None, chunk: int = CHUNK) -> FanOut:
     """Expand every notice not yet expanded (of these organisations, or all), a page at a
     time in occurrence order, one commit per page."""
@@ -63,13 +66,14 @@ def expand_notices(engine: Engine, *, directory, settings, policy: Policy, now: 
             claims.mark_expanded(session, made=counts, now=now)
 
 
-def _items(session: Session, notices, directory, policy: Policy, result: FanOut):
+def _items(session: Session, notices: list[Row[Any]], directory: Directory, policy: Policy, result: FanOut
+           ) -> tuple[dict[tuple[int, dt.datetime, str], int], list[PlannedItem]]:
     """(occurrence, due_at, step) → how many items the notice made, and the items."""
     found = occurrences.facts(session, ids={n.occurrence_id for n in notices})
     measures = measures_by_id(session, ids={o.measure_id for o in found.values()})
     names = role_names_of(session, orgs=sorted({n.org for n in notices}))
-    counts: dict[tuple, int] = {}
-    items: list[dict] = []
+    counts: dict[tuple[int, dt.datetime, str], int] = {}
+    items: list[PlannedItem] = []
     for notice in notices:
         key = (notice.occurrence_id, notice.due_at, notice.step)
         occ = found[notice.occurrence_id]
@@ -89,7 +93,7 @@ def _items(session: Session, notices, directory, policy: Policy, result: FanOut)
     return counts, items
 
 
-def _step(notice, policy: Policy) -> Step:
+def _step(notice: Row[Any], policy: Policy) -> Step:
     """A notice whose step the policy has since dropped still goes to that step's audience."""
     if notice.kind == StepKind.REMINDER or not policy.levels:
         audience = policy.reminder_to

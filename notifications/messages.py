@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,7 +20,7 @@ from typing import Any
 import jinja2
 
 from models.core.directory import LANGUAGES, Person
-from models.core.escalation import StepKind
+from models.core.escalation import PlannedItem, StepKind
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 KINDS = tuple(StepKind)
@@ -60,7 +60,7 @@ def labels(lang: str) -> Any:  # a jinja2 TemplateModule: its words and macros a
     return _env().get_template(f"{lang}/labels.j2").module
 
 
-def render(kind: str, items: Sequence[dict], recipient: Person, *, as_of: dt.date,
+def render(kind: str, items: Sequence[PlannedItem], recipient: Person, *, as_of: dt.date,
            others_told: Sequence[str] | None = None) -> Message:
     """One message to one person about one or more items, in the person's language.
     kind is reminder, escalation, alert or digest (several items make a digest anyway)."""
@@ -105,28 +105,27 @@ def _natural(code: str) -> tuple:
     return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", code))
 
 
-def _view(item: dict, lang: str, as_of: dt.date, others_told: Sequence[str] | None) -> dict:
+def _view(item: PlannedItem, lang: str, as_of: dt.date, others_told: Sequence[str] | None) -> dict:
     """What the templates show of one item, in one language. Days are recomputed from the
     due date and as_of: a message retried days later still says the right thing."""
     L = labels(lang)
-    due = _date(item.get("due"))
-    kind = item.get("kind") if item.get("kind") in KINDS else StepKind.REMINDER
-    titles = item.get("titles") or {}
-    title = titles.get(lang) or titles.get("kk") or str(item.get("measure", ""))
-    party = item.get("external_party")
+    due = _date(item.due)
+    kind = item.kind if item.kind in KINDS else StepKind.REMINDER
+    title = item.titles.get(lang) or item.titles.get("kk") or item.measure
+    party = item.external_party
     return {
-        "measure": str(item.get("measure") or "?"), "period": item.get("period"),
-        "org": item.get("org") or "", "kind": kind, "level": int(item.get("level") or 0),
+        "measure": item.measure or "?", "period": item.period,
+        "org": item.org, "kind": kind, "level": item.level,
         "title": title, "short_title": _shorten(title),
-        "note": {"progress": L.progress, "opened": L.opened}.get(item.get("occurrence_kind", ""), ""),
+        "note": {"progress": L.progress, "opened": L.opened}.get(item.occurrence_kind, ""),
         "due_text": format_date(due, lang) if due else "",
         "days": (due - as_of).days if due else None,
         "completion": _completion(item, lang),
-        "executors": _names(item.get("executors"), lang),
-        "units": _names(item.get("units"), lang),
+        "executors": item.executors.get(lang) or item.executors.get("kk") or [],
+        "units": item.units.get(lang) or item.units.get("kk") or [],
         "external": str(L.external(party)) if party else "",
-        "others": list(others_told if others_told is not None else item.get("others_told") or []),
-        "record_hint": item.get("record_hint") or "",
+        "others": list(others_told if others_told is not None else item.others_told),
+        "record_hint": item.record_hint,
     }
 
 
@@ -145,20 +144,12 @@ def _shorten(text: str) -> str:
     return text if len(text) <= SHORT_TITLE else text[: SHORT_TITLE - 1].rstrip() + "…"
 
 
-def _completion(item: dict, lang: str) -> str:
-    form = (item.get("completion_form") or "").strip()
-    kind = labels(lang).kinds.get(item.get("completion_kind") or "", "")
+def _completion(item: PlannedItem, lang: str) -> str:
+    form = item.completion_form.strip()
+    kind = labels(lang).kinds.get(item.completion_kind, "")
     if lang == "kk" or not kind:
         return form
     return f"{kind} ({form})" if form and form.casefold() != kind.casefold() else kind
-
-
-def _names(value: dict[str, list[str]] | Iterable[object] | None, lang: str) -> list[str]:
-    if not value:
-        return []
-    if isinstance(value, dict):
-        return list(value.get(lang) or value.get("kk") or [])
-    return [str(v) for v in value]
 
 
 # --- Teams -----------------------------------------------------------------------------

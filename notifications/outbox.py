@@ -14,14 +14,16 @@ import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from config.settings import Settings
 from models.core.delivery import OutboxStatus
 from models.core.directory import Directory
 from models.core.errors import InputError
-from models.core.escalation import StepKind
-from models.core.policy import load_policy
+from models.core.escalation import PlannedItem
+from models.core.policy import Policy, load_policy
 from models.core.schedule import local_date
 from models.store import outbox as outbox_rows
 from models.store.db import session_scope
@@ -45,11 +47,11 @@ class DeliveryReport:
     messages: int = 0
     expired: int = 0
     counts: dict[str, int] = field(default_factory=dict)
-    problems: list[dict] = field(default_factory=list)  # dead and unknown rows
-    fanout: dict = field(default_factory=dict)  # notices expanded into rows first
+    problems: list[dict[str, Any]] = field(default_factory=list)  # dead and unknown rows
+    fanout: dict[str, Any] = field(default_factory=dict)  # notices expanded into rows first
     seconds: float = 0.0
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"batch_id": self.batch_id, "claimed": self.claimed, "messages": self.messages,
                 "expired": self.expired, "counts": dict(self.counts), "problems": self.problems,
                 "fanout": dict(self.fanout), "seconds": self.seconds}
@@ -62,7 +64,7 @@ class Claimed:
     recipient: str
     channel: str
     measure: str
-    payload: dict
+    payload: dict[str, Any]
     attempts: int
 
 
@@ -77,11 +79,11 @@ class Group:
     masked: str = ""
 
 
-def deliver_pending(engine: Engine, *, directory: Directory, settings, now: dt.datetime,
+def deliver_pending(engine: Engine, *, directory: Directory, settings: Settings, now: dt.datetime,
                     limit: int | None = None, progress: Callable[[int, int], None] | None = None,
                     backoff: Sequence[dt.timedelta] = BACKOFF, max_attempts: int = MAX_ATTEMPTS,
                     lease: dt.timedelta = LEASE, as_of: dt.date | None = None,
-                    orgs: Sequence[str] | None = None, policy=None) -> DeliveryReport:
+                    orgs: Sequence[str] | None = None, policy: Policy | None = None) -> DeliveryReport:
     """Expand the claimed notices into rows (notifications/fanout.py), claim the rows that
     are due (of these organisations, or all), send one digest per (recipient, channel) on a
     bounded pool, record each outcome. A failure of one message never stops the others.
@@ -97,9 +99,9 @@ def deliver_pending(engine: Engine, *, directory: Directory, settings, now: dt.d
     _count(report, OutboxStatus.CANCELLED, cancelled)
     groups = _groups(claimed)
     report.messages = len(groups)
-    policy = _Policy(now, tuple(backoff), max_attempts, as_of or local_date(now))
+    retries = _Policy(now, tuple(backoff), max_attempts, as_of or local_date(now))
     with channels.trust_store(getattr(settings, "ca_file", None)):
-        _send_all(engine, groups, directory, settings, policy, report, progress)
+        _send_all(engine, groups, directory, settings, retries, report, progress)
     report.problems = problems(engine, batch_id=report.batch_id)
     report.seconds = round(time.monotonic() - started, 3)
     return report
@@ -143,9 +145,10 @@ class _Policy:
         return OutboxStatus.FAILED, self.now + self.backoff[min(attempts, len(self.backoff)) - 1]
 
 
-def _send_all(engine, groups, directory, settings, policy: _Policy, report, progress) -> None:
+def _send_all(engine: Engine, groups: list[Group], directory: Directory, settings: Settings, policy: _Policy,
+              report: DeliveryReport, progress: Callable[[int, int], None] | None) -> None:
     as_of = policy.as_of
-    pending: list[dict] = []
+    pending: list[dict[str, Any]] = []
     done = 0
     with ThreadPoolExecutor(max_workers=settings.notify_workers,
                             thread_name_prefix="esgtrack-send") as pool:
@@ -162,7 +165,8 @@ def _send_all(engine, groups, directory, settings, policy: _Policy, report, prog
     _record(engine, pending)
 
 
-def _deliver_group(group: Group, directory: Directory, settings, as_of: dt.date):
+def _deliver_group(group: Group, directory: Directory, settings: Settings, as_of: dt.date
+                   ) -> tuple[Group, channels.SendResult]:
     """Render and send one group's message (runs on the pool); never raises."""
     person = directory.people.get(group.recipient)
     if person is None:
@@ -170,8 +174,9 @@ def _deliver_group(group: Group, directory: Directory, settings, as_of: dt.date)
     try:
         target = channels.target_for(person, group.channel, settings)
         group.masked = target.masked
-        kind = group.rows[0].payload.get("kind", StepKind.REMINDER) if len(group.rows) == 1 else "digest"
-        group.message = render(kind, [r.payload for r in group.rows], person, as_of=as_of)
+        items = [PlannedItem.from_payload(r.payload) for r in group.rows]
+        kind = items[0].kind if len(items) == 1 else "digest"
+        group.message = render(kind, items, person, as_of=as_of)
     except InputError as exc:
         return group, channels.SendResult(Outcome.INVALID, exc.message)
     except Exception as exc:
@@ -179,11 +184,12 @@ def _deliver_group(group: Group, directory: Directory, settings, as_of: dt.date)
     return group, channels.send(group.message, target, timeout=settings.notify_timeout)
 
 
-def _updates(group: Group, result, policy: _Policy, report: DeliveryReport) -> list[dict]:
+def _updates(group: Group, result: channels.SendResult, policy: _Policy, report: DeliveryReport
+             ) -> list[dict[str, Any]]:
     updates = []
     for row in group.rows:
-        values = {"_id": row.id, "status": OutboxStatus.SENT, "next_attempt_at": None, "last_error": result.error,
-                  "sent_at": None, "updated_at": policy.now}
+        values: dict[str, Any] = {"_id": row.id, "status": OutboxStatus.SENT, "next_attempt_at": None,
+                                  "last_error": result.error, "sent_at": None, "updated_at": policy.now}
         if result.outcome is Outcome.SENT:
             values.update(sent_at=policy.now, last_error=None)
         elif result.outcome is Outcome.TIMEOUT:
@@ -201,7 +207,7 @@ def _updates(group: Group, result, policy: _Policy, report: DeliveryReport) -> l
     return updates
 
 
-def _record(engine: Engine, updates: list[dict]) -> None:
+def _record(engine: Engine, updates: list[dict[str, Any]]) -> None:
     if updates:
         with session_scope(engine) as session:
             outbox_rows.record(session, updates)
@@ -212,7 +218,7 @@ def _count(report: DeliveryReport, status: str, n: int) -> None:
         report.counts[status] = report.counts.get(status, 0) + n
 
 
-def problems(engine: Engine, *, batch_id: str | None = None) -> list[dict]:
+def problems(engine: Engine, *, batch_id: str | None = None) -> list[dict[str, Any]]:
     """Dead and unknown rows (of one batch, or all): what the flow and the CLI report."""
     with session_scope(engine) as session:
         return outbox_rows.problems(session, batch_id=batch_id)

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
+from config.settings import get_settings
 from flows.cli import daily, ledger, notify, report, roadmap  # noqa: F401  (register their commands)
 from flows.cli.app import app as command_line  # not bound as `app`: flows.cli.app is the module
 from flows.cli.output import err_console
 from models.core.errors import EsgtrackError
+
+if TYPE_CHECKING:
+    from typer._click.exceptions import ClickException as VendoredClickException
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -27,7 +32,9 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(code)
 
         usage, abort = _vendored_click()  # typer 0.2x raises its own copy of click's errors
-        if isinstance(exc, (click.exceptions.ClickException, *usage)):
+        shown: tuple[type[click.exceptions.ClickException] | type[VendoredClickException], ...] = (
+            click.exceptions.ClickException, *usage)
+        if isinstance(exc, shown):
             exc.show()
             sys.exit(2)
         if isinstance(exc, (click.exceptions.Abort, *abort)):
@@ -51,14 +58,12 @@ def _environment_failure(exc: Exception) -> tuple[str, int] | None:
     if isinstance(exc, sa_exc.OperationalError):
         from sqlalchemy.engine import make_url
 
-        from config.settings import get_settings
-
         url = make_url(get_settings().resolved_database_url).render_as_string(hide_password=True)
         return f"cannot use the database {url}: {str(exc.orig).strip().splitlines()[0]}", 1
     return None
 
 
-def _vendored_click() -> tuple[tuple, tuple]:
+def _vendored_click() -> tuple[tuple[type[VendoredClickException], ...], tuple[type[BaseException], ...]]:
     try:
         import typer
         from typer._click import exceptions

@@ -15,6 +15,7 @@ from flows.usecases import database
 from models.core.errors import InputError
 from models.core.roadmap import ROADMAP_TZ
 from models.core.schedule import morning
+from models.store.tables import MeasureRow
 
 app = typer.Typer(
     name="esgtrack",
@@ -94,5 +95,5 @@ def as_of_date(text: str | None) -> dt.date:
     return parse_date(text, "--as-of") if text else today()
 
 
-def title_in(row, lang: Lang) -> str:
+def title_in(row: MeasureRow, lang: Lang) -> str:
     return {"ru": row.title_ru, "en": row.title_en}.get(lang.value) or row.title

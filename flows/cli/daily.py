@@ -45,15 +45,11 @@ def run_daily(
 
 
 def _dry_run(day: dt.date, org: str | None, fmt: Format) -> None:
-    from flows.usecases.planning import all_orgs, load_directory_for, load_policy_for, plan_batch
+    from flows.usecases.planning import dry_run
 
-    settings = get_settings()
-    engine = db()
-    result = plan_batch(engine, orgs=all_orgs(engine, org), as_of=day, settings=settings,
-                        directory=load_directory_for(settings), policy=load_policy_for(settings),
-                        now=now(), claim=False)
-    rows = [{"org": i["org"], "measure": i["measure"], "period": i["period"], "step": i["step"],
-             "due": i["due"], "days": i["days"], "recipient": i["recipient"]} for i in result.items]
+    result = dry_run(db(), as_of=day, org=org, settings=get_settings(), now=now())
+    rows = [{"org": i.org, "measure": i.measure, "period": i.period, "step": i.step,
+             "due": i.due, "days": i.days, "recipient": i.recipient} for i in result.items]
     emit(rows, fmt=fmt, columns=["org", "measure", "period", "step", "due", "days", "recipient"],
          title=f"Would send as of {day} (dry run: nothing sent, nothing written)",
          empty=f"nothing to send as of {day}")

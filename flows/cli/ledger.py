@@ -10,7 +10,7 @@ import re
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pendulum
 import typer
@@ -24,7 +24,7 @@ from models.core.errors import CheckFailed, InputError
 from models.core.evidence_rules import Evidence
 from models.core.ledger import EVENTS, VerifyResult, iso_utc
 from models.core.roadmap import ROADMAP_TZ
-from models.core.schedule import local_date
+from models.core.schedule import OccurrenceKind, local_date
 from models.core.sheets import csv_bytes, write_xlsx
 from models.store import audit
 from models.store import ledger as ledger_store
@@ -44,7 +44,7 @@ WriteOrgOpt = Annotated[str | None, typer.Option("--org", help="Organisation cod
 
 def _ref(org: str | None, measure: str, period: int | None, kind: str | None,
          occurrence: int | None) -> OccurrenceRef:
-    if kind and kind not in ("due", "progress", "opened"):
+    if kind and kind not in tuple(OccurrenceKind):
         raise InputError("kind must be due, progress or opened", field="--kind", value=kind)
     return OccurrenceRef(org=org_or_default(org), measure=measure, period=period,
                                 kind=kind, occurrence_id=occurrence)
@@ -87,6 +87,7 @@ def complete_cmd(
     rec = events.record_completion(db(), ref=ref, actor=by, evidence=evidence, files=list(file or []),
                                    store_root=get_settings().evidence_dir, now=now())
     occ = rec.occurrence
+    assert occ.completed_at is not None  # the completion has just set it
     when = (f", late by {(local_date(occ.completed_at) - local_date(occ.due_at)).days} day(s)"
             if occ.late else ", on time")
     _done("completed", rec, when)
@@ -160,7 +161,7 @@ def verify_cmd(
     _report(results, anchor, fmt)
 
 
-def _result_dict(r: VerifyResult) -> dict:
+def _result_dict(r: VerifyResult) -> dict[str, Any]:
     return {"org": r.org, "ok": r.ok, "entries": r.count, "head": r.head if r.ok else None,
             "head_seq": r.head_seq if r.ok else None, "first_bad": r.first_bad, "reason": r.reason,
             "anchor_seq": r.anchor_seq}
@@ -191,6 +192,7 @@ def _report_anchor(results: list[VerifyResult], anchor: str, fmt: Format) -> Non
         raise CheckFailed(f"head {anchor} is not in the ledger: the chain it ended was rewritten "
                           "or cut short (or it belongs to another database)")
     r = found[0]
+    assert r.anchor_seq is not None  # found holds only the results that have one
     if fmt is Format.table:
         console.print(f"{r.org}: head {anchor} is entry {r.anchor_seq}; "
                       f"{r.head_seq - r.anchor_seq} entries came after it", highlight=False, soft_wrap=True)
@@ -208,6 +210,7 @@ def _verify_pack(pack: Path, anchor: str | None, fmt: Format) -> None:
         console.print(f"{pack.name}: intact — {r.org} period {r.period}, {r.entries} entries, "
                       f"{r.files} evidence file(s), head {r.head}", highlight=False, soft_wrap=True)
         if anchor:
+            assert r.anchor_seq is not None  # a pack whose chain lacks the anchor fails (not ok)
             console.print(f"head {anchor} is entry {r.anchor_seq}; "
                           f"{r.head_seq - r.anchor_seq} entries came after it", highlight=False, soft_wrap=True)
     else:
@@ -261,11 +264,16 @@ def log_cmd(
 
 def _when(at: str) -> str:
     """An entry's time for people: Almaty local, to the minute."""
-    return pendulum.parse(at).in_timezone(ROADMAP_TZ).format("YYYY-MM-DD HH:mm")
+    parsed = pendulum.parse(at)
+    # entries hold their time as an ISO date-time (iso_utc), which parses to a DateTime
+    assert isinstance(parsed, pendulum.DateTime), f"not a date-time: {at!r}"
+    return parsed.in_timezone(ROADMAP_TZ).format("YYYY-MM-DD HH:mm")
 
 
-def _write_log(rows: list[dict], fmt: LogFormat, out: Path | None) -> None:
+def _write_log(rows: list[dict[str, Any]], fmt: LogFormat, out: Path | None) -> None:
     if fmt is LogFormat.xlsx:
+        if out is None:  # as log_cmd says before reading the log
+            raise InputError("--format xlsx writes a file: give --out FILE.xlsx", field="--out")
         write_xlsx(out, {"ledger": (rows, audit.LOG_COLUMNS)})
     elif fmt is LogFormat.csv:
         data = csv_bytes(rows, audit.LOG_COLUMNS)

@@ -9,13 +9,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from config.settings import get_settings
 from flows.cli.app import FormatOpt, OrgOpt, app, db, now
 from flows.cli.output import Format, console, emit, err_console
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 T = TypeVar("T")
 
@@ -60,14 +63,14 @@ def directory_check(org: OrgOpt = None, fmt: FormatOpt = Format.table) -> None:
         sys.exit(1)
 
 
-def _engine_if_any():
+def _engine_if_any() -> Engine | None:
     settings = get_settings()
     if settings.database_url is None and not (settings.home / "esgtrack.db").exists():
         return None  # nothing imported yet: check against the shipped roadmap, create nothing
     return db()
 
 
-def _print_check(result: dict) -> None:
+def _print_check(result: dict[str, Any]) -> None:
     console.print(f"directory: {result['directory']}")
     console.print(f"{result['roles_required']} roles needed (from {result['roles_from']} and the policy)")
     rows = [{"problem": "role nobody holds", "id": r} for r in result["unheld_roles"]]

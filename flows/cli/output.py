@@ -6,9 +6,10 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -32,11 +33,11 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-def to_json(data) -> str:
+def to_json(data: object) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, default=str)
 
 
-def to_csv(rows: Sequence[dict], columns: Sequence[str]) -> str:
+def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
     writer.writeheader()
@@ -45,12 +46,12 @@ def to_csv(rows: Sequence[dict], columns: Sequence[str]) -> str:
     return buffer.getvalue()
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     return str(cell(value))
 
 
-def emit(rows: Sequence[dict], *, fmt: Format, columns: Sequence[str], title: str = "",
-         out: Path | None = None, json_data=None, empty: str = "nothing to show") -> None:
+def emit(rows: Sequence[Mapping[str, Any]], *, fmt: Format, columns: Sequence[str], title: str = "",
+         out: Path | None = None, json_data: object = None, empty: str = "nothing to show") -> None:
     """Print rows in the chosen format (to --out if given). JSON prints json_data if given."""
     if fmt is Format.json:
         text = to_json(list(rows) if json_data is None else json_data) + "\n"

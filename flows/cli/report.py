@@ -15,7 +15,9 @@ import typer
 from config.settings import get_settings
 from flows.cli.app import AsOfOpt, FormatOpt, LangOpt, OrgOpt, app, as_of_date, db, now, org_or_default
 from flows.cli.output import Format, Lang, console, emit, err_console
+from models.core.directory import Directory
 from models.core.errors import InputError
+from models.core.policy import Policy
 from models.core.progress import FIELDS
 from models.store import targets as trepo
 
@@ -181,7 +183,7 @@ def report_cmd(
     console.print(f"wrote {out} ({fmt.value}, {lang.value}, {period}, as of {day})")
 
 
-def _directory_or_none():
+def _directory_or_none() -> Directory | None:
     """Owners' names come from the directory when it loads; the report does without them."""
     from flows.usecases.planning import load_directory_for
 
@@ -226,7 +228,7 @@ def calendar_cmd(
     console.print(f"wrote {out}: {len(items)} events, {len(policy.reminder_days)} alarms each ({language})")
 
 
-def _person_scope(person_id: str, policy, lang: Lang | None):
+def _person_scope(person_id: str, policy: Policy, lang: Lang | None) -> tuple[set[str], bool, str, str]:
     from flows.reports.labels import words
     from flows.usecases.planning import load_directory_for
 

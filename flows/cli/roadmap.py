@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -32,10 +32,19 @@ from flows.cli.output import Format, Lang, console, emit, err_console
 from flows.usecases import occurrences as events
 from flows.usecases import roadmap as roadmaps
 from models.core.errors import InputError
-from models.core.normalised import catalogue_from_yaml, dump_yaml, load_roadmap, roadmap_to_dict
+from models.core.normalised import (
+    Catalogue,
+    LoadedRoadmap,
+    catalogue_from_i18n,
+    catalogue_from_yaml,
+    dump_yaml,
+    load_roadmap,
+    roadmap_to_dict,
+)
 from models.core.schedule import OccurrenceStatus, end_of_day, local_date
 from models.store.measures import ImportReport, measure_from_row
 from models.store.occurrences import OccurrenceFilter
+from models.store.tables import MeasureRow, OccurrenceRow
 
 
 @app.command()
@@ -48,11 +57,11 @@ def init() -> None:
     console.print(f"data directory: {settings.home}")
 
 
-def _catalogue():
+def _catalogue() -> Catalogue | None:
     return catalogue_from_yaml(SHIPPED_ROADMAP) if SHIPPED_ROADMAP.exists() else None
 
 
-def import_path(path: Path, org: str, by: str = "esg-office"):
+def import_path(path: Path, org: str, by: str = "esg-office") -> tuple[LoadedRoadmap, ImportReport]:
     """The import use case: read, then write measures + occurrences + edition + its ledger
     entry in one commit."""
     loaded = load_roadmap(path, _catalogue())
@@ -109,8 +118,6 @@ def roadmap_normalise(
                                                    "(default: those of the shipped roadmap).")] = None,
 ) -> None:
     """Convert a roadmap document to the normalised YAML (with ru/en titles and role ids)."""
-    from models.core.normalised import Catalogue, catalogue_from_i18n
-
     catalogue = catalogue_from_i18n(i18n, path) if i18n else (_catalogue() or Catalogue())
     loaded = load_roadmap(path, catalogue)
     data = roadmap_to_dict(loaded.roadmap, loaded.roles, source_name=loaded.source_name,
@@ -152,20 +159,21 @@ def measures_cmd(
          title="Measures", empty="no measures: run `esgtrack roadmap import PATH` first")
 
 
-def _years(rec: dict) -> str:
+def _years(rec: dict[str, Any]) -> str:
     if rec["start_year"] is None:
         return ""
     return str(rec["start_year"]) if rec["start_year"] == rec["end_year"] else f"{rec['start_year']}–{rec['end_year']}"
 
 
-def _target(target: dict | None) -> str:
+def _target(target: dict[str, Any] | None) -> str:
     if not target:
         return ""
     sign = "≥" if target.get("direction", "at_least") == "at_least" else "≤"
     return f"{target['metric']} {sign} {target['value']:g}{target['unit']} by {target['year']}"
 
 
-def occurrence_dict(occ, measure, lang: Lang, as_of: dt.date | None = None) -> dict:
+def occurrence_dict(occ: OccurrenceRow, measure: MeasureRow, lang: Lang, as_of: dt.date | None = None
+                    ) -> dict[str, Any]:
     due = local_date(occ.due_at)
     data = {
         "org": occ.org, "occurrence_id": occ.id, "measure": measure.code,

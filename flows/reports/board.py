@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlmodel import Session
 
@@ -13,6 +14,7 @@ from flows.artifacts import level_of
 from flows.reports import charts
 from flows.reports.labels import words
 from flows.reports.status import localized, status_report, target_rows
+from models.core.directory import Directory
 from models.core.ledger import COMPLETED
 from models.core.policy import Policy
 from models.core.progress import FIELDS, TOTAL, Counts, GroupRow
@@ -21,7 +23,7 @@ from models.core.targets import TargetView
 from models.store import occurrences
 from models.store.ledger import LogFilter, entries, to_entry
 from models.store.measures import role_names
-from models.store.tables import MeasureRow
+from models.store.tables import MeasureRow, stored_id
 
 
 @dataclass
@@ -33,10 +35,10 @@ class BoardReport:
     words: dict[str, str]
     aspects: list[GroupRow] = field(default_factory=list)
     topics: list[GroupRow] = field(default_factory=list)
-    overdue: list[dict] = field(default_factory=list)
+    overdue: list[dict[str, Any]] = field(default_factory=list)
     targets: list[TargetView] = field(default_factory=list)
-    target_rows: list[dict] = field(default_factory=list)
-    completed: list[dict] = field(default_factory=list)
+    target_rows: list[dict[str, str]] = field(default_factory=list)
+    completed: list[dict[str, Any]] = field(default_factory=list)
     progress_png: bytes = b""
     target_pngs: dict[int, bytes] = field(default_factory=dict)
 
@@ -57,7 +59,7 @@ class BoardReport:
 
 
 def build_report(session: Session, *, orgs: list[str], period: int, as_of: dt.date, lang: str,
-                 policy: Policy, directory=None) -> BoardReport:
+                 policy: Policy, directory: Directory | None = None) -> BoardReport:
     """Everything the Board report shows, charts included."""
     w = words(lang)
     report = BoardReport(orgs, period, as_of, lang, w)
@@ -76,7 +78,7 @@ def build_report(session: Session, *, orgs: list[str], period: int, as_of: dt.da
     return report
 
 
-def _owner(m: MeasureRow, names: dict[str, dict[str, str]], lang: str, directory) -> str:
+def _owner(m: MeasureRow, names: dict[str, dict[str, str]], lang: str, directory: Directory | None) -> str:
     roles = list(m.executor_roles or m.unit_roles)
     if not roles:
         return f"{words(lang)['external']}: {m.external_party}" if m.external_dependency else "—"
@@ -89,7 +91,7 @@ def _owner(m: MeasureRow, names: dict[str, dict[str, str]], lang: str, directory
 
 
 def overdue_items(session: Session, *, orgs: list[str], as_of: dt.date, lang: str,
-                  policy: Policy, directory=None) -> list[dict]:
+                  policy: Policy, directory: Directory | None = None) -> list[dict[str, Any]]:
     """Open occurrences due before as_of (any period), most overdue first."""
     names = {org: role_names(session, org=org) for org in orgs}
     items = []
@@ -106,15 +108,15 @@ def overdue_items(session: Session, *, orgs: list[str], as_of: dt.date, lang: st
 
 
 def completed_items(session: Session, *, orgs: list[str], period: int, as_of: dt.date,
-                    lang: str) -> list[dict]:
+                    lang: str) -> list[dict[str, Any]]:
     """The period's occurrences done by the end of as_of, with the evidence their completion
     entry names."""
     pairs = occurrences.done_in_period(session, orgs=orgs, period=period, by=end_of_day(as_of))
-    evidence = evidence_by_occurrence(session, orgs=orgs, ids=[o.id for o, _ in pairs])
+    evidence = evidence_by_occurrence(session, orgs=orgs, ids=[stored_id(o) for o, _ in pairs])
     return [{"org": o.org, "measure": m.code, "period": o.period, "title": localized(m, "title", lang),
              "due": local_date(o.due_at).isoformat(),
              "completed_on": local_date(o.completed_at).isoformat() if o.completed_at else "—",
-             "late": bool(o.late), "evidence": evidence.get(o.id, [])}
+             "late": bool(o.late), "evidence": evidence.get(stored_id(o), [])}
             for o, m in pairs]
 
 
@@ -127,11 +129,12 @@ def evidence_by_occurrence(session: Session, *, orgs: list[str], ids: list[int])
     found: dict[int, list[str]] = {}
     for org in orgs:
         for row in entries(session, where=LogFilter(org=org, event=COMPLETED, occurrence_ids=tuple(ids))):
+            assert row.occurrence_id is not None  # the entries are those of these occurrence ids
             found[row.occurrence_id] = evidence_texts(to_entry(row).data.get("evidence") or {})
     return found
 
 
-def evidence_texts(evidence: dict) -> list[str]:
+def evidence_texts(evidence: dict[str, Any]) -> list[str]:
     texts = []
     if evidence.get("ref"):
         date = f" ({evidence['date']})" if evidence.get("date") else ""

@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from icalendar import Alarm, Calendar, Event
+from sqlmodel import Session
 
 from flows.reports.labels import words
 from flows.reports.status import localized
@@ -19,6 +20,7 @@ from models.core.roadmap import ROADMAP_TZ
 from models.core.schedule import local_date
 from models.store import occurrences
 from models.store.measures import role_names
+from models.store.tables import stored_id
 
 PRODID = "-//esgtrack//ESG roadmap calendar//EN"
 SEQUENCE_EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
@@ -109,7 +111,7 @@ def build_calendar(items: list[FeedItem], *, lang: str, reminder_days: tuple[int
     return cal.to_ical()
 
 
-def feed_items(session, *, orgs: list[str], lang: str, roles: set[str] | None = None,
+def feed_items(session: Session, *, orgs: list[str], lang: str, roles: set[str] | None = None,
                external: bool = False) -> list[FeedItem]:
     """Open occurrences in due order. With roles: only measures naming one of them as an
     executor or unit; with external too: also the measures with no internal executor (the
@@ -122,7 +124,7 @@ def feed_items(session, *, orgs: list[str], lang: str, roles: set[str] | None = 
             continue
         role_name = lambda r, org=occ.org: names[org].get(r, {}).get(lang) or r  # noqa: E731
         items.append(FeedItem(
-            occurrence_id=occ.id, org=occ.org, measure=m.code, aspect=m.aspect, period=occ.period,
+            occurrence_id=stored_id(occ), org=occ.org, measure=m.code, aspect=m.aspect, period=occ.period,
             kind=occ.kind, due=local_date(occ.due_at), title=localized(m, "title", lang),
             completion_form=m.completion_form, executors=tuple(map(role_name, m.executor_roles)),
             units=tuple(map(role_name, m.unit_roles)), external_party=m.external_party,

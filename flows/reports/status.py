@@ -4,7 +4,9 @@ latest reading (read from the database; the counting itself is models.core.progr
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlmodel import Session
 
@@ -17,7 +19,7 @@ from models.core.targets import format_value as fmt_value
 from models.store import occurrences
 from models.store import targets as trepo
 from models.store.measures import measures, role_names
-from models.store.tables import MeasureRow
+from models.store.tables import MeasureRow, stored_id
 
 GROUPINGS = ("aspect", "topic", "executor", "unit")
 
@@ -31,7 +33,7 @@ class StatusReport:
     rows: list[GroupRow] = field(default_factory=list)
     targets: list[TargetView] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"as_of": self.as_of.isoformat(), "by": self.by, "period": self.period,
                 "groups": [r.as_dict() for r in self.rows],
                 "targets": [t.as_dict() for t in self.targets]}
@@ -42,7 +44,7 @@ def status_report(session: Session, *, orgs: list[str], as_of: dt.date, by: str 
     """Counts per group (models.core.progress defines them) and every target's latest reading."""
     if by not in GROUPINGS:
         raise InputError(f"expected one of {', '.join(GROUPINGS)}", field="--by", value=by)
-    groups_of: dict[tuple[str, str], list[str]] = {}
+    groups_of: dict[tuple[str, str], Sequence[str]] = {}
     labels: dict[str, str] = {TOTAL: words(lang)["total"]}
     for org in orgs:
         names = role_names(session, org=org)
@@ -89,7 +91,7 @@ def group_keys(m: MeasureRow, by: str, lang: str, names: dict[str, dict[str, str
     return roles
 
 
-def localized(row, name: str, lang: str) -> str:
+def localized(row: MeasureRow, name: str, lang: str) -> str:
     """A measure's title or topic in the language, falling back to the Kazakh text."""
     if lang == "kk":
         return getattr(row, name)
@@ -100,7 +102,7 @@ def target_views(session: Session, *, orgs: list[str], as_of: dt.date) -> list[T
     """Each target with the readings recorded by the end of as_of."""
     return [
         TargetView(
-            target_id=s.target.id, org=s.target.org, measure=s.measure.code,
+            target_id=stored_id(s.target), org=s.target.org, measure=s.measure.code,
             titles={lang: localized(s.measure, "title", lang) for lang in ("kk", "ru", "en")},
             spec=s.spec, readings=tuple(s.values()), source=s.target.source,
             executor_roles=tuple(s.measure.executor_roles), unit_roles=tuple(s.measure.unit_roles),
@@ -117,12 +119,12 @@ def percent_text(value: float | None) -> str:
     return "—" if value is None else f"{value:.0f} %"
 
 
-def status_rows(report: StatusReport) -> list[dict]:
+def status_rows(report: StatusReport) -> list[dict[str, Any]]:
     """One flat dict per group, for tables and CSV."""
     return [{**row.as_dict(), "percent_complete": row.counts.percent} for row in report.rows]
 
 
-def target_rows(report: StatusReport, lang: str) -> list[dict]:
+def target_rows(report: StatusReport, lang: str) -> list[dict[str, str]]:
     w = words(lang)
     rows = []
     for view in report.targets:

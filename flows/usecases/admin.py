@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
 from config import DEFAULT_POLICY, SHIPPED_ROADMAP
+from config.settings import Settings
 from models.core.directory import (
     Directory,
+    Person,
     check_directory,
     load_directory,
 )
@@ -22,11 +25,12 @@ from models.store import claims
 from models.store import outbox as outbox_rows
 from models.store.db import session_scope
 from models.store.measures import roles_in_use
+from models.store.tables import OutboxMessage
 from notifications import channels
 from notifications.outbox import DeliveryReport, deliver_pending, make_due
 
 
-def load_into_home(path: Path, settings) -> tuple[Directory, Path]:
+def load_into_home(path: Path, settings: Settings) -> tuple[Directory, Path]:
     """Validate a directory file, then copy it into the data directory (later runs use it)."""
     directory = load_directory(path)
     target = settings.loaded_directory
@@ -36,7 +40,7 @@ def load_into_home(path: Path, settings) -> tuple[Directory, Path]:
     return directory, target
 
 
-def policy_roles(settings) -> set[str]:
+def policy_roles(settings: Settings) -> set[str]:
     """Role ids the policy names directly (the ESG office, escalation levels' roles)."""
     policy = load_policy(settings.policy or DEFAULT_POLICY)
     names = {policy.esg_office, *policy.progress_escalate_to, *policy.external_route_to}
@@ -60,7 +64,7 @@ def roadmap_roles(engine: Engine | None, *, org: str | None = None) -> tuple[set
     return roles, "nothing (no measures imported, no shipped roadmap)"
 
 
-def check(engine: Engine | None, settings, *, org: str | None = None) -> dict:
+def check(engine: Engine | None, settings: Settings, *, org: str | None = None) -> dict[str, Any]:
     """Everything `directory check` reports, as plain values (exit 1 unless ok)."""
     path = settings.resolved_directory
     directory = load_directory(path)
@@ -77,7 +81,7 @@ def check(engine: Engine | None, settings, *, org: str | None = None) -> dict:
     }
 
 
-def invalid_urls(directory: Directory) -> list[dict]:
+def invalid_urls(directory: Directory) -> list[dict[str, str]]:
     """Teams and apprise URLs that apprise cannot use (shown masked)."""
     import apprise
 
@@ -91,7 +95,7 @@ def invalid_urls(directory: Directory) -> list[dict]:
     return bad
 
 
-def people_rows(directory: Directory, settings) -> list[dict]:
+def people_rows(directory: Directory, settings: Settings) -> list[dict[str, Any]]:
     rows = []
     for person in directory.people.values():
         routes = channels.channels_for(person, settings)
@@ -104,24 +108,24 @@ def people_rows(directory: Directory, settings) -> list[dict]:
     return rows
 
 
-def _masked_target(person, channel: str, settings) -> str:
+def _masked_target(person: Person, channel: str, settings: Settings) -> str:
     return channels.target_for(person, channel, settings).masked
 
 
-def outbox_dicts(rows) -> list[dict]:
+def outbox_dicts(rows: Iterable[OutboxMessage]) -> list[dict[str, Any]]:
     keys = ("id", "org", "measure", "step", "kind", "recipient", "channel", "status", "attempts",
             "next_attempt_at", "sent_at", "created_at", "masked_target", "subject", "language",
             "last_error", "idem_key", "occurrence_id", "batch_id")
     return [{k: _plain(getattr(r, k)) for k in keys} for r in rows]
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     return value.isoformat(timespec="seconds") if isinstance(value, dt.datetime) else value
 
 
 @dataclass(frozen=True)
 class Listing:
-    rows: list[dict]          # the messages, as plain values (outbox_dicts)
+    rows: list[dict[str, Any]]  # the messages, as plain values (outbox_dicts)
     counts: dict[str, int]    # status → how many
     waiting: int              # claimed steps not yet turned into messages
 
@@ -134,7 +138,7 @@ def list_outbox(engine: Engine, *, status: str | None = None, org: str | None = 
                        claims.unexpanded_count(session, org=org))
 
 
-def retry(engine: Engine, *, directory: Directory, settings, now: dt.datetime, unknown: bool = False,
+def retry(engine: Engine, *, directory: Directory, settings: Settings, now: dt.datetime, unknown: bool = False,
           dead: bool = False, orgs: Sequence[str] | None = None,
           progress: Callable[[int, int], None] | None = None) -> tuple[int, DeliveryReport]:
     """Make failed (and, on request, unknown or dead) messages due now, then deliver whatever

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
+from typing import Any
 
 from config.settings import get_settings
 from flows.prefect_env import quiet
@@ -15,7 +16,7 @@ from models.core.errors import InputError
 
 
 def run_daily_pass(day: dt.date, org: str | None, *, now: dt.datetime, batch_size: int = 200,
-                   spread: bool = False) -> dict:
+                   spread: bool = False) -> dict[str, Any]:
     """The flow's summary, with the seconds it took. Bad settings, database, policy or
     directory fail first, as esgtrack's one-line errors, before Prefect starts: no flow run,
     no failure alert, nothing written."""

@@ -13,8 +13,10 @@ import shutil
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pendulum
+from sqlalchemy.engine import Engine
 
 from config import EXAMPLE_DIRECTORY, SHIPPED_ROADMAP
 from config.settings import get_settings
@@ -25,9 +27,10 @@ from flows.usecases.daily import run_daily_pass
 from flows.usecases.planning import load_directory_for
 from models.core.errors import InputError
 from models.core.evidence_rules import Evidence
-from models.core.normalised import load_roadmap
+from models.core.normalised import LoadedRoadmap, load_roadmap
 from models.core.roadmap import ROADMAP_TZ
 from models.store.db import session_scope
+from models.store.measures import ImportReport
 from models.store.occurrences import OccurrenceRef
 from models.store.outbox import list_rows
 
@@ -39,7 +42,7 @@ class Event:
     at: str            # when it was recorded (Almaty date)
     action: str        # complete | reschedule | open
     measure: str
-    args: dict
+    args: dict[str, str]
 
 
 # What the ESG office recorded before the demo's morning. Each line is a real ledger event.
@@ -78,18 +81,21 @@ def prepare_home(home: Path) -> None:
 
 
 def moment(day: str) -> dt.datetime:
-    local = pendulum.parse(day, tz=ROADMAP_TZ).add(hours=10)
+    parsed = pendulum.parse(day, tz=ROADMAP_TZ)
+    # a date (not exact=True) parses to a DateTime: its midnight in the roadmap's zone
+    assert isinstance(parsed, pendulum.DateTime), f"not a date: {day!r}"
+    local = parsed.add(hours=10)
     return local.in_timezone("UTC")
 
 
-def import_shipped(engine, org: str):
+def import_shipped(engine: Engine, org: str) -> tuple[LoadedRoadmap, ImportReport]:
     """The shipped roadmap, imported (and its ledger entry dated) before the history."""
     loaded = load_roadmap(SHIPPED_ROADMAP)
     return loaded, roadmaps.import_edition(engine, org=org, loaded=loaded, actor="esg-head",
                                            now=moment("2025-10-01"))
 
 
-def record_history(engine, org: str) -> list[str]:
+def record_history(engine: Engine, org: str) -> list[str]:
     """Replay HISTORY through the same use cases the CLI uses; returns one line per event."""
     settings = get_settings()
     lines = []
@@ -104,11 +110,11 @@ def record_history(engine, org: str) -> list[str]:
             lines.append(f"{e.at}  {e.measure} 2025 completed ({e.args['ref']})"
                          + (" — late" if rec.occurrence.late else ""))
         elif e.action == "reschedule":
-            events.reschedule_occurrence(engine, ref=ref, actor="esg-head", to=_day(e.args["to"]),
+            events.reschedule_occurrence(engine, ref=ref, actor="esg-head", to=dt.date.fromisoformat(e.args["to"]),
                                          reason=e.args["reason"], approved_by="cao", now=now)
             lines.append(f"{e.at}  {e.measure} 2025 rescheduled to {e.args['to']}: {e.args['reason']}")
         else:
-            events.open_occurrence_as_needed(engine, org=org, code=e.measure, due=_day(e.args["due"]),
+            events.open_occurrence_as_needed(engine, org=org, code=e.measure, due=dt.date.fromisoformat(e.args["due"]),
                                              actor="esg-head", reason=e.args["reason"], now=now)
             lines.append(f"{e.at}  {e.measure} opened, due {e.args['due']}: {e.args['reason']}")
     return lines
@@ -118,12 +124,12 @@ def _day(text: str | None) -> dt.date | None:
     return dt.date.fromisoformat(text) if text else None
 
 
-def sent_summary(engine) -> list[dict]:
+def sent_summary(engine: Engine) -> list[dict[str, str]]:
     """One row per person: language, channel, the steps and measures they were told about."""
 
 
     directory = load_directory_for(get_settings())
-    people: dict[tuple[str, str], dict] = {}
+    people: dict[tuple[str, str], dict[str, Any]] = {}
     with session_scope(engine) as session:
         for row in list_rows(session):
             key = (row.recipient, row.channel)
@@ -141,17 +147,17 @@ def sent_summary(engine) -> list[dict]:
     return rows
 
 
-def _measure_order(code: str) -> tuple:
+def _measure_order(code: str) -> tuple[int, int]:
     return ("ESG".find(code[0]), int(code[1:]) if code[1:].isdigit() else 0)
 
 
-def _step_order(step: str) -> tuple:
+def _step_order(step: str) -> tuple[bool, int, str]:
     kind, _, rest = step.partition("-")
     number = int(rest.split("-")[0]) if rest.split("-")[0].isdigit() else 0
     return (kind != "remind", -number if kind == "remind" else number, step)
 
 
-def run_demo(*, home: Path, as_of: dt.date = DEMO_AS_OF, org: str = "KT") -> dict:
+def run_demo(*, home: Path, as_of: dt.date = DEMO_AS_OF, org: str = "KT") -> dict[str, Any]:
     """The whole demo; returns what the CLI prints."""
     prepare_home(home)
 

@@ -11,7 +11,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -22,7 +22,7 @@ from models.core.errors import InputError
 from models.core.evidence_rules import Evidence
 from models.core.ledger import iso_utc
 from models.core.roadmap import CompletionKind
-from models.core.schedule import OccurrenceStatus, end_of_day, local_date
+from models.core.schedule import OccurrenceKind, OccurrenceStatus, end_of_day, local_date
 from models.evidence import store as evidence_store
 from models.store import ledger as ledger_store
 from models.store.db import session_scope
@@ -38,13 +38,13 @@ class Recorded:
 
 
 def _label(occ: OccurrenceRow, m: MeasureRow) -> str:
-    suffix = f" ({occ.kind} #{occ.seq + 1})" if occ.kind == "opened" else (
-        " (progress check-in)" if occ.kind == "progress" else "")
+    suffix = f" ({occ.kind} #{occ.seq + 1})" if occ.kind == OccurrenceKind.OPENED else (
+        " (progress check-in)" if occ.kind == OccurrenceKind.PROGRESS else "")
     return f"{m.code} {occ.period}{suffix}"
 
 
 def _require(text: str | None, option: str, what: str) -> str:
-    if not (text or "").strip():
+    if text is None or not text.strip():
         raise InputError(f"give {option} ({what})", field=option)
     return text.strip()
 
@@ -55,7 +55,7 @@ def _not_in(occ: OccurrenceRow, m: MeasureRow, hint: str) -> InputError:
 
 
 def _append(session: Session, occ: OccurrenceRow, m: MeasureRow, *, event: str, actor: str,
-            now: dt.datetime, data: dict) -> LedgerEntry:
+            now: dt.datetime, data: dict[str, Any]) -> LedgerEntry:
     occ.updated_at = now
     session.add(occ)
     session.flush()
@@ -78,7 +78,7 @@ def complete(session: Session, *, ref: OccurrenceRef, actor: str, evidence: Evid
         raise _not_in(occ, m, "reopen it first (esgtrack reopen) to record it again")
     evidence = replace(evidence, files=tuple(p.name for p in files))
     evidence_rules.check(CompletionKind(m.completion_kind), evidence, measure=m.code,
-                         today=local_date(now), progress=occ.kind == "progress")
+                         today=local_date(now), progress=occ.kind == OccurrenceKind.PROGRESS)
     stored = [evidence_store.store(store_root, path).as_dict() for path in files]
     occ.status, occ.completed_at, occ.late = OccurrenceStatus.DONE, now, now > occ.due_at
     late_days = (local_date(now) - local_date(occ.due_at)).days if occ.late else 0
@@ -142,6 +142,7 @@ def open_as_needed(session: Session, *, org: str, code: str, due: dt.date, actor
     occ = open_occurrence(session, org=org, code=code, due=due, now=now)
     actor = _require(actor, "--by", "who opens it")
     m = session.get(MeasureRow, occ.measure_id)
+    assert m is not None  # open_occurrence has just read it, in this transaction
     return Recorded(occ, m, _append(session, occ, m, event=L.OCCURRENCE_OPENED, actor=actor, now=now,
                                     data={"reason": reason.strip()}))
 

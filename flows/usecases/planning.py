@@ -18,7 +18,7 @@ from sqlmodel import Session
 from config.settings import Settings
 from flows.usecases.targets import target_alerts
 from models.core.directory import Directory, load_directory
-from models.core.escalation import OpenItem, Plan, plan
+from models.core.escalation import OpenItem, Plan, PlannedItem, plan
 from models.core.policy import Policy, load_policy
 from models.core.schedule import is_business_day
 from models.store import claims, occurrences
@@ -45,7 +45,7 @@ class BatchResult:
     recipients: int = 0
     occurrences: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
-    items: list[dict] = field(default_factory=list)
+    items: list[PlannedItem] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"orgs": len(self.orgs), "claimed": self.claimed,
@@ -54,7 +54,7 @@ class BatchResult:
 
 
 def plan_batch(engine: Engine, *, orgs: list[str], as_of: dt.date, settings: Settings,
-               directory, policy: Policy, now: dt.datetime, claim: bool = True,
+               directory: Directory, policy: Policy, now: dt.datetime, claim: bool = True,
                working_days_only: bool = False) -> BatchResult:
     """One batch of organisations: refresh, then claim the target alerts and the day's steps
     (in SQL, last), in one commit. With claim=False it is the dry run: the steps are planned
@@ -75,7 +75,7 @@ def plan_batch(engine: Engine, *, orgs: list[str], as_of: dt.date, settings: Set
                 session.rollback()
                 return result
             if not (working_days_only and not is_business_day(as_of)):
-                alerts = _target_alerts(session, orgs=orgs, as_of=as_of, directory=directory,
+                alerts = target_alerts(session, orgs=orgs, as_of=as_of, directory=directory,
                                         policy=policy)
                 result.warnings = sorted(set(alerts.warnings))
                 if alerts.items:
@@ -90,12 +90,7 @@ def plan_batch(engine: Engine, *, orgs: list[str], as_of: dt.date, settings: Set
     return result
 
 
-def _target_alerts(session: Session, **kw) -> Plan:
-    """Off-track targets: the ESG office and the executors are told (flows/usecases/targets.py)."""
-    return target_alerts(session, **kw)
-
-
-def plan_orgs(session: Session, *, orgs: list[str], as_of: dt.date, directory, policy: Policy,
+def plan_orgs(session: Session, *, orgs: list[str], as_of: dt.date, directory: Directory, policy: Policy,
               working_days_only: bool = False) -> Plan:
     start, end = claims.ladder_window(policy, as_of)
     items = occurrences.open_items(session, orgs=orgs, start=start, end=end)
@@ -110,7 +105,7 @@ def plan_orgs(session: Session, *, orgs: list[str], as_of: dt.date, directory, p
                     role_names=names[org], working_days_only=working_days_only)
         combined.items += part.items
         combined.warnings += part.warnings
-    alerts = _target_alerts(session, orgs=orgs, as_of=as_of, directory=directory, policy=policy,
+    alerts = target_alerts(session, orgs=orgs, as_of=as_of, directory=directory, policy=policy,
                             working_days_only=working_days_only)
     combined.items += alerts.items
     combined.warnings += alerts.warnings
@@ -124,3 +119,12 @@ def batches(items: list[str], size: int) -> list[list[str]]:
 def all_orgs(engine: Engine, org: str | None = None) -> list[str]:
     with session_scope(engine) as session:
         return org_codes(session, org=org)
+
+
+def dry_run(engine: Engine, *, as_of: dt.date, org: str | None, settings: Settings, now: dt.datetime
+            ) -> BatchResult:
+    """The day's pass planned in Python and not claimed: every item with its recipient, for
+    all organisations (or one) in one batch; nothing is written."""
+    return plan_batch(engine, orgs=all_orgs(engine, org), as_of=as_of, settings=settings,
+                      directory=load_directory_for(settings), policy=load_policy_for(settings), now=now,
+                      claim=False)

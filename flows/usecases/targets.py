@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from config.settings import Settings
 from flows.reports.status import target_views
+from models.core.directory import Directory
 from models.core.escalation import Plan
 from models.core.ledger import TARGET_READING
+from models.core.policy import Policy
 from models.core.target_alerts import offtrack_step, plan_target_alerts
 from models.evidence import store as evidence_store
 from models.store import ledger as ledger_store
@@ -61,8 +64,8 @@ def record_reading(engine: Engine, *, settings: Settings, org: str, code: str, m
         return Recorded(target, reading, entry.seq, entry.hash)
 
 
-def target_alerts(session, *, orgs: list[str], as_of: dt.date, directory, policy,
-                  working_days_only: bool = False):
+def target_alerts(session: Session, *, orgs: list[str], as_of: dt.date, directory: Directory, policy: Policy,
+                  working_days_only: bool = False) -> Plan:
     """The daily flow's off-track alerts (models.core.target_alerts), minus those already claimed.
     Targets are read only for organisations with a reading; sent steps and role names only
     for the targets off track."""
@@ -72,7 +75,7 @@ def target_alerts(session, *, orgs: list[str], as_of: dt.date, directory, policy
              if offtrack_step(v)] if with_readings else []
     if not views:
         return Plan()
-    sent = outbox_rows.steps_claimed(session, steps={offtrack_step(v) for v in views})
+    sent = outbox_rows.steps_claimed(session, steps={step for v in views if (step := offtrack_step(v)) is not None})
     names = role_names_of(session, orgs=sorted({v.org for v in views}))
     return plan_target_alerts(views, directory, policy, as_of=as_of, sent=sent, role_names=names,
                               working_days_only=working_days_only)

@@ -10,15 +10,21 @@ the current step instead of flooding people with the ones they slept through.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
 from models.core.directory import Directory
 from models.core.policy import Policy
-from models.core.schedule import is_business_day, local_date, next_business_day, previous_business_day
+from models.core.schedule import (
+    OccurrenceKind,
+    is_business_day,
+    local_date,
+    next_business_day,
+    previous_business_day,
+)
 
 LANGS = ("kk", "ru", "en")
 
@@ -69,13 +75,68 @@ class Step:
     audience: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class PlannedItem:
+    """One step of one obligation (or one alert) for one recipient: what the message says.
+    Stored in the outbox as its payload (plain JSON values: dates as ISO text)."""
+
+    org: str
+    occurrence_id: int | None        # None for an alert (an off-track target, a failed flow run)
+    measure: str
+    titles: dict[str, str]           # language → title
+    period: int | None
+    occurrence_kind: str             # due | progress | opened, or alert
+    due: str | None                  # ISO date; None for an alert
+    days: int | None                 # days left (negative: overdue) as of the planning day
+    step: str
+    kind: StepKind
+    level: int
+    completion_form: str
+    completion_kind: str
+    units: dict[str, list[str]]      # language → the responsible units' names
+    executors: dict[str, list[str]]  # language → the responsible executors' names
+    external_party: str | None
+    record_hint: str
+    recipient: str
+    others_told: tuple[str, ...] = ()
+
+    def payload(self) -> dict[str, Any]:
+        return {**asdict(self), "kind": str(self.kind), "others_told": list(self.others_told)}
+
+    @classmethod
+    def from_payload(cls, data: Mapping[str, Any]) -> PlannedItem:
+        """An item from a stored payload; a key an older payload lacks reads as empty."""
+        kind = data.get("kind")
+        return cls(
+            org=data.get("org") or "", occurrence_id=data.get("occurrence_id"),
+            measure=str(data.get("measure") or ""), titles=dict(data.get("titles") or {}),
+            period=data.get("period"), occurrence_kind=data.get("occurrence_kind") or "",
+            due=data.get("due") or None, days=data.get("days"), step=str(data.get("step") or ""),
+            kind=StepKind(kind) if kind in tuple(StepKind) else StepKind.REMINDER,
+            level=int(data.get("level") or 0), completion_form=data.get("completion_form") or "",
+            completion_kind=data.get("completion_kind") or "", units=_by_language(data.get("units")),
+            executors=_by_language(data.get("executors")), external_party=data.get("external_party"),
+            record_hint=data.get("record_hint") or "", recipient=str(data.get("recipient") or ""),
+            others_told=tuple(data.get("others_told") or ()),
+        )
+
+
+def _by_language(value: object) -> dict[str, list[str]]:
+    """Names per language; a plain list (an older payload) stands for every language."""
+    if isinstance(value, Mapping):
+        return {str(lang): [str(n) for n in names] for lang, names in value.items()}
+    if isinstance(value, list | tuple):
+        return {lang: [str(n) for n in value] for lang in LANGS}
+    return {}
+
+
 @dataclass
 class Plan:
-    items: list[dict] = field(default_factory=list)
+    items: list[PlannedItem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     def recipients(self) -> set[str]:
-        return {item["recipient"] for item in self.items}
+        return {item.recipient for item in self.items}
 
 
 def _shift(day: dt.date, how: str) -> dt.date:
@@ -88,7 +149,7 @@ def _shift(day: dt.date, how: str) -> dt.date:
 
 def steps_for(item: OpenItem, policy: Policy) -> tuple[Step, ...]:
     """The whole ladder of an occurrence, each step with its (business-day) send date."""
-    return _ladder(item.due, item.kind == "progress", policy)
+    return _ladder(item.due, item.kind == OccurrenceKind.PROGRESS, policy)
 
 
 @lru_cache(maxsize=4096)
@@ -122,7 +183,7 @@ def step_on(due: dt.date, occurrence_kind: str, policy: Policy, as_of: dt.date) 
     """current_step for any occurrence of this kind due on this date: it depends on nothing
     else, which is what lets the daily pass claim steps in SQL (see steps_due_on)."""
     latest = None
-    for step in _ladder(due, occurrence_kind == "progress", policy):
+    for step in _ladder(due, occurrence_kind == OccurrenceKind.PROGRESS, policy):
         if step.send_on > as_of:
             break
         if step.kind == StepKind.REMINDER and as_of > due:
@@ -151,7 +212,7 @@ def steps_due_on(as_of: dt.date, first_due: dt.date, last_due: dt.date, occurren
 
 def step_by_id(due: dt.date, occurrence_kind: str, step_id: str, policy: Policy) -> Step | None:
     """A step of an occurrence's ladder by its id (None if the policy no longer has it)."""
-    return next((s for s in _ladder(due, occurrence_kind == "progress", policy) if s.id == step_id), None)
+    return next((s for s in _ladder(due, occurrence_kind == OccurrenceKind.PROGRESS, policy) if s.id == step_id), None)
 
 
 def plan(items: list[OpenItem], directory: Directory, policy: Policy, *, sent: set[tuple[int, str]],
@@ -174,17 +235,17 @@ def plan(items: list[OpenItem], directory: Directory, policy: Policy, *, sent: s
 
 
 def fan_out(item: OpenItem, step: Step, directory: Directory, policy: Policy, *, as_of: dt.date,
-            role_names: dict[str, dict[str, str]], warnings: list[str]) -> list[dict]:
+            role_names: dict[str, dict[str, str]], warnings: list[str]) -> list[PlannedItem]:
     """One step of one occurrence → one item per recipient (who else was told rides along)."""
     people = _recipients(item, step, directory, policy, warnings)
     labels = {pid: _label(directory, pid, roles) for pid, roles in people.items()}
     shared = _shared(item, step, as_of, role_names)  # the same for every recipient of the step
-    return [{**shared, "others_told": [label for other, label in labels.items() if other != pid],
-             "recipient": pid} for pid in people]
+    return [replace(shared, recipient=pid, others_told=tuple(label for other, label in labels.items() if other != pid))
+            for pid in people]
 
 
 def _audience_roles(item: OpenItem, step: Step, directory: Directory, policy: Policy) -> list[str]:
-    if step.kind == StepKind.ESCALATION and item.kind == "progress":
+    if step.kind == StepKind.ESCALATION and item.kind == OccurrenceKind.PROGRESS:
         return list(policy.progress_escalate_to)
     executors = list(item.executor_roles) or (list(policy.external_route_to) if item.external else [])
     units = list(item.unit_roles) or (list(policy.external_route_to) if item.external else [])
@@ -229,16 +290,16 @@ def _names(roles: tuple[str, ...], names: dict[str, dict[str, str]]) -> dict[str
     return {lang: [names.get(r, {}).get(lang) or r for r in roles] for lang in LANGS}
 
 
-def _shared(item: OpenItem, step: Step, as_of: dt.date, names: dict[str, dict[str, str]]) -> dict:
-    """What every recipient's item of this step says; recipient and others_told come on top."""
-    return {
-        "org": item.org, "occurrence_id": item.occurrence_id, "measure": item.measure,
-        "titles": dict(item.titles), "period": item.period, "occurrence_kind": item.kind,
-        "due": item.due.isoformat(), "days": (item.due - as_of).days, "step": step.id,
-        "kind": step.kind, "level": step.level, "completion_form": item.completion_form,
-        "completion_kind": item.completion_kind,
-        "units": _names(item.unit_roles, names), "executors": _names(item.executor_roles, names),
-        "external_party": item.external_party,
-        "record_hint": f"esgtrack complete {item.measure} --period {item.period} "
-                       f"--org {item.org} --by YOUR_NAME",
-    }
+def _shared(item: OpenItem, step: Step, as_of: dt.date, names: dict[str, dict[str, str]]) -> PlannedItem:
+    """What every recipient's item of this step says; recipient and others_told are set per person."""
+    return PlannedItem(
+        org=item.org, occurrence_id=item.occurrence_id, measure=item.measure,
+        titles=dict(item.titles), period=item.period, occurrence_kind=item.kind,
+        due=item.due.isoformat(), days=(item.due - as_of).days, step=step.id,
+        kind=step.kind, level=step.level, completion_form=item.completion_form,
+        completion_kind=item.completion_kind,
+        units=_names(item.unit_roles, names), executors=_names(item.executor_roles, names),
+        external_party=item.external_party,
+        record_hint=f"esgtrack complete {item.measure} --period {item.period} --org {item.org} --by YOUR_NAME",
+        recipient="",
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from models.core.directory import Directory
-from models.core.escalation import Plan, StepKind
+from models.core.escalation import Plan, PlannedItem, StepKind
 from models.core.policy import Policy
 from models.core.schedule import is_business_day
 from models.core.targets import Status, TargetView, format_value
@@ -83,16 +83,16 @@ def _names(roles: tuple[str, ...], names: dict[str, dict[str, str]]) -> dict[str
 
 
 def _item(view: TargetView, step: str, recipient: str, others: list[str], as_of: dt.date,
-          names: dict[str, dict[str, str]]) -> dict:
+          names: dict[str, dict[str, str]]) -> PlannedItem:
     j = view.judgement
-    return {
-        "org": view.org, "occurrence_id": None, "measure": view.measure,
-        "titles": alert_texts(view), "period": j.reading.year if j.reading else as_of.year,
-        "occurrence_kind": "alert", "due": None, "days": None, "step": step, "kind": StepKind.ALERT,
-        "level": 0, "completion_form": "", "completion_kind": "",
-        "units": _names(view.unit_roles, names), "executors": _names(view.executor_roles, names),
-        "others_told": others, "external_party": view.external_party,
-        "record_hint": f"esgtrack target list --org {view.org}; esgtrack target record "
-                       f"{view.measure} --year YEAR --value VALUE --by YOUR_NAME",
-        "recipient": recipient,
-    }
+    return PlannedItem(
+        org=view.org, occurrence_id=None, measure=view.measure,
+        titles=alert_texts(view), period=j.reading.year if j.reading else as_of.year,
+        occurrence_kind="alert", due=None, days=None, step=step, kind=StepKind.ALERT,
+        level=0, completion_form="", completion_kind="",
+        units=_names(view.unit_roles, names), executors=_names(view.executor_roles, names),
+        others_told=tuple(others), external_party=view.external_party,
+        record_hint=f"esgtrack target list --org {view.org}; esgtrack target record "
+                    f"{view.measure} --year YEAR --value VALUE --by YOUR_NAME",
+        recipient=recipient,
+    )

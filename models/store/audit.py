@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.core.ledger import Entry, VerifyResult, iso_utc, state_from_events, verify_chain
 from models.core.schedule import OccurrenceStatus, local_date
 from models.evidence import store as evidence_store
 from models.store import ledger as ledger_store
-from models.store.tables import MeasureRow, OccurrenceRow, RoadmapEdition, UTCDateTime
+from models.store.tables import MeasureRow, OccurrenceRow, RoadmapEdition, UTCDateTime, stored_id
 
 # --- verification ------------------------------------------------------------------------
 
@@ -31,20 +32,20 @@ def verify_org(session: Session, *, org: str, store_root: Path, anchor: str | No
             problem = evidence_store.problem(store_root, file)
             if problem:
                 return result.fail(seq, f"entry {seq}: {problem}")
-    problem = _state_problem(session, org=org, entries=entries, last=result.head_seq)
-    return result.fail(*problem) if problem else result
+    mismatch = _state_problem(session, org=org, entries=entries, last=result.head_seq)
+    return result.fail(*mismatch) if mismatch else result
 
 
 def _state_problem(session: Session, *, org: str, entries: list[Entry], last: int
                    ) -> tuple[int, str] | None:
     said = state_from_events(entries)
     rows = session.exec(select(OccurrenceRow, MeasureRow.code)
-                        .join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
+                        .join(MeasureRow, col(OccurrenceRow.measure_id) == MeasureRow.id)
                         .where(OccurrenceRow.org == org,
-                               OccurrenceRow.status.in_((OccurrenceStatus.DONE, OccurrenceStatus.WAIVED)) |
-                               OccurrenceRow.id.in_(list(said) or [-1])))
-    for occ, code in sorted(rows, key=lambda pair: pair[0].id):
-        ledger_status, seq = said.get(occ.id, (OccurrenceStatus.OPEN, None))
+                               col(OccurrenceRow.status).in_((OccurrenceStatus.DONE, OccurrenceStatus.WAIVED)) |
+                               col(OccurrenceRow.id).in_(list(said) or [-1])))
+    for occ, code in sorted(rows, key=lambda pair: stored_id(pair[0])):
+        ledger_status, seq = said.get(stored_id(occ), (OccurrenceStatus.OPEN, None))
         status = OccurrenceStatus.OPEN if occ.status == OccurrenceStatus.WITHDRAWN else occ.status
         if status == ledger_status:
             continue
@@ -64,7 +65,7 @@ LOG_COLUMNS = ["org", "seq", "at", "event", "actor", "measure", "period", "occur
                "urls", "note", "reason", "approved_by", "late", "hash", "prev_hash"]
 
 
-def log_row(entry: Entry) -> dict:
+def log_row(entry: Entry) -> dict[str, Any]:
     data = entry.data
     evidence = data.get("evidence") or {}
     files = evidence.get("files") or []
@@ -81,7 +82,7 @@ def log_row(entry: Entry) -> dict:
     }
 
 
-def summary(event: str, data: dict) -> str:
+def summary(event: str, data: dict[str, Any]) -> str:
     """One line a person reads in the log."""
     if event == "completed":
         ev = data.get("evidence") or {}
@@ -112,7 +113,7 @@ def summary(event: str, data: dict) -> str:
     return ""
 
 
-def log_rows(session: Session, *, where: ledger_store.LogFilter) -> list[dict]:
+def log_rows(session: Session, *, where: ledger_store.LogFilter) -> list[dict[str, Any]]:
     return [log_row(ledger_store.to_entry(row)) for row in ledger_store.entries(session, where=where)]
 
 
@@ -123,7 +124,7 @@ NOTIFICATION_COLUMNS = ("id", "org", "occurrence_id", "measure", "step", "kind",
                         "created_at", "sent_at")
 
 
-def notifications(session: Session, *, org: str, occurrence_ids: list[int]) -> list[dict]:
+def notifications(session: Session, *, org: str, occurrence_ids: list[int]) -> list[dict[str, Any]]:
     """Messages the outbox holds for these occurrences (who was told what, when): the columns
     the outbox has of NOTIFICATION_COLUMNS; [] before the outbox exists."""
     inspector = sa.inspect(session.connection())
@@ -139,10 +140,10 @@ def notifications(session: Session, *, org: str, occurrence_ids: list[int]) -> l
             for row in session.execute(query)]
 
 
-def occurrence_rows(session: Session, *, org: str, period: int) -> list[dict]:
-    query = (select(OccurrenceRow, MeasureRow).join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
+def occurrence_rows(session: Session, *, org: str, period: int) -> list[dict[str, Any]]:
+    query = (select(OccurrenceRow, MeasureRow).join(MeasureRow, col(OccurrenceRow.measure_id) == MeasureRow.id)
              .where(OccurrenceRow.org == org, OccurrenceRow.period == period)
-             .order_by(MeasureRow.position, OccurrenceRow.kind, OccurrenceRow.seq))
+             .order_by(col(MeasureRow.position), col(OccurrenceRow.kind), col(OccurrenceRow.seq)))
     return [{"occurrence_id": o.id, "measure": m.code, "aspect": m.aspect, "title": m.title,
              "title_ru": m.title_ru, "title_en": m.title_en, "period": o.period, "kind": o.kind,
              "seq": o.seq, "status": o.status, "due": local_date(o.due_at).isoformat(),
@@ -153,16 +154,16 @@ def occurrence_rows(session: Session, *, org: str, period: int) -> list[dict]:
             for o, m in session.exec(query)]
 
 
-def editions(session: Session, *, org: str) -> list[dict]:
+def editions(session: Session, *, org: str) -> list[dict[str, Any]]:
     rows = session.exec(select(RoadmapEdition).where(RoadmapEdition.org == org)
-                        .order_by(RoadmapEdition.id))
+                        .order_by(col(RoadmapEdition.id)))
     return [{"edition_id": e.id, "title": e.title, "source_name": e.source_name,
              "sha256": e.sha256, "horizon": [e.horizon_start, e.horizon_end],
              "measure_count": e.measure_count, "imported_at": iso_utc(e.imported_at)}
             for e in rows]
 
 
-def pack_contents(session: Session, *, org: str, period: int) -> dict:
+def pack_contents(session: Session, *, org: str, period: int) -> dict[str, Any]:
     """Everything an evidence pack holds except the files: plain values (models/evidence/pack.py)."""
     occurrences = occurrence_rows(session, org=org, period=period)
     return {"org": org, "period": period, "occurrences": occurrences,

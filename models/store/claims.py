@@ -14,17 +14,20 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, Row
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.core.escalation import steps_due_on
 from models.core.policy import Policy
 from models.core.schedule import OccurrenceKind, OccurrenceStatus, end_of_day, local_date
-from models.store.db import among, insert
-from models.store.tables import LadderStepRow, MeasureRow, NoticeRow, OccurrenceRow, UTCDateTime
+from models.store.db import among, insert, rowcount
+from models.store.tables import LadderStepRow, MeasureRow, NoticeRow, OccurrenceRow, UTCDateTime, table_of
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
 
 LOOKBACK_MARGIN_DAYS = 15  # business-day shifts and holidays around the ladder's ends
 
@@ -43,10 +46,10 @@ def sent_steps(session: Session, *, orgs: list[str]) -> set[tuple[int, str]]:
     """(occurrence id, step) pairs already claimed for the occurrence's current due date,
     whatever became of their messages. Steps claimed for a date the occurrence has since been
     rescheduled from do not count: the new deadline gets its own ladder."""
-    query = (sa.select(NoticeRow.occurrence_id, NoticeRow.step)
-             .join(OccurrenceRow, sa.and_(OccurrenceRow.id == NoticeRow.occurrence_id,
-                                          OccurrenceRow.due_at == NoticeRow.due_at))
-             .where(among(session, OccurrenceRow.org, orgs), OccurrenceRow.status == OccurrenceStatus.OPEN))
+    query = (sa.select(col(NoticeRow.occurrence_id), col(NoticeRow.step))
+             .join(OccurrenceRow, sa.and_(col(OccurrenceRow.id) == NoticeRow.occurrence_id,
+                                          col(OccurrenceRow.due_at) == NoticeRow.due_at))
+             .where(among(session, col(OccurrenceRow.org), orgs), col(OccurrenceRow.status) == OccurrenceStatus.OPEN))
     return {(occ, step) for occ, step in session.execute(query)}
 
 
@@ -55,7 +58,7 @@ LADDER_KEEP = dt.timedelta(days=2)  # a key's rows outlive any run that uses the
 
 
 @lru_cache(maxsize=8)
-def day_ladder(policy: Policy, as_of: dt.date) -> tuple[dict, ...]:
+def day_ladder(policy: Policy, as_of: dt.date) -> tuple[dict[str, Any], ...]:
     """Every (due date, occurrence kind) in the ladder's window whose step on as_of exists.
     Computed once per process and day: every batch of the run uses the same rows."""
     start, end = ladder_window(policy, as_of)
@@ -79,7 +82,7 @@ def ensure_ladder(session: Session, *, policy: Policy, as_of: dt.date, now: dt.d
     after a day, so no run loses its rows. Returns the key."""
     key, rows = ladder_key(policy, as_of), day_ladder(policy, as_of)
     if not ladder_stored(session, policy=policy, as_of=as_of, now=now):
-        L = LadderStepRow.__table__
+        L = table_of(LadderStepRow)
         session.execute(L.delete().where(L.c.written_at < now - LADDER_KEEP))
         upsert = insert(session)(L)
         session.execute(upsert.on_conflict_do_update(
@@ -93,7 +96,7 @@ def ensure_ladder(session: Session, *, policy: Policy, as_of: dt.date, now: dt.d
 
 def ladder_stored(session: Session, *, policy: Policy, as_of: dt.date, now: dt.datetime) -> bool:
     """Whether all the day's ladder rows are stored and were written less than a day ago."""
-    L = LadderStepRow.__table__
+    L = table_of(LadderStepRow)
     have, oldest = session.execute(sa.select(sa.func.count(), sa.func.min(L.c.written_at))
                                    .where(L.c.key == ladder_key(policy, as_of))).one()
     return have == len(day_ladder(policy, as_of)) and oldest is not None and oldest >= now - LADDER_KEEP / 2
@@ -131,7 +134,7 @@ def claim_steps(session: Session, *, orgs: list[str], as_of: dt.date, policy: Po
     # preserve_rowcount: psycopg reports an INSERT … SELECT's count only when asked
     options = {"preserve_rowcount": True}
     if session.get_bind().dialect.name != "postgresql":
-        return session.execute(guarded, execution_options=options).rowcount  # one writer at a time
+        return rowcount(session.execute(guarded, execution_options=options))  # one writer at a time
     # NOT EXISTS already skips the steps claimed, so a plain INSERT is enough: ON CONFLICT
     # would cost a third of the pass (speculative insertion). Only a concurrent run can claim
     # one of these steps after this statement's snapshot; its primary key then refuses the
@@ -139,19 +142,19 @@ def claim_steps(session: Session, *, orgs: list[str], as_of: dt.date, policy: Po
     plan_as_probes(session)
     try:
         with session.begin_nested():
-            return session.execute(statement, execution_options=options).rowcount
+            return rowcount(session.execute(statement, execution_options=options))
     except sa.exc.IntegrityError as error:
         if getattr(getattr(error.orig, "diag", None), "constraint_name", None) != NOTICE_KEY:
             raise
-        return session.execute(guarded, execution_options=options).rowcount
+        return rowcount(session.execute(guarded, execution_options=options))
 
 
 def claim_statement(session: Session, *, orgs: list[str], as_of: dt.date, policy: Policy,
-                    now: dt.datetime):
+                    now: dt.datetime) -> postgresql.Insert | sqlite.Insert:
     """INSERT INTO notice … SELECT the batch's open occurrences joined to the day's ladder,
     minus the steps already claimed for their due date."""
     key = ladder_key(policy, as_of)
-    o, m, n, L = OccurrenceRow.__table__, MeasureRow.__table__, NoticeRow.__table__, LadderStepRow.__table__
+    o, m, n, L = table_of(OccurrenceRow), table_of(MeasureRow), table_of(NoticeRow), table_of(LadderStepRow)
     start, end = ladder_window(policy, as_of)
     # Measures taken out of the roadmap: few (a partial index holds them), so excluding them
     # is a small hashed list instead of a join to every occurrence's measure.
@@ -191,7 +194,7 @@ def plan_as_probes(session: Session) -> None:
 
 # --- notices: delivery's side --------------------------------------------------------------
 
-N = NoticeRow.__table__
+N = table_of(NoticeRow)
 
 
 def pending_notices(session: Session, *, after: int, limit: int, orgs: Sequence[str] | None = None
@@ -219,7 +222,7 @@ def mark_expanded(session: Session, *, made: dict[tuple[int, dt.datetime, str], 
 
 def unexpanded_count(session: Session, *, org: str | None = None) -> int:
     """Steps the daily pass claimed that delivery has not turned into messages yet."""
-    query = sa.select(sa.func.count()).select_from(NoticeRow).where(NoticeRow.expanded_at.is_(None))
+    query = sa.select(sa.func.count()).select_from(NoticeRow).where(col(NoticeRow.expanded_at).is_(None))
     if org:
-        query = query.where(NoticeRow.org == org)
+        query = query.where(col(NoticeRow.org) == org)
     return int(session.execute(query).scalar_one())

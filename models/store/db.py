@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlmodel import Session
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine.interfaces import DBAPIConnection
+    from sqlalchemy.pool import ConnectionPoolEntry
+    from sqlalchemy.sql.elements import SQLColumnExpression
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -47,7 +55,7 @@ def _create_engine(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True, isolation_level="READ COMMITTED")
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     dbapi_connection.isolation_level = None  # let the "begin" hook issue BEGIN itself
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -56,7 +64,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(connection) -> None:
+def _sqlite_begin_immediate(connection: Connection) -> None:
     # Take the write lock at the start of a transaction: two writers serialise cleanly
     # instead of one failing on lock upgrade ("database is locked").
     connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -74,16 +82,17 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
-def insert(session: Session):
+def insert(session: Session
+           ) -> Callable[[sa.Table], postgresql.Insert] | Callable[[sa.Table], sqlite.Insert]:
     """The backend's INSERT construct (both have on_conflict_do_nothing / _do_update)."""
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as backend_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as backend_insert
-    return backend_insert
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+        return postgresql_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+    return sqlite_insert
 
 
-def among(session: Session, column, values) -> sa.ColumnElement[bool]:
+def among(session: Session, column: SQLColumnExpression[Any], values: Iterable[Any]) -> sa.ColumnElement[bool]:
     """column IN values. On PostgreSQL it is one array parameter (column = ANY(:array)):
     the IN list of a batch of 200 organisations costs more to render and parse than the
     statement takes to run."""
@@ -92,10 +101,18 @@ def among(session: Session, column, values) -> sa.ColumnElement[bool]:
         from sqlalchemy.dialects.postgresql import ARRAY
 
         # an array of the unbounded type: a cast to VARCHAR(32)[] would truncate longer values
-        textual = isinstance(getattr(column.type, "impl", column.type), sa.String)  # AutoString too
-        item = sa.String() if textual else column.type
+        # a Column has its type; an ORM attribute (sqlmodel's col()) hands it on from its column
+        column_type = column.type  # type: ignore[attr-defined]  # SQLColumnExpression does not declare it
+        textual = isinstance(getattr(column_type, "impl", column_type), sa.String)  # AutoString too
+        item = sa.String() if textual else column_type
         return column == sa.any_(sa.bindparam(None, values, type_=ARRAY(item)))
     return column.in_(values)
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an UPDATE, DELETE or INSERT … SELECT matched. Session.execute types what it
+    returns as a Result; for these statements it is a CursorResult, which counts them."""
+    return cast("CursorResult[Any]", result).rowcount
 
 
 def alembic_config(url: str) -> Config:

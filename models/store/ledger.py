@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.core.ledger import Entry, iso_utc, make_entry
 from models.store.tables import LedgerEntry
@@ -33,11 +34,11 @@ def to_entry(row: LedgerEntry) -> Entry:
 
 def head(session: Session, *, org: str) -> Entry | None:
     row = session.exec(select(LedgerEntry).where(LedgerEntry.org == org)
-                       .order_by(LedgerEntry.seq.desc()).limit(1)).first()
+                       .order_by(col(LedgerEntry.seq).desc()).limit(1)).first()
     return to_entry(row) if row else None
 
 
-def append(session: Session, *, org: str, event: str, actor: str, at: dt.datetime, data: dict,
+def append(session: Session, *, org: str, event: str, actor: str, at: dt.datetime, data: dict[str, Any],
            measure: str | None = None, period: int | None = None,
            occurrence_id: int | None = None) -> LedgerEntry:
     """Append one entry after the organisation's current head (under the chain's lock)."""
@@ -57,7 +58,7 @@ def append(session: Session, *, org: str, event: str, actor: str, at: dt.datetim
 
 def chain(session: Session, *, org: str) -> Iterator[Entry]:
     """An organisation's whole chain in stored seq order, streamed."""
-    query = select(LedgerEntry).where(LedgerEntry.org == org).order_by(LedgerEntry.seq)
+    query = select(LedgerEntry).where(LedgerEntry.org == org).order_by(col(LedgerEntry.seq))
     result = session.exec(query.execution_options(yield_per=STREAM))
     try:
         for row in result:
@@ -94,14 +95,14 @@ def entries(session: Session, *, where: LogFilter = LogFilter()) -> list[LedgerE
     if where.period is not None:
         query = query.where(LedgerEntry.period == where.period)
     if where.aspect:
-        query = query.where(LedgerEntry.measure.like(f"{where.aspect.upper()}%"))
+        query = query.where(col(LedgerEntry.measure).like(f"{where.aspect.upper()}%"))
     if where.measure:
         query = query.where(LedgerEntry.measure == where.measure.upper())
     if where.event:
         query = query.where(LedgerEntry.event == where.event)
     if where.occurrence_ids is not None:
-        query = query.where(LedgerEntry.occurrence_id.in_(where.occurrence_ids))
-    rows = list(session.exec(query.order_by(LedgerEntry.org, LedgerEntry.seq)))
+        query = query.where(col(LedgerEntry.occurrence_id).in_(where.occurrence_ids))
+    rows = list(session.exec(query.order_by(col(LedgerEntry.org), col(LedgerEntry.seq))))
     if where.actor:  # compared here: SQLite's lower() folds ASCII only, actors may be Cyrillic
         needle = where.actor.strip().casefold()
         rows = [row for row in rows if row.actor.casefold() == needle]

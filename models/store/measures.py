@@ -6,15 +6,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.core.errors import NotFound
 from models.core.normalised import LoadedRoadmap
 from models.core.roadmap import Aspect, DueRule, Measure, Recurrence, RecurrenceKind, Target
 from models.store.db import among
-from models.store.tables import MeasureRow, Organisation, RoadmapEdition, RoleRow
+from models.store.tables import MeasureRow, Organisation, RoadmapEdition, RoleRow, stored_id
 
 
 @dataclass
@@ -30,7 +31,7 @@ class ImportReport:
     occurrences: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "org": self.org, "edition_id": self.edition_id, "added": self.added,
             "removed": self.removed, "renumbered": [list(p) for p in self.renumbered],
@@ -87,7 +88,7 @@ def measure_from_row(row: MeasureRow) -> Measure:
     )
 
 
-def _row_values(m: Measure, position: int) -> dict:
+def _row_values(m: Measure, position: int) -> dict[str, Any]:
     return {
         "code": m.id, "aspect": m.aspect.value, "number": m.number, "position": position, "topic": m.topic,
         "topic_ru": m.topic_ru, "topic_en": m.topic_en, "title": m.title, "title_ru": m.title_ru,
@@ -107,7 +108,7 @@ def measures(session: Session, *, org: str, include_inactive: bool = False) -> l
     query = select(MeasureRow).where(MeasureRow.org == org)
     if not include_inactive:
         query = query.where(MeasureRow.active)
-    return list(session.exec(query.order_by(MeasureRow.position)))
+    return list(session.exec(query.order_by(col(MeasureRow.position))))
 
 
 def get_measure(session: Session, *, org: str, code: str) -> MeasureRow:
@@ -159,15 +160,15 @@ def import_measures(session: Session, *, org: str, loaded: LoadedRoadmap, now: d
     session.flush()
     for position, m in enumerate(incoming):
         values = _row_values(m, position)
-        row = matched.get(m.id)
-        if row is None:
-            row = MeasureRow(org=org, **values)
+        matched_row = matched.get(m.id)
+        if matched_row is None:
+            matched_row = MeasureRow(org=org, **values)
             report.added.append(m.id)
         else:
-            _note_changes(report, row, original[row.id], m)
+            _note_changes(report, matched_row, original[matched_row.id], m)
             for key, value in values.items():
-                setattr(row, key, value)
-        session.add(row)
+                setattr(matched_row, key, value)
+        session.add(matched_row)
     kept = {row.id for row in matched.values()}
     incoming_ids = {m.id for m in incoming}
     for row in existing:
@@ -205,11 +206,11 @@ def _store_roles(session: Session, *, org: str, loaded: LoadedRoadmap) -> None:
     for rid, role in known.items():
         wanted.setdefault(rid, (role.kind, role.kk[0] if role.kk else rid))
     for rid, (kind, name) in wanted.items():
-        role = known.get(rid)
+        known_role = known.get(rid)
         row = session.get(RoleRow, (org, rid)) or RoleRow(org=org, id=rid)
-        row.kind = role.kind if role else kind
-        row.name_kk = role.kk[0] if role and role.kk else name
-        row.name_ru, row.name_en = (role.ru, role.en) if role else ("", "")
+        row.kind = known_role.kind if known_role else kind
+        row.name_kk = known_role.kk[0] if known_role and known_role.kk else name
+        row.name_ru, row.name_en = (known_role.ru, known_role.en) if known_role else ("", "")
         session.add(row)
     session.flush()
 
@@ -222,7 +223,7 @@ def role_names(session: Session, *, org: str) -> dict[str, dict[str, str]]:
 def role_names_of(session: Session, *, orgs: list[str]) -> dict[str, dict[str, dict[str, str]]]:
     """role_names for several organisations in one query: org → role id → names."""
     result: dict[str, dict[str, dict[str, str]]] = {org: {} for org in orgs}
-    for r in session.exec(select(RoleRow).where(among(session, RoleRow.org, orgs))):
+    for r in session.exec(select(RoleRow).where(among(session, col(RoleRow.org), orgs))):
         result[r.org][r.id] = {"kk": r.name_kk, "ru": r.name_ru or r.name_kk, "en": r.name_en or r.name_kk}
     return result
 
@@ -231,14 +232,14 @@ def measures_by_id(session: Session, *, ids: Iterable[int]) -> dict[int, Measure
     wanted = set(ids)
     if not wanted:
         return {}
-    return {m.id: m for m in session.exec(select(MeasureRow).where(MeasureRow.id.in_(wanted)))}
+    return {stored_id(m): m for m in session.exec(select(MeasureRow).where(col(MeasureRow.id).in_(wanted)))}
 
 
 def roles_in_use(session: Session, *, org: str | None = None) -> set[str]:
     """Role ids the active measures name as executors or units (of one organisation, or all)."""
-    query = sa.select(MeasureRow.executor_roles, MeasureRow.unit_roles).where(MeasureRow.active)
+    query = sa.select(col(MeasureRow.executor_roles), col(MeasureRow.unit_roles)).where(col(MeasureRow.active))
     if org:
-        query = query.where(MeasureRow.org == org)
+        query = query.where(col(MeasureRow.org) == org)
     roles: set[str] = set()
     for executors, units in session.execute(query):
         roles |= set(executors or []) | set(units or [])
@@ -246,7 +247,7 @@ def roles_in_use(session: Session, *, org: str | None = None) -> set[str]:
 
 
 def latest_edition(session: Session, *, org: str) -> int | None:
-    return session.execute(sa.select(sa.func.max(RoadmapEdition.id)).where(RoadmapEdition.org == org)).scalar()
+    return session.execute(sa.select(sa.func.max(RoadmapEdition.id)).where(col(RoadmapEdition.org) == org)).scalar()
 
 
 def _note_changes(report: ImportReport, row: MeasureRow, old_code: str, m: Measure) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.core.errors import InputError, NotFound
 from models.core.escalation import OpenItem, open_item
@@ -18,18 +18,18 @@ from models.core.roadmap import RecurrenceKind
 from models.core.schedule import OccurrenceKind, OccurrenceStatus, end_of_day, expand
 from models.store.db import among
 from models.store.measures import get_measure, latest_edition, measure_from_row, measures, measures_by_id
-from models.store.tables import MeasureRow, OccurrenceRow, Organisation, RoadmapEdition
+from models.store.tables import MeasureRow, OccurrenceRow, Organisation, RoadmapEdition, stored_id
 
-_KIND_ORDER = {OccurrenceKind.DUE: 0, OccurrenceKind.PROGRESS: 1, OccurrenceKind.OPENED: 2}
+_KIND_ORDER: dict[str, int] = {OccurrenceKind.DUE: 0, OccurrenceKind.PROGRESS: 1, OccurrenceKind.OPENED: 2}
 
 def stale_orgs(session: Session, *, orgs: list[str]) -> list[str]:
     """Organisations whose occurrences were not expanded from their newest roadmap edition."""
-    newest = (sa.select(RoadmapEdition.org, sa.func.max(RoadmapEdition.id).label("edition"))
-              .where(among(session, RoadmapEdition.org, orgs)).group_by(RoadmapEdition.org).subquery())
-    query = (sa.select(Organisation.code).join(newest, newest.c.org == Organisation.code)
-             .where(among(session, Organisation.code, orgs),  # by primary key, not a scan of every organisation
-                    sa.or_(Organisation.occurrences_edition_id.is_(None),
-                           Organisation.occurrences_edition_id != newest.c.edition)))
+    newest = (sa.select(col(RoadmapEdition.org), sa.func.max(RoadmapEdition.id).label("edition"))
+              .where(among(session, col(RoadmapEdition.org), orgs)).group_by(col(RoadmapEdition.org)).subquery())
+    query = (sa.select(col(Organisation.code)).join(newest, newest.c.org == Organisation.code)
+             .where(among(session, col(Organisation.code), orgs),  # by primary key, not a scan of every organisation
+                    sa.or_(col(Organisation.occurrences_edition_id).is_(None),
+                           col(Organisation.occurrences_edition_id) != newest.c.edition)))
     return list(session.execute(query).scalars())
 
 
@@ -64,7 +64,7 @@ def refresh_occurrences(session: Session, *, org: str, now: dt.datetime) -> dict
     for row in rows:
         if row.active:
             for spec in expand(measure_from_row(row)):
-                expected[(row.id, spec.period, spec.kind.value, 0)] = spec.due_at
+                expected[(stored_id(row), spec.period, spec.kind.value, 0)] = spec.due_at
     stored = session.exec(select(OccurrenceRow).where(OccurrenceRow.org == org)).all()
     counts = {"added": 0, "moved": 0, "withdrawn": 0, "unchanged": 0}
     seen = set()
@@ -111,7 +111,7 @@ def open_occurrence(session: Session, *, org: str, code: str, due: dt.date, now:
             OccurrenceRow.kind == OccurrenceKind.OPENED.value)
     ).one()
     when = end_of_day(due)
-    row = OccurrenceRow(org=org, measure_id=measure.id, period=due.year,
+    row = OccurrenceRow(org=org, measure_id=stored_id(measure), period=due.year,
                         kind=OccurrenceKind.OPENED.value, seq=seq, due_at=when,
                         planned_due_at=when, updated_at=now)
     session.add(row)
@@ -132,7 +132,7 @@ class OccurrenceFilter:
 
 def find(session: Session, *, org: str | None, where: OccurrenceFilter = OccurrenceFilter()
          ) -> list[tuple[OccurrenceRow, MeasureRow]]:
-    query = select(OccurrenceRow, MeasureRow).join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
+    query = select(OccurrenceRow, MeasureRow).join(MeasureRow, col(OccurrenceRow.measure_id) == MeasureRow.id)
     if org:
         query = query.where(OccurrenceRow.org == org)
     if where.period is not None:
@@ -149,7 +149,8 @@ def find(session: Session, *, org: str | None, where: OccurrenceFilter = Occurre
         query = query.where(OccurrenceRow.due_at > where.due_from)
     if where.due_to is not None:
         query = query.where(OccurrenceRow.due_at <= where.due_to)
-    query = query.order_by(OccurrenceRow.org, OccurrenceRow.due_at, MeasureRow.position, OccurrenceRow.id)
+    query = query.order_by(col(OccurrenceRow.org), col(OccurrenceRow.due_at), col(MeasureRow.position),
+                           col(OccurrenceRow.id))
     pairs = list(session.exec(query))
     if where.executor:
         needle = where.executor.casefold()
@@ -213,12 +214,12 @@ def open_items(session: Session, *, orgs: list[str], start: dt.datetime, end: dt
     """Open occurrences of active measures due in [start, end], as the planner's plain values.
     Occurrences are read as plain tuples and each measure once: a holding has millions."""
     query = (
-        sa.select(OccurrenceRow.id, OccurrenceRow.org, OccurrenceRow.measure_id,
-                  OccurrenceRow.period, OccurrenceRow.kind, OccurrenceRow.due_at)
-        .join(MeasureRow, MeasureRow.id == OccurrenceRow.measure_id)
-        .where(among(session, OccurrenceRow.org, orgs), OccurrenceRow.status == OccurrenceStatus.OPEN,
-               MeasureRow.active, OccurrenceRow.due_at >= start, OccurrenceRow.due_at <= end)
-        .order_by(OccurrenceRow.org, OccurrenceRow.due_at, OccurrenceRow.id)
+        sa.select(col(OccurrenceRow.id), col(OccurrenceRow.org), col(OccurrenceRow.measure_id),
+                  col(OccurrenceRow.period), col(OccurrenceRow.kind), col(OccurrenceRow.due_at))
+        .join(MeasureRow, col(MeasureRow.id) == OccurrenceRow.measure_id)
+        .where(among(session, col(OccurrenceRow.org), orgs), col(OccurrenceRow.status) == OccurrenceStatus.OPEN,
+               col(MeasureRow.active), col(OccurrenceRow.due_at) >= start, col(OccurrenceRow.due_at) <= end)
+        .order_by(col(OccurrenceRow.org), col(OccurrenceRow.due_at), col(OccurrenceRow.id))
     )
     rows = session.execute(query).all()
     by_id = measures_by_id(session, ids={row.measure_id for row in rows})
@@ -227,9 +228,10 @@ def open_items(session: Session, *, orgs: list[str], start: dt.datetime, end: dt
 
 def facts(session: Session, *, ids: Iterable[int]) -> dict[int, Row[Any]]:
     """id, org, measure_id, period, kind, due_at and status of these occurrences, by id."""
-    query = (sa.select(OccurrenceRow.id, OccurrenceRow.org, OccurrenceRow.measure_id, OccurrenceRow.period,
-                       OccurrenceRow.kind, OccurrenceRow.due_at, OccurrenceRow.status)
-             .where(OccurrenceRow.id.in_(set(ids))))
+    query = (sa.select(col(OccurrenceRow.id), col(OccurrenceRow.org), col(OccurrenceRow.measure_id),
+                       col(OccurrenceRow.period), col(OccurrenceRow.kind), col(OccurrenceRow.due_at),
+                       col(OccurrenceRow.status))
+             .where(col(OccurrenceRow.id).in_(set(ids))))
     return {o.id: o for o in session.execute(query)}
 
 
@@ -238,35 +240,36 @@ def open_in_due_order(session: Session, *, orgs: list[str], due_after: dt.dateti
                       ) -> list[tuple[OccurrenceRow, MeasureRow]]:
     """Open occurrences (due after / until the times given) with their measures, soonest due
     first, then by organisation and roadmap order."""
-    query = (select(OccurrenceRow, MeasureRow).join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
-             .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == OccurrenceStatus.OPEN))
+    query = (select(OccurrenceRow, MeasureRow).join(MeasureRow, col(OccurrenceRow.measure_id) == MeasureRow.id)
+             .where(col(OccurrenceRow.org).in_(orgs), OccurrenceRow.status == OccurrenceStatus.OPEN))
     if due_after is not None:
         query = query.where(OccurrenceRow.due_at > due_after)
     if due_until is not None:
         query = query.where(OccurrenceRow.due_at <= due_until)
-    query = query.order_by(OccurrenceRow.due_at, OccurrenceRow.org, MeasureRow.position, OccurrenceRow.id)
+    query = query.order_by(col(OccurrenceRow.due_at), col(OccurrenceRow.org), col(MeasureRow.position),
+                           col(OccurrenceRow.id))
     return list(session.exec(query.limit(limit)))
 
 
 def done_in_period(session: Session, *, orgs: list[str], period: int, by: dt.datetime
                    ) -> list[tuple[OccurrenceRow, MeasureRow]]:
     """The period's occurrences done by `by` (or with no completion time), in roadmap order."""
-    query = (select(OccurrenceRow, MeasureRow).join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
-             .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status == OccurrenceStatus.DONE,
+    query = (select(OccurrenceRow, MeasureRow).join(MeasureRow, col(OccurrenceRow.measure_id) == MeasureRow.id)
+             .where(col(OccurrenceRow.org).in_(orgs), OccurrenceRow.status == OccurrenceStatus.DONE,
                     OccurrenceRow.period == period,
-                    sa.or_(OccurrenceRow.completed_at.is_(None), OccurrenceRow.completed_at <= by))
-             .order_by(OccurrenceRow.org, MeasureRow.position, OccurrenceRow.due_at))
+                    sa.or_(col(OccurrenceRow.completed_at).is_(None), col(OccurrenceRow.completed_at) <= by))
+             .order_by(col(OccurrenceRow.org), col(MeasureRow.position), col(OccurrenceRow.due_at)))
     return list(session.exec(query))
 
 
 def counts_by_aspect(session: Session, *, orgs: list[str], due_until: dt.datetime) -> list[tuple[str, str, int]]:
     """(aspect, status, count) of the occurrences due by `due_until`, not withdrawn."""
     query = (
-        sa.select(MeasureRow.aspect, OccurrenceRow.status, sa.func.count())
-        .join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
-        .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status != OccurrenceStatus.WITHDRAWN,
-               OccurrenceRow.due_at <= due_until)
-        .group_by(MeasureRow.aspect, OccurrenceRow.status)
+        sa.select(col(MeasureRow.aspect), col(OccurrenceRow.status), sa.func.count())
+        .join(MeasureRow, col(OccurrenceRow.measure_id) == MeasureRow.id)
+        .where(col(OccurrenceRow.org).in_(orgs), col(OccurrenceRow.status) != OccurrenceStatus.WITHDRAWN,
+               col(OccurrenceRow.due_at) <= due_until)
+        .group_by(col(MeasureRow.aspect), col(OccurrenceRow.status))
     )
     return [(aspect, status, int(count)) for aspect, status, count in session.execute(query)]
 
@@ -275,18 +278,18 @@ def counts_by_measure(session: Session, *, orgs: list[str], end: dt.datetime, be
                       period: int | None = None) -> list[tuple[str, str, str, bool, int, int, int, int]]:
     """Occurrences due by `end` (not withdrawn), counted per organisation, measure, status and
     lateness: (org, code, status, late, count, due by `before`, done after `end`, both)."""
-    due_before = OccurrenceRow.due_at <= before
-    later = sa.and_(OccurrenceRow.status == OccurrenceStatus.DONE, OccurrenceRow.completed_at > end)
+    due_before = col(OccurrenceRow.due_at) <= before
+    later = sa.and_(col(OccurrenceRow.status) == OccurrenceStatus.DONE, col(OccurrenceRow.completed_at) > end)
     query = (
-        sa.select(OccurrenceRow.org, MeasureRow.code, OccurrenceRow.status, OccurrenceRow.late,
+        sa.select(col(OccurrenceRow.org), col(MeasureRow.code), col(OccurrenceRow.status), col(OccurrenceRow.late),
                   sa.func.count(), _sum(due_before), _sum(later), _sum(sa.and_(later, due_before)))
-        .join(MeasureRow, OccurrenceRow.measure_id == MeasureRow.id)
-        .where(OccurrenceRow.org.in_(orgs), OccurrenceRow.status != OccurrenceStatus.WITHDRAWN,
-               OccurrenceRow.due_at <= end)
-        .group_by(OccurrenceRow.org, MeasureRow.code, OccurrenceRow.status, OccurrenceRow.late)
+        .join(MeasureRow, col(OccurrenceRow.measure_id) == MeasureRow.id)
+        .where(col(OccurrenceRow.org).in_(orgs), col(OccurrenceRow.status) != OccurrenceStatus.WITHDRAWN,
+               col(OccurrenceRow.due_at) <= end)
+        .group_by(col(OccurrenceRow.org), col(MeasureRow.code), col(OccurrenceRow.status), col(OccurrenceRow.late))
     )
     if period is not None:
-        query = query.where(OccurrenceRow.period == period)
+        query = query.where(col(OccurrenceRow.period) == period)
     return [(org, code, status, bool(late), int(count), int(overdue or 0), int(later_count or 0),
              int(later_overdue or 0))
             for org, code, status, late, count, overdue, later_count, later_overdue in session.execute(query)]

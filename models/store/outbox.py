@@ -12,15 +12,15 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from models.core.delivery import OutboxStatus
 from models.core.errors import InputError
 from models.core.schedule import OccurrenceStatus
-from models.store.db import among, insert
-from models.store.tables import OccurrenceRow, OutboxMessage
+from models.store.db import among, insert, rowcount
+from models.store.tables import OccurrenceRow, OutboxMessage, table_of
 
-T = OutboxMessage.__table__
+T = table_of(OutboxMessage)
 CHUNK = 500
 STATUSES = tuple(OutboxStatus)
 LIVE = (None, OccurrenceStatus.OPEN)  # an alert has no occurrence
@@ -47,7 +47,7 @@ def expire_leases(session: Session, *, now: dt.datetime, lease: dt.timedelta) ->
         sa.update(T).where(T.c.status == OutboxStatus.SENDING, T.c.claimed_at < now - lease)
         .values(status=OutboxStatus.UNKNOWN, updated_at=now,
                 last_error="interrupted while sending (lease expired); may have arrived"))
-    return result.rowcount or 0
+    return rowcount(result) or 0
 
 
 def claim_due(session: Session, *, now: dt.datetime, batch_id: str, limit: int | None = None,
@@ -56,7 +56,7 @@ def claim_due(session: Session, *, now: dt.datetime, batch_id: str, limit: int |
     serialises claimers). Rows whose occurrence is no longer open are cancelled instead.
     Returns the claimed rows (as they were read: attempts before this one) and how many were
     cancelled."""
-    occ = OccurrenceRow.__table__
+    occ = table_of(OccurrenceRow)
     query = (
         sa.select(T.c.id, T.c.org, T.c.recipient, T.c.channel, T.c.measure, T.c.payload,
                   T.c.attempts, occ.c.status.label("occ_status"))
@@ -107,11 +107,11 @@ def make_due(session: Session, *, now: dt.datetime, unknown: bool = False, dead:
     organisations or all. Dead rows start their attempts afresh. Returns how many rows."""
     scope = among(session, T.c.org, orgs) if orgs is not None else sa.true()
     statuses = [OutboxStatus.FAILED] + ([OutboxStatus.UNKNOWN] if unknown else [])
-    total = session.execute(sa.update(T).where(T.c.status.in_(statuses), scope).values(
-        status=OutboxStatus.PENDING, next_attempt_at=now, updated_at=now)).rowcount or 0
+    total = rowcount(session.execute(sa.update(T).where(T.c.status.in_(statuses), scope).values(
+        status=OutboxStatus.PENDING, next_attempt_at=now, updated_at=now))) or 0
     if dead:
-        total += session.execute(sa.update(T).where(T.c.status == OutboxStatus.DEAD, scope).values(
-            status=OutboxStatus.PENDING, next_attempt_at=now, attempts=0, updated_at=now)).rowcount or 0
+        total += rowcount(session.execute(sa.update(T).where(T.c.status == OutboxStatus.DEAD, scope).values(
+            status=OutboxStatus.PENDING, next_attempt_at=now, attempts=0, updated_at=now))) or 0
     return total
 
 
@@ -119,11 +119,11 @@ def list_rows(session: Session, *, status: str | None = None, org: str | None = 
               limit: int | None = None) -> list[OutboxMessage]:
     if status is not None and status not in STATUSES:
         raise InputError(f"status must be one of {', '.join(STATUSES)}", field="--status", value=status)
-    query = sa.select(OutboxMessage).order_by(OutboxMessage.id)
+    query = sa.select(OutboxMessage).order_by(col(OutboxMessage.id))
     if status:
-        query = query.where(OutboxMessage.status == status)
+        query = query.where(col(OutboxMessage.status) == status)
     if org:
-        query = query.where(OutboxMessage.org == org)
+        query = query.where(col(OutboxMessage.org) == org)
     if limit:
         query = query.limit(limit)
     return list(session.execute(query).scalars())

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Dialect
+    from sqlalchemy.orm import Mapper
+
 from models.core.delivery import OutboxStatus
 from models.core.schedule import OccurrenceStatus, local_date
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[dt.datetime]):
     """Stores UTC; returns aware UTC datetimes on every backend. SQLite keeps naive values, so
     this is the one place where the zone is re-attached."""
 
     impl = sa.DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -27,7 +32,7 @@ class UTCDateTime(TypeDecorator):
         value = value.astimezone(dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
@@ -35,7 +40,7 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(dt.UTC)
 
 
-def _ts(nullable: bool = False, **kw) -> sa.Column:
+def _ts(nullable: bool = False, **kw: Any) -> sa.Column[dt.datetime]:
     return sa.Column(UTCDateTime(), nullable=nullable, **kw)
 
 
@@ -132,7 +137,7 @@ class OccurrenceRow(SQLModel, table=True):
     updated_at: dt.datetime = Field(sa_column=_ts())
 
 
-def _set_due_on(_mapper, _connection, target: OccurrenceRow) -> None:
+def _set_due_on(_mapper: Mapper[OccurrenceRow], _connection: Connection, target: OccurrenceRow) -> None:
     target.due_on = local_date(target.due_at)
 
 
@@ -299,6 +304,24 @@ class LedgerEntry(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
+class _Keyed(Protocol):
+    @property
+    def id(self) -> int | None: ...
+
+
+def stored_id(row: _Keyed) -> int:
+    """The id of a row the database holds (read, or added and flushed). SQLModel types ids
+    int | None: None only until the row is inserted."""
+    assert row.id is not None, f"{type(row).__name__} has no id until it is flushed"
+    return row.id
+
+
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """A table model's Table. SQLAlchemy's declarative mapping sets __table__ on the class;
+    SQLModel does not declare it, so type checkers do not know it."""
+    return model.__table__  # type: ignore[attr-defined]  # set by the mapping, undeclared by SQLModel
+
+
 from models.store.ledger_triggers import attach_append_only  # noqa: E402  (needs the table above)
 
-attach_append_only(LedgerEntry.__table__)
+attach_append_only(table_of(LedgerEntry))

@@ -8,13 +8,13 @@ import math
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from models.core.errors import InputError, NotFound
 from models.core.targets import Direction, Reading, TargetSpec, parse_direction
 from models.store.db import among
 from models.store.measures import get_measure, measures
-from models.store.tables import MeasureRow, TargetReadingRow, TargetRow
+from models.store.tables import MeasureRow, TargetReadingRow, TargetRow, stored_id
 
 DOCUMENT = "document"
 SET = "set"
@@ -72,10 +72,10 @@ def seed_document_targets(session: Session, *, org: str, now: dt.datetime) -> in
         stated = m.target
         if not stated or stated.get("year") is None:
             continue
-        row = _find(session, org=org, measure_id=m.id, metric=stated["metric"])
+        row = _find(session, org=org, measure_id=stored_id(m), metric=stated["metric"])
         if row is None:
-            row = TargetRow(org=org, measure_id=m.id, metric=stated["metric"], target_year=0,
-                            target_value=0.0, source=DOCUMENT)
+            row = TargetRow(org=org, measure_id=stored_id(m), metric=stated["metric"], target_year=0,
+                            target_value=0.0, source=DOCUMENT, updated_at=now)
             created += 1
         row.unit = stated.get("unit") or ""
         row.direction = parse_direction(stated.get("direction") or "at_least").value
@@ -99,7 +99,7 @@ def get_target(session: Session, *, org: str, code: str, metric: str | None = No
     """A measure's target; metric may be left out when the measure has exactly one."""
     measure = get_measure(session, org=org, code=code)
     rows = list(session.exec(select(TargetRow).where(TargetRow.measure_id == measure.id)
-                             .order_by(TargetRow.id)))
+                             .order_by(col(TargetRow.id))))
     if metric is not None:
         rows = [r for r in rows if r.metric == metric]
     if not rows:
@@ -120,12 +120,12 @@ def set_target(session: Session, *, org: str, code: str, given: TargetInput, now
     metric = given.metric or (existing[0].metric if len(existing) == 1 else None)
     if not metric:
         raise InputError("name the target's metric (e.g. waste_generated_t)", field="--metric")
-    row = _find(session, org=org, measure_id=measure.id, metric=metric)
+    row = _find(session, org=org, measure_id=stored_id(measure), metric=metric)
     if row is None:
         if given.target_year is None or given.target_value is None:
             raise InputError("a new target needs --target-year and --target-value", field="--target-year")
-        row = TargetRow(org=org, measure_id=measure.id, metric=metric, target_year=given.target_year,
-                        target_value=given.target_value, source=SET)
+        row = TargetRow(org=org, measure_id=stored_id(measure), metric=metric, target_year=given.target_year,
+                        target_value=given.target_value, source=SET, updated_at=now)
     _apply(row, given)
     _validate(row)
     row.updated_at = now
@@ -174,7 +174,7 @@ def check_year(year: int, option: str) -> None:
                          field=option, value=year)
 
 
-def check_value(value: float, option: str) -> None:
+def check_value(value: float | None, option: str) -> None:
     if value is None or not math.isfinite(value):
         raise InputError("expected a finite number", field=option, value=value)
 
@@ -187,7 +187,7 @@ def add_reading(session: Session, *, target: TargetRow, year: int, value: float,
     check_value(value, "--value")
     if not actor.strip():
         raise InputError("say who records the reading", field="--by")
-    row = TargetReadingRow(org=target.org, target_id=target.id, year=year, value=float(value),
+    row = TargetReadingRow(org=target.org, target_id=stored_id(target), year=year, value=float(value),
                            actor=actor.strip(), evidence_ref=evidence_ref or None,
                            evidence_sha256=evidence_sha256, recorded_at=recorded_at)
     session.add(row)
@@ -202,17 +202,17 @@ def target_states(session: Session, *, orgs: list[str], until: dt.datetime | Non
                   ) -> list[TargetState]:
     """Every target of the organisations with its active measure and readings (oldest first;
     only those recorded by `until` when given), in roadmap order."""
-    query = (select(TargetRow, MeasureRow).join(MeasureRow, TargetRow.measure_id == MeasureRow.id)
-             .where(TargetRow.org.in_(orgs), MeasureRow.active)
-             .order_by(TargetRow.org, MeasureRow.position, TargetRow.id))
+    query = (select(TargetRow, MeasureRow).join(MeasureRow, col(TargetRow.measure_id) == MeasureRow.id)
+             .where(col(TargetRow.org).in_(orgs), MeasureRow.active)
+             .order_by(col(TargetRow.org), col(MeasureRow.position), col(TargetRow.id)))
     states = [TargetState(t, m) for t, m in session.exec(query)]
     by_id = {s.target.id: s for s in states}
     if not by_id:
         return []
-    readings = select(TargetReadingRow).where(TargetReadingRow.target_id.in_(list(by_id)))
+    readings = select(TargetReadingRow).where(col(TargetReadingRow.target_id).in_(list(by_id)))
     if until is not None:
         readings = readings.where(TargetReadingRow.recorded_at <= until)
-    for r in session.exec(readings.order_by(TargetReadingRow.recorded_at, TargetReadingRow.id)):
+    for r in session.exec(readings.order_by(col(TargetReadingRow.recorded_at), col(TargetReadingRow.id))):
         by_id[r.target_id].readings.append(r)
     return states
 
@@ -220,5 +220,5 @@ def target_states(session: Session, *, orgs: list[str], until: dt.datetime | Non
 def orgs_with_readings(session: Session, *, orgs: list[str]) -> list[str]:
     """The organisations (of these) with at least one target reading: only a reading puts a
     target off track."""
-    query = sa.select(TargetReadingRow.org).where(among(session, TargetReadingRow.org, orgs)).distinct()
+    query = sa.select(col(TargetReadingRow.org)).where(among(session, col(TargetReadingRow.org), orgs)).distinct()
     return sorted(session.execute(query).scalars())

@@ -84,14 +84,14 @@ def test_sql_claims_are_the_python_plan_day_after_day(engine, imported):
             with session_scope(engine) as session:
                 pending.pop(0)[1](session, morning(day))
         dry = _claim(engine, day, claim=False)
-        planned = {(i["occurrence_id"], i["step"]) for i in dry.items}
+        planned = {(i.occurrence_id, i.step) for i in dry.items}
         before_notices, before_rows = _notices(engine), set(_rows(engine))
         real = _claim(engine, day)
         assert {(o, step) for o, _, step in _notices(engine) - before_notices} == planned, day
         assert real.claimed == len(planned), day
         fan = _expand(engine)
         made = {(o, s, r) for o, s, r, _ in set(_rows(engine)) - before_rows}
-        assert made == {(i["occurrence_id"], i["step"], i["recipient"]) for i in dry.items}, day
+        assert made == {(i.occurrence_id, i.step, i.recipient) for i in dry.items}, day
         assert fan.messages >= len(dry.items)  # one row per channel of each recipient
         days_with_steps += bool(planned)
         messages += len(dry.items)
@@ -138,7 +138,7 @@ def test_a_crash_midway_through_the_fan_out_loses_and_repeats_nothing(engine, im
     _expand(engine)  # and once more: nothing new
     rows = _rows(engine)
     assert len(rows) == len(set(rows))
-    assert {(o, s, r) for o, s, r, _ in rows} == {(i["occurrence_id"], i["step"], i["recipient"])
+    assert {(o, s, r) for o, s, r, _ in rows} == {(i.occurrence_id, i.step, i.recipient)
                                                   for i in dry.items}
 
 
@@ -152,7 +152,7 @@ def test_two_fan_outs_at_once_make_each_row_once(engine, imported):
         list(pool.map(lambda _: _expand(engine, chunk=7), range(2)))
     rows = _rows(engine)
     assert len(rows) == len(set(rows))
-    assert {(o, s, r) for o, s, r, _ in rows} == {(i["occurrence_id"], i["step"], i["recipient"])
+    assert {(o, s, r) for o, s, r, _ in rows} == {(i.occurrence_id, i.step, i.recipient)
                                                   for i in dry.items}
 
 
@@ -194,7 +194,7 @@ def test_instants_written_under_another_time_zone_rule_are_still_claimed(engine,
         session.execute(table.update().where(table.c.id == sa.bindparam("i"))
                         .values(due_at=sa.bindparam("d")), shifted)
     as_of = dt.date(2026, 1, 14)
-    planned = {(i["occurrence_id"], i["step"]) for i in _claim(engine, as_of, claim=False).items}
+    planned = {(i.occurrence_id, i.step) for i in _claim(engine, as_of, claim=False).items}
     assert _claim(engine, as_of).claimed == len(planned) > 10
     assert {(o, step) for o, _, step in _notices(engine)} == planned
 
@@ -280,7 +280,7 @@ def _claim_against_a_concurrent_run(engine) -> None:
 
     as_of = dt.date(2026, 1, 14)
     dry = _claim(engine, as_of, claim=False)
-    steps = sorted({(i["occurrence_id"], i["step"], i["kind"], i["level"]) for i in dry.items})
+    steps = sorted({(i.occurrence_id, i.step, i.kind, i.level) for i in dry.items})
     taken = steps[len(steps) // 2]
     with session_scope(engine) as session:
         due_at = session.get(OccurrenceRow, taken[0]).due_at

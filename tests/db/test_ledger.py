@@ -129,7 +129,7 @@ def test_completion_stops_reminders_and_escalations(engine, imported):
     with session_scope(engine) as s:
         plan = plan_orgs(s, orgs=["KT"], as_of=as_of, directory=load_directory_for(settings),
                          policy=load_policy_for(settings))
-    assert any(i["measure"] == "E6" and i["period"] == 2025 for i in plan.items)
+    assert any(i.measure == "E6" and i.period == 2025 for i in plan.items)
     complete_order(engine, now=dt.datetime(2026, 1, 19, tzinfo=UTC))
     e6 = occurrence(engine, "E6")
     with session_scope(engine) as s:
@@ -137,7 +137,7 @@ def test_completion_stops_reminders_and_escalations(engine, imported):
         plan = plan_orgs(s, orgs=["KT"], as_of=as_of, directory=load_directory_for(settings),
                          policy=load_policy_for(settings))
     assert e6.id not in {o.id for o, _ in still_open}
-    assert not [i for i in plan.items if i["occurrence_id"] == e6.id]
+    assert not [i for i in plan.items if i.occurrence_id == e6.id]
     assert plan.items  # the others are still reminded
 
 

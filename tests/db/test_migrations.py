@@ -77,7 +77,7 @@ def test_steps_claimed_before_notices_existed_stay_claimed(engine, db_url, impor
                        sent=set(), as_of=as_of, role_names=names)
         enqueue(session, items=planned.items, directory=directory, settings=settings, now=morning(as_of))
     upgrade(engine)
-    steps = {(i["occurrence_id"], i["step"]) for i in planned.items}
+    steps = {(i.occurrence_id, i.step) for i in planned.items}
     with session_scope(engine) as session:
         notices = session.execute(sa.select(NoticeRow.occurrence_id, NoticeRow.step, NoticeRow.expanded_at,
                                             NoticeRow.planned_on)).all()

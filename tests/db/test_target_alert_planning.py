@@ -19,7 +19,7 @@ def run(engine, claim=True):
                         directory=load_directory_for(settings), policy=load_policy_for(settings),
                         claim=claim)
     if not claim:
-        return result, [(i["recipient"], i["step"]) for i in result.items]
+        return result, [(i.recipient, i.step) for i in result.items]
     with session_scope(engine) as session:
         rows = session.execute(sa.select(OutboxMessage.id, OutboxMessage.recipient, OutboxMessage.step)).all()
     return result, [(r.recipient, r.step) for r in rows if r.id not in before]

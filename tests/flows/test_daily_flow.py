@@ -28,7 +28,7 @@ def expected_emails(db_url, as_of):
     result = plan_batch(engine, orgs=all_orgs(engine), as_of=as_of, settings=settings,
                         directory=directory, policy=load_policy_for(settings), now=morning(as_of),
                         claim=False)
-    return {directory.person(i["recipient"]).email for i in result.items}, result.items
+    return {directory.person(i.recipient).email for i in result.items}, result.items
 
 
 def inboxes(smtp):
@@ -39,9 +39,9 @@ def test_daily_flow_reminds_and_escalates_exactly_once(db_url, imported, smtp):
     from flows.daily import daily_deadlines
 
     expected, items = expected_emails(db_url, AS_OF)
-    assert len(expected) > 5 and {i["step"] for i in items} == {"escalate-14"}
+    assert len(expected) > 5 and {i.step for i in items} == {"escalate-14"}
     summary = daily_deadlines(as_of=AS_OF, now=morning(AS_OF))
-    assert summary["claimed"] == len({(i["occurrence_id"], i["step"]) for i in items})
+    assert summary["claimed"] == len({(i.occurrence_id, i.step) for i in items})
     assert summary["delivery"]["fanout"]["messages"] == len(items)  # as the dry run planned
     got = inboxes(smtp)
     assert set(got) == expected and set(got.values()) == {1}  # one digest each

@@ -9,6 +9,7 @@ import pytest
 
 from config.settings import Settings
 from models.core.directory import Directory, parse_directory
+from models.core.escalation import PlannedItem
 from tests.notifications.servers import HTTPSServer, SMTPServer
 
 NOW = dt.datetime(2025, 12, 17, 4, 0, tzinfo=dt.UTC)  # 09:00 in Almaty
@@ -63,9 +64,9 @@ def make_settings(tmp_path, **values) -> Settings:
 
 def item(measure: str = "E4", recipient: str = "aigerim", *, step: str = "remind-14",
          occurrence_id: int | None = None, kind: str = "reminder", due: str | None = "2025-12-31",
-         level: int = 0) -> dict:
+         level: int = 0) -> PlannedItem:
     """An item as the planner fills it."""
-    return {
+    return PlannedItem.from_payload({
         "org": "KT", "occurrence_id": occurrence_id, "measure": measure,
         "titles": {"kk": f"{measure}: экологиялық саясатты бекіту",
                    "ru": f"{measure}: утверждение экологической политики",
@@ -81,4 +82,4 @@ def item(measure: str = "E4", recipient: str = "aigerim", *, step: str = "remind
         "others_told": ["Иван Петров (chief_administrative_officer)"], "external_party": None,
         "record_hint": f"esgtrack complete {measure} --period 2025 --org KT --by YOUR_NAME",
         "recipient": recipient,
-    }
+    })

@@ -28,7 +28,7 @@ def test_each_person_gets_one_digest_in_their_language(engine, imported, smtp, t
                      policy=load_policy_for(settings), now=now, claim=False)  # what the dry run shows
     batch = plan_batch(engine, orgs=["KT"], as_of=as_of, settings=settings, directory=directory,
                        policy=load_policy_for(settings), now=now)
-    steps = {(i["occurrence_id"], i["step"]) for i in dry.items}
+    steps = {(i.occurrence_id, i.step) for i in dry.items}
     assert batch.claimed == len(steps) > 10
     report = outbox.deliver_pending(engine, directory=directory, settings=settings, now=now, as_of=as_of)
     # the claimed steps fan out to exactly the recipients the dry run named
@@ -37,7 +37,7 @@ def test_each_person_gets_one_digest_in_their_language(engine, imported, smtp, t
 
     expected: dict[str, set[str]] = {}
     for item in dry.items:
-        expected.setdefault(directory.person(item["recipient"]).email, set()).add(item["measure"])
+        expected.setdefault(directory.person(item.recipient).email, set()).add(item.measure)
     assert len(smtp.messages) == len(expected) == report.messages      # one digest each
     by_address = {e[1][0]: m for e, m in zip(smtp.envelopes, smtp.messages, strict=True)}
     for person in directory.people.values():

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
 from models.core.directory import Person
+from models.core.escalation import PlannedItem
 from notifications.messages import labels, render
 
 AS_OF = dt.date(2025, 12, 17)
@@ -16,7 +18,7 @@ def person(lang: str, name: str = "Айгерім") -> Person:
     return Person(id=f"p-{lang}", name=name, email=None, teams=None, apprise=(), language=lang)
 
 
-def item(measure="E4", due="2025-12-31", kind="reminder", **extra) -> dict:
+def item(measure="E4", due="2025-12-31", kind="reminder", **extra) -> PlannedItem:
     base = {
         "org": "KT", "occurrence_id": 1, "measure": measure, "period": 2025, "due": due,
         "titles": {"kk": "Экологиялық саясат", "ru": "Экологическая политика", "en": "Environmental policy"},
@@ -27,7 +29,7 @@ def item(measure="E4", due="2025-12-31", kind="reminder", **extra) -> dict:
         "others_told": ["Иван Петров (cao)"], "external_party": None,
         "record_hint": f"esgtrack complete {measure} --period 2025 --by YOU",
     }
-    return {**base, **extra}
+    return PlannedItem.from_payload({**base, "recipient": "p", **extra})
 
 
 @pytest.mark.parametrize(("lang", "subject", "words"), [
@@ -115,3 +117,15 @@ def test_every_language_defines_the_same_words():
 
     assert names("kk") == names("ru") - {"plural"} == names("en")
     assert set(labels("kk").kinds) == set(labels("ru").kinds) == set(labels("en").kinds)
+
+
+def test_a_planned_item_survives_its_stored_payload_and_an_older_payload_still_renders():
+    planned = item(others_told=["Иван Петров (cao)", "ESG office"])
+    stored = json.loads(json.dumps(planned.payload()))  # as the outbox's JSON column returns it
+    assert PlannedItem.from_payload(stored) == planned
+    # a payload written before a key existed, with names as a plain list: read as empty / every language
+    older = {k: v for k, v in stored.items() if k not in {"record_hint", "completion_kind"}}
+    older["units"] = ["ТДД"]
+    again = PlannedItem.from_payload(older)
+    assert again.record_hint == "" and again.units == {"kk": ["ТДД"], "ru": ["ТДД"], "en": ["ТДД"]}
+    assert "ТДД" in render("reminder", [again], person("en"), as_of=AS_OF).text

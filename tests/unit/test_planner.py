@@ -49,7 +49,7 @@ def run(items, as_of, sent=frozenset()):
 
 
 def steps_of(result):
-    return {(i["step"], i["recipient"]) for i in result.items}
+    return {(i.step, i.recipient) for i in result.items}
 
 
 @pytest.mark.parametrize("as_of, step", [
@@ -73,8 +73,8 @@ def test_every_step_goes_out_on_a_working_day():
 def test_reminders_go_to_units_and_executors():
     result = run([item()], dt.date(2025, 12, 1))
     assert steps_of(result) == {("remind-30", "ciso"), ("remind-30", "isec")}
-    ciso = next(i for i in result.items if i["recipient"] == "ciso")
-    assert ciso["others_told"] == ["ISEC (isec_unit)"] and ciso["days"] == 30 and ciso["kind"] == "reminder"
+    ciso = next(i for i in result.items if i.recipient == "ciso")
+    assert ciso.others_told == ("ISEC (isec_unit)",) and ciso.days == 30 and ciso.kind == "reminder"
 
 
 def test_escalation_levels_reach_their_roles_and_keep_the_responsible():
@@ -86,8 +86,8 @@ def test_escalation_levels_reach_their_roles_and_keep_the_responsible():
     }
     for day, people in levels.items():
         result = run([item()], dt.date.fromisoformat(day))
-        assert {i["recipient"] for i in result.items} == people, day
-        assert all(i["kind"] == "escalation" and i["days"] < 0 for i in result.items)
+        assert {i.recipient for i in result.items} == people, day
+        assert all(i.kind == "escalation" and i.days < 0 for i in result.items)
 
 
 def test_already_sent_step_is_not_planned_again():
@@ -98,35 +98,35 @@ def test_already_sent_step_is_not_planned_again():
 
 def test_missed_days_catch_up_with_the_current_step_only():
     result = run([item()], dt.date(2026, 2, 2))  # nothing was ever sent
-    assert {i["step"] for i in result.items} == {"escalate-30"}
+    assert {i.step for i in result.items} == {"escalate-30"}
 
 
 def test_progress_check_ins_remind_but_escalate_only_to_esg_office():
-    assert {i["recipient"] for i in run([item("progress")], dt.date(2025, 12, 1)).items} == {"ciso", "isec"}
+    assert {i.recipient for i in run([item("progress")], dt.date(2025, 12, 1)).items} == {"ciso", "isec"}
     late = run([item("progress")], dt.date(2026, 3, 2)).items
-    assert {i["recipient"] for i in late} == {"esg"} and late[0]["step"] == "escalate-60"
+    assert {i.recipient for i in late} == {"esg"} and late[0].step == "escalate-60"
     assert current_step(item("progress"), POLICY, dt.date(2026, 3, 10)).id == "escalate-60"  # no repeats
 
 
 def test_external_dependency_routes_to_esg_office():
     ext = item(executors=(), units=(), external=True)
-    assert {i["recipient"] for i in run([ext], dt.date(2025, 12, 1)).items} == {"esg"}
-    assert {i["recipient"] for i in run([ext], dt.date(2026, 1, 14)).items} == {"esg", "cao"}
+    assert {i.recipient for i in run([ext], dt.date(2025, 12, 1)).items} == {"esg"}
+    assert {i.recipient for i in run([ext], dt.date(2026, 1, 14)).items} == {"esg", "cao"}
 
 
 def test_as_needed_opened_items_follow_the_same_ladder():
     opened = item("opened", due=dt.date(2026, 3, 18))
-    assert {i["step"] for i in run([opened], dt.date(2026, 2, 16)).items} == {"remind-30"}
+    assert {i.step for i in run([opened], dt.date(2026, 2, 16)).items} == {"remind-30"}
 
 
 def test_a_person_with_several_roles_is_told_once_per_step():
     result = run([item(executors=("hr_director",), units=("hr_unit",))], dt.date(2025, 12, 1))
-    assert [i["recipient"] for i in result.items] == ["hr"]
+    assert [i.recipient for i in result.items] == ["hr"]
 
 
 def test_vacant_role_is_routed_to_esg_office_with_a_warning():
     result = run([item(executors=("vacant",), units=())], dt.date(2025, 12, 1))
-    assert [i["recipient"] for i in result.items] == ["esg"]
+    assert [i.recipient for i in result.items] == ["esg"]
     assert any("vacant" in w for w in result.warnings)
 
 
@@ -143,8 +143,8 @@ def test_weekend_runs_plan_nothing_when_working_days_only():
 def test_items_carry_what_messages_need():
     result = run([item()], dt.date(2025, 12, 1))
     first = result.items[0]
-    assert first["measure"] == "S3" and first["titles"]["ru"] == "Название"
-    assert first["due"] == "2025-12-31" and first["record_hint"].startswith("esgtrack complete S3 --period 2025")
+    assert first.measure == "S3" and first.titles["ru"] == "Название"
+    assert first.due == "2025-12-31" and first.record_hint.startswith("esgtrack complete S3 --period 2025")
 
 
 @given(offset=st.integers(-200, 200))
@@ -153,9 +153,9 @@ def test_at_most_one_step_per_occurrence_per_day(offset):
     result = run([item(occ=1), item(occ=2, due=DUE + dt.timedelta(days=3))], as_of)
     per_occ = {}
     for i in result.items:
-        per_occ.setdefault(i["occurrence_id"], set()).add(i["step"])
+        per_occ.setdefault(i.occurrence_id, set()).add(i.step)
     assert all(len(steps) == 1 for steps in per_occ.values())
-    keys = [(i["occurrence_id"], i["step"], i["recipient"]) for i in result.items]
+    keys = [(i.occurrence_id, i.step, i.recipient) for i in result.items]
     assert len(keys) == len(set(keys))
     for i in result.items:
-        assert (i["kind"] == "reminder") == (i["days"] >= 0)
+        assert (i.kind == "reminder") == (i.days >= 0)

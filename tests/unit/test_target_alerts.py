@@ -28,12 +28,12 @@ def view(readings, executors=("cao_role",), tid=7):
 def test_off_track_alerts_the_esg_office_and_the_executors_once():
     v = view([Reading(2025, 10.0)])
     plan = plan_target_alerts([v], DIRECTORY, POLICY, as_of=MONDAY, sent=set())
-    assert [(i["recipient"], i["step"]) for i in plan.items] == [
+    assert [(i.recipient, i.step) for i in plan.items] == [
         ("esg", "target-offtrack-7-2025"), ("cao", "target-offtrack-7-2025")]
     item = plan.items[0]
-    assert item["occurrence_id"] is None and item["kind"] == "alert" and item["measure"] == "G6"
-    assert "жоспардан қалып отыр" in item["titles"]["kk"] and "35%" in item["titles"]["en"]
-    assert item["others_told"] == ["CAO"]
+    assert item.occurrence_id is None and item.kind == "alert" and item.measure == "G6"
+    assert "жоспардан қалып отыр" in item.titles["kk"] and "35%" in item.titles["en"]
+    assert item.others_told == ("CAO",)
     again = plan_target_alerts([v], DIRECTORY, POLICY, as_of=MONDAY, sent={"target-offtrack-7-2025"})
     assert again.items == []
 
@@ -49,7 +49,7 @@ def test_on_track_at_risk_and_unjudged_targets_stay_quiet():
 def test_a_new_years_reading_alerts_again_and_vacancies_warn():
     v = view([Reading(2025, 10.0), Reading(2026, 10.0)], executors=("vacant",))
     plan = plan_target_alerts([v], DIRECTORY, POLICY, as_of=MONDAY, sent={"target-offtrack-7-2025"})
-    assert [(i["recipient"], i["step"]) for i in plan.items] == [("esg", "target-offtrack-7-2026")]
+    assert [(i.recipient, i.step) for i in plan.items] == [("esg", "target-offtrack-7-2026")]
     assert any("vacant" in w for w in plan.warnings)
 
 
