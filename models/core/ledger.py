@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.core.schedule import OccurrenceStatus
+from models.core.schedule import OccurrenceKind, OccurrenceStatus
 
 GENESIS = "0" * 64
 ALGORITHM = 'sha256(prev_hash + "\\n" + canonical_json(payload)), UTF-8; genesis prev_hash = 64 zeros'
@@ -185,12 +185,61 @@ def _files(entry: Entry) -> list[dict]:
     return list(evidence.get("files") or [])
 
 
-def state_from_events(entries: Iterable[Entry]) -> dict[int, tuple[str, int]]:
-    """occurrence id → (status the ledger says it has, seq of the entry that set it)."""
-    status = {COMPLETED: OccurrenceStatus.DONE, REOPENED: OccurrenceStatus.OPEN, WAIVED: OccurrenceStatus.WAIVED,
-              OCCURRENCE_OPENED: OccurrenceStatus.OPEN}
-    state: dict[int, tuple[str, int]] = {}
+@dataclass
+class Facts:
+    """What an occurrence's ledger entries say of it: its status (and the entry that set it),
+    its completion time and lateness while done, whether it was rescheduled, and its due date
+    as the last entry naming the occurrence saw it."""
+
+    status: str
+    seq: int
+    completed_at: str | None = None  # iso_utc of the completing entry, while done
+    late: bool | None = None         # as the completing entry judged it, while done
+    rescheduled: bool = False
+    kind: str | None = None
+    due: str | None = None           # local date, YYYY-MM-DD
+    due_seq: int = 0
+
+
+STATUS_OF = {COMPLETED: OccurrenceStatus.DONE, REOPENED: OccurrenceStatus.OPEN, WAIVED: OccurrenceStatus.WAIVED,
+             OCCURRENCE_OPENED: OccurrenceStatus.OPEN}
+
+
+def state_from_events(entries: Iterable[Entry]) -> dict[int, Facts]:
+    """occurrence id → what its entries say of it, the last word winning."""
+    state: dict[int, Facts] = {}
     for entry in entries:
-        if entry.occurrence_id is not None and entry.event in status:
-            state[entry.occurrence_id] = (status[entry.event], entry.seq)
+        if entry.occurrence_id is None or (entry.event not in STATUS_OF and entry.event != RESCHEDULED):
+            continue
+        data = entry.data
+        facts = state.setdefault(entry.occurrence_id, Facts(OccurrenceStatus.OPEN, entry.seq))
+        block = data.get("occurrence") or {}
+        if block.get("due"):
+            facts.kind, facts.due, facts.due_seq = block.get("kind"), block["due"], entry.seq
+        if entry.event == RESCHEDULED:
+            facts.rescheduled = True
+            continue
+        facts.status, facts.seq = STATUS_OF[entry.event], entry.seq
+        done = entry.event == COMPLETED
+        facts.completed_at, facts.late = (entry.at, bool(data.get("late"))) if done else (None, None)
     return state
+
+
+def disagreement(facts: Facts | None, *, status: str, completed_at: str | None, late: bool | None,
+                 due: str, rescheduled: bool) -> tuple[str, object, object, int | None] | None:
+    """The first field in which a stored occurrence (its status, completion time as iso_utc,
+    lateness, local due date, rescheduled flag) disagrees with its ledger entries: (field,
+    what the ledger says, what is stored, the entry that says it), or None."""
+    said = facts or Facts(OccurrenceStatus.OPEN, 0)
+    seq = facts.seq if facts else None
+    stored = OccurrenceStatus.OPEN if status == OccurrenceStatus.WITHDRAWN else status
+    checks: list[tuple[str, object, object, int | None]] = [
+        ("status", said.status, stored, seq),
+        ("completed_at", said.completed_at, completed_at, seq),
+        ("late", said.late, late, seq),
+        ("rescheduled", said.rescheduled, rescheduled, facts.due_seq if facts else None),
+    ]
+    fixed = said.status != OccurrenceStatus.OPEN or said.rescheduled or said.kind == OccurrenceKind.OPENED
+    if facts is not None and facts.due is not None and fixed:  # an import moves only the others
+        checks.append(("due", facts.due, due, facts.due_seq))
+    return next((check for check in checks if check[1] != check[2]), None)

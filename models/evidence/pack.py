@@ -74,7 +74,8 @@ def build_manifest(contents: dict, *, head: dict, generated_at: str, generated_b
     period, chain = contents["period"], contents["chain"]
     mine = [e for e in chain if e.period == period]
     state = state_from_events(chain)
-    completions = [_completion(e, state.get(e.occurrence_id, ("", 0))[1] != e.seq)
+    completions = [_completion(e, e.occurrence_id is None or e.occurrence_id not in state
+                               or state[e.occurrence_id].seq != e.seq)
                    for e in mine if e.event == COMPLETED]
     evidence: list[dict] = []
     paths: dict[str, str] = {}

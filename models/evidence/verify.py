@@ -12,8 +12,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from models.core.ledger import COMPLETED, Entry, state_from_events, verify_chain
-from models.core.schedule import OccurrenceStatus
+from models.core.ledger import COMPLETED, Entry, disagreement, state_from_events, verify_chain
 from models.evidence.store import CHUNK
 
 
@@ -148,11 +147,17 @@ def _check_evidence(result: PackResult, manifest: dict, by_seq: dict[int, Entry]
 def _check_states(result: PackResult, manifest: dict, chain: list[Entry]) -> None:
     state = state_from_events(chain)
     for o in manifest.get("occurrences", []):
-        said, seq = state.get(o["occurrence_id"], (OccurrenceStatus.OPEN, None))
-        status = OccurrenceStatus.OPEN if o["status"] == OccurrenceStatus.WITHDRAWN else o["status"]
-        if status != said:
+        found = disagreement(state.get(o["occurrence_id"]), status=o["status"], completed_at=o.get("completed_at"),
+                             late=o.get("late"), due=o.get("due") or "", rescheduled=bool(o.get("rescheduled")))
+        if found is None:
+            continue
+        field, expected, stored, seq = found
+        if field == "status":
             result.fail(f"manifest.json says {o['measure']} {o['period']} is {o['status']} but the "
-                        f"ledger says {said}" + (f" (entry {seq})" if seq else ""), seq)
+                        f"ledger says {expected}" + (f" (entry {seq})" if seq else ""), seq)
+        else:
+            result.fail(f"manifest.json says {o['measure']} {o['period']} has {field} {stored} but the "
+                        f"ledger says {expected}" + (f" (entry {seq})" if seq else ""), seq)
 
 
 def _check_sums(result: PackResult, zf: zipfile.ZipFile, names: set[str]) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models.core.ledger import Entry, VerifyResult, iso_utc, state_from_events, verify_chain
+from models.core.ledger import Entry, VerifyResult, disagreement, iso_utc, state_from_events, verify_chain
 from models.core.schedule import OccurrenceStatus, local_date
 from models.evidence import store as evidence_store
 from models.store import ledger as ledger_store
@@ -38,22 +38,31 @@ def verify_org(session: Session, *, org: str, store_root: Path, anchor: str | No
 
 def _state_problem(session: Session, *, org: str, entries: list[Entry], last: int
                    ) -> tuple[int, str] | None:
+    """The first occurrence (by id) whose status, completion time, lateness, rescheduling or
+    due date disagrees with what its ledger entries say, as (entry to blame, message)."""
     said = state_from_events(entries)
     rows = session.exec(select(OccurrenceRow, MeasureRow.code)
                         .join(MeasureRow, col(OccurrenceRow.measure_id) == MeasureRow.id)
-                        .where(OccurrenceRow.org == org,
-                               col(OccurrenceRow.status).in_((OccurrenceStatus.DONE, OccurrenceStatus.WAIVED)) |
-                               col(OccurrenceRow.id).in_(list(said) or [-1])))
-    for occ, code in sorted(rows, key=lambda pair: stored_id(pair[0])):
-        ledger_status, seq = said.get(stored_id(occ), (OccurrenceStatus.OPEN, None))
-        status = OccurrenceStatus.OPEN if occ.status == OccurrenceStatus.WITHDRAWN else occ.status
-        if status == ledger_status:
+                        .where(OccurrenceRow.org == org).order_by(col(OccurrenceRow.id)))
+    for occ, code in rows:
+        facts = said.get(stored_id(occ))
+        found = disagreement(facts, status=occ.status, late=occ.late, rescheduled=occ.rescheduled,
+                             completed_at=iso_utc(occ.completed_at) if occ.completed_at else None,
+                             due=local_date(occ.due_at).isoformat())
+        if found is None:
             continue
-        what = f"occurrence {occ.id} ({code} {occ.period}) is {occ.status}"
-        if seq is None or status in (OccurrenceStatus.DONE, OccurrenceStatus.WAIVED):
-            return last + 1, (f"{what} but no ledger entry records it: entries after {last} "
-                              "were deleted, or the occurrence was changed outside esgtrack")
-        return seq, (f"{what} but entry {seq} made it {ledger_status}: the occurrence was "
+        field, expected, stored, seq = found
+        what = f"occurrence {occ.id} ({code} {occ.period})"
+        if field == "status":
+            what = f"{what} is {occ.status}"
+            if seq is None or stored in (OccurrenceStatus.DONE, OccurrenceStatus.WAIVED):
+                return last + 1, (f"{what} but no ledger entry records it: entries after {last} "
+                                  "were deleted, or the occurrence was changed outside esgtrack")
+            return seq, f"{what} but entry {seq} made it {expected}: the occurrence was changed outside esgtrack"
+        if seq is None:
+            return last + 1, (f"{what}: {field} is {stored} but no ledger entry records it: entries after "
+                              f"{last} were deleted, or the occurrence was changed outside esgtrack")
+        return seq, (f"{what}: {field} is {stored} but entry {seq} says {expected}: the occurrence was "
                      "changed outside esgtrack")
     return None
 

@@ -182,6 +182,9 @@ def _fix_sums(path):
     ("ledger", "entry 3"),
     ("drop_completion", "omits"),
     ("status", "ledger says open"),
+    ("late", "G8 2025 has late"),
+    ("due", "G8 2025 has due 2025-01-31 but the ledger says"),
+    ("completed_at", "G8 2025 has completed_at 2025-01-01T00:00:00.000000+00:00"),
 ])
 def test_a_tampered_pack_is_caught(cli, recorded, tmp_path, case, expected):
     out = pack(cli, tmp_path)
@@ -196,14 +199,18 @@ def test_a_tampered_pack_is_caught(cli, recorded, tmp_path, case, expected):
             m["completions"] = [c for c in m["completions"] if c["measure"] != "G8"]
             return json.dumps(m).encode()
         rewrite(out, bad, manifest_json=drop)
-    else:
-        def reopen(d):
+    else:  # one field of one occurrence in the manifest
+        measure, field, value = {"status": ("E3", "status", "done"), "late": ("G8", "late", None),
+                                 "due": ("G8", "due", "2025-01-31"),
+                                 "completed_at": ("G8", "completed_at", "2025-01-01T00:00:00.000000+00:00")}[case]
+
+        def edit(d):
             m = json.loads(d)
             for o in m["occurrences"]:
-                if o["measure"] == "E3":
-                    o["status"] = "done"
+                if o["measure"] == measure:
+                    o[field] = (not o["late"]) if field == "late" else value
             return json.dumps(m).encode()
-        rewrite(out, bad, manifest_json=reopen)
+        rewrite(out, bad, manifest_json=edit)
     bad = _fix_sums(bad)
     code, stdout, err = cli("verify", "--pack", str(bad))
     assert code == 1, stdout

@@ -14,7 +14,7 @@ from config.settings import get_settings
 from models.core.ledger import canonical_json, entry_hash, make_entry
 from models.evidence.store import path_for
 from models.store.ledger import to_entry
-from models.store.tables import LedgerEntry
+from models.store.tables import LedgerEntry, OccurrenceRow
 from tests.db.ledger_helpers import attack, rows
 
 T = LedgerEntry.__table__
@@ -212,11 +212,12 @@ def test_malformed_head_is_bad_input(cli, chain):
     assert code == 2 and "--head" in err
 
 
-def _occurrence_id(engine, code: str) -> int:
+def _occurrence_id(engine, code: str, period: int = 2025) -> int:
     with engine.connect() as conn:
         return conn.execute(sa.text(
             "SELECT o.id FROM occurrence o JOIN measure m ON m.id = o.measure_id "
-            "WHERE m.org = 'KT' AND m.code = :code AND o.period = 2025"), {"code": code}).scalar_one()
+            "WHERE m.org = 'KT' AND m.code = :code AND o.period = :period AND o.kind = 'due'"),
+            {"code": code, "period": period}).scalar_one()
 
 
 class EngineBeginAttack:
@@ -232,3 +233,46 @@ class EngineBeginAttack:
 
     def __exit__(self, *exc):
         return self.context.__exit__(*exc)
+
+
+# --- the occurrences' state against the ledger ----------------------------------------------
+
+OCC = OccurrenceRow.__table__
+
+
+def edit_occurrence(engine, code: str, period: int = 2025, **values) -> None:
+    """An attacker's UPDATE of one occurrence row (no ledger entry)."""
+    target = _occurrence_id(engine, code, period)
+    with engine.begin() as conn:
+        conn.execute(OCC.update().where(OCC.c.id == target).values(**values))
+
+
+def stored_late(engine, code: str) -> bool:
+    with engine.connect() as conn:
+        return bool(conn.execute(sa.select(OCC.c.late).where(OCC.c.id == _occurrence_id(engine, code))).scalar_one())
+
+
+@pytest.mark.parametrize(("code", "seq", "change", "field"), [
+    ("E6", 2, lambda late: {"late": not late}, "late"),
+    ("E6", 2, lambda _: {"completed_at": dt.datetime(2025, 12, 30, 6, tzinfo=dt.UTC)}, "completed_at"),
+    ("E6", 2, lambda _: {"due_at": dt.datetime(2026, 6, 30, 18, 59, tzinfo=dt.UTC)}, "due"),
+    ("E8", 6, lambda _: {"completed_at": dt.datetime(2025, 12, 1, tzinfo=dt.UTC), "late": False}, "completed_at"),
+])
+def test_an_edited_done_or_waived_occurrence_is_caught(cli, chain, code, seq, change, field):
+    edit_occurrence(chain, code, **change(stored_late(chain, code)))
+    assert_caught(cli, seq, f"{field} is", f"but entry {seq} says", "changed outside esgtrack")
+
+
+def test_a_rescheduled_due_date_moved_again_is_caught(cli, chain):
+    edit_occurrence(chain, "S1", 2026, due_at=dt.datetime(2028, 3, 31, 18, 59, tzinfo=dt.UTC))
+    assert_caught(cli, 4, "due is 2028-03-31", "but entry 4 says 2027-03-31")
+
+
+def test_a_deadline_marked_rescheduled_without_an_entry_is_caught(cli, chain):
+    edit_occurrence(chain, "E1", rescheduled=True)
+    assert_caught(cli, 8, "rescheduled is True but no ledger entry records it")
+
+
+def test_a_completion_time_on_an_open_occurrence_is_caught(cli, chain):
+    edit_occurrence(chain, "E1", completed_at=dt.datetime(2025, 12, 1, tzinfo=dt.UTC))
+    assert_caught(cli, 8, "completed_at is", "no ledger entry records it")

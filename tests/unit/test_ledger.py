@@ -171,8 +171,9 @@ def test_state_from_events_keeps_the_last_word_per_occurrence():
     for event in ("completed", "reopened", "completed"):
         prev = make_entry(prev, org="KT", event=event, actor="a", at=T0, data={}, occurrence_id=7)
         entries.append(prev)
-    assert state_from_events(entries) == {7: ("done", 3)}
-    assert state_from_events(entries[:2]) == {7: ("open", 2)}
+    done, reopened = state_from_events(entries)[7], state_from_events(entries[:2])[7]
+    assert (done.status, done.seq, done.completed_at, done.late) == ("done", 3, entries[2].at, False)
+    assert (reopened.status, reopened.seq, reopened.completed_at, reopened.late) == ("open", 2, None, None)
 
 
 def _renumber(entries):
