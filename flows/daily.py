@@ -18,7 +18,7 @@ from prefect.runtime import flow_run
 from config.settings import get_settings
 from flows import artifacts
 from flows.alerts import send_flow_failure
-from flows.usecases import database
+from flows.usecases import checkpoints, database
 from flows.usecases.planning import (
     all_orgs,
     batches,
@@ -63,6 +63,17 @@ def deliver_outbox(as_of: dt.date | None = None, orgs: list[str] | None = None,
                              now=now or _clock(), as_of=as_of, orgs=orgs,
                              policy=load_policy_for(settings))
     return report.as_dict()
+
+
+@task(name="sign-checkpoints", cache_policy=NO_CACHE)
+def sign_checkpoints(orgs: list[str], now: dt.datetime | None = None) -> dict[str, Any]:
+    """A signed checkpoint of each organisation's ledger that grew since its last one (when
+    this installation has a signing key: `esgtrack keys init`)."""
+    settings = get_settings()
+    if not checkpoints.has_key(settings):
+        return {"signed": 0, "warnings": ["no signing key, so no checkpoint was signed: run `esgtrack keys init`"]}
+    signed = checkpoints.checkpoint_grown(database.engine(), settings, orgs=orgs, now=now or _clock())
+    return {"signed": len(signed), "warnings": []}
 
 
 @task(name="publish-artifacts", cache_policy=NO_CACHE)
@@ -120,6 +131,9 @@ def daily_deadlines(as_of: dt.date | None = None, org: str | None = None,
                                         now=now or _clock()))
         totals["delivery"] = deliver_outbox(as_of, orgs if org else None, now)
         totals["warnings"] += totals["delivery"]["fanout"]["warnings"]
+    signed = sign_checkpoints(orgs, now)
+    totals["checkpoints"] = signed["signed"]
+    totals["warnings"] += signed["warnings"]
     for warning in sorted(set(totals["warnings"])):
         logger.warning(warning)
     publish(orgs, as_of)

@@ -125,5 +125,6 @@ Where to look:
   the outbox              ESGTRACK_HOME={home} esgtrack outbox
   overdue and upcoming    ESGTRACK_HOME={home} esgtrack upcoming --as-of {day} --days 60
   the completion ledger   ESGTRACK_HOME={home} esgtrack log   (and: esgtrack verify)
+  its signed checkpoint   {home / "checkpoints"}   (ESGTRACK_HOME={home} esgtrack verify --checkpoint FILE)
   the Prefect UI          start `prefect server start`, export PREFECT_API_URL=http://127.0.0.1:4200/api,
                           then `esgtrack demo` again: the run and its artifacts appear under Runs.""")

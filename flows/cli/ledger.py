@@ -148,17 +148,52 @@ def verify_cmd(
         "--head", help="A head hash handed out earlier: it must still be in the chain (the ledger only grew).")] = None,
     pack: Annotated[Path | None, typer.Option(
         "--pack", help="Verify an evidence pack (ZIP) offline instead of the database.")] = None,
+    checkpoint: Annotated[Path | None, typer.Option(
+        "--checkpoint", help="A signed checkpoint handed out earlier: prove the ledger extends it.")] = None,
+    key: Annotated[str | None, typer.Option(
+        "--key", help="The verifier key the checkpoint must be signed with, or a file holding it "
+                      "(default: this installation's, `esgtrack keys show`).")] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Re-compute the ledger's hash chains and the evidence files' hashes: exit 0 and the
-    head hash when intact, exit 1 naming the first bad entry."""
+    head hash when intact, exit 1 naming the first bad entry. With --checkpoint: exit 0 when
+    the checkpoint's signature verifies and today's ledger is a consistent extension of it."""
     anchor = _check_head(head)
+    if checkpoint is not None:
+        _verify_checkpoint(checkpoint, key, fmt)
     if pack is not None:
         _verify_pack(pack, anchor, fmt)
         return
     settings = get_settings()
     results = auditing.verify(db(), org=org, store_root=settings.evidence_dir, anchor=anchor)
     _report(results, anchor, fmt)
+
+
+def _verify_checkpoint(path: Path, key: str | None, fmt: Format) -> None:
+    from flows.usecases import checkpoints
+    from models.core.notes import NoteError, parse_verifier_key
+
+    try:
+        note = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the checkpoint: {exc}", field="--checkpoint", value=str(path)) from None
+    verifier = checkpoints.verifier(get_settings()) if key is None else (
+        Path(key).read_text(encoding="utf-8").strip() if Path(key).is_file() else key)
+    try:
+        parse_verifier_key(verifier)
+    except NoteError as exc:
+        raise InputError(str(exc), field="--key", value=key) from None
+    try:
+        proven = checkpoints.check(db(), note=note, verifier_key=verifier)
+    except NoteError as exc:
+        raise CheckFailed(f"checkpoint {path.name}: {exc}") from None
+    if fmt is not Format.table:
+        emit([proven], fmt=fmt, columns=list(proven), json_data=proven)
+        sys.exit(0)
+    console.print(f"{proven['org']}: the ledger ({proven['size']} entries, root {proven['root_hash']}) extends "
+                  f"the checkpoint of {proven['checkpoint_time']} ({proven['checkpoint_size']} entries): "
+                  "consistency proven", highlight=False, soft_wrap=True)
+    sys.exit(0)
 
 
 def _result_dict(r: VerifyResult) -> dict[str, Any]:

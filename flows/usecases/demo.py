@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from config import EXAMPLE_DIRECTORY, SHIPPED_ROADMAP
 from config.settings import get_settings
-from flows.usecases import database
+from flows.usecases import checkpoints, database
 from flows.usecases import occurrences as events
 from flows.usecases import roadmap as roadmaps
 from flows.usecases.daily import run_daily_pass
@@ -162,6 +162,7 @@ def run_demo(*, home: Path, as_of: dt.date = DEMO_AS_OF, org: str = "KT") -> dic
     prepare_home(home)
 
     engine = database.engine()
+    checkpoints.init_keys(get_settings())  # the daily run signs a checkpoint of the ledger
     loaded, report = import_shipped(engine, org)
     history = record_history(engine, org)
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models.core.ledger import Entry, iso_utc, make_entry
+from models.store.db import among
 from models.store.tables import LedgerEntry
 
 STREAM = 1000
@@ -107,3 +108,10 @@ def entries(session: Session, *, where: LogFilter = LogFilter()) -> list[LedgerE
         needle = where.actor.strip().casefold()
         rows = [row for row in rows if row.actor.casefold() == needle]
     return rows
+
+
+def head_seqs(session: Session, *, orgs: list[str]) -> dict[str, int]:
+    """The newest entry's seq of each of these organisations' chains (those with one)."""
+    query = (sa.select(col(LedgerEntry.org), sa.func.max(col(LedgerEntry.seq)))
+             .where(among(session, col(LedgerEntry.org), orgs)).group_by(col(LedgerEntry.org)))
+    return {org: int(seq) for org, seq in session.execute(query)}

@@ -105,3 +105,21 @@ def test_a_failed_run_alerts_the_esg_office(db_url, imported, smtp, tmp_path, mo
         daily_deadlines(as_of=AS_OF, now=morning(AS_OF))
     alerts = smtp.to("esg.office@example.kz")
     assert len(alerts) == 1 and "daily-deadlines" in alerts[0].get_body(("plain",)).get_content()
+
+
+def test_each_run_signs_a_checkpoint_of_each_ledger_that_grew(db_url, imported, smtp, cli):
+    from flows.daily import daily_deadlines
+    from flows.usecases import checkpoints
+
+    settings = get_settings()
+    assert cli("complete", "E6", "--period", "2025", "--by", "aigerim", "--evidence-ref", "45-p",
+               "--evidence-date", "2025-10-01")[0] == 0  # KT's ledger: one entry
+    unsigned = daily_deadlines(as_of=AS_OF, now=morning(AS_OF))
+    assert unsigned["checkpoints"] == 0 and any("esgtrack keys init" in w for w in unsigned["warnings"])
+    checkpoints.init_keys(settings)
+    signed = daily_deadlines(as_of=AS_OF, now=morning(AS_OF))
+    assert signed["checkpoints"] == 1 and not any("keys init" in w for w in signed["warnings"])
+    saved = checkpoints.checkpoint_dir(settings, "KT") / "1.checkpoint"  # the import's entry
+    assert checkpoints.check(get_engine(db_url), note=saved.read_text(encoding="utf-8"),
+                             verifier_key=checkpoints.verifier(settings))["size"] == 1
+    assert daily_deadlines(as_of=AS_OF, now=morning(AS_OF))["checkpoints"] == 0  # nothing new to sign

@@ -33,6 +33,11 @@ def test_demo_runs_the_daily_flow_with_every_level(tmp_path):
     verify = subprocess.run([sys.executable, "-m", "flows.cli", "verify"], capture_output=True, text=True,
                             env={**env, "ESGTRACK_HOME": str(home)}, timeout=120)
     assert verify.returncode == 0 and "intact" in verify.stdout
+    signed = sorted((home / "checkpoints" / "KT").glob("*.checkpoint"))  # the run signed the ledger
+    assert len(signed) == 1, signed
+    proven = subprocess.run([sys.executable, "-m", "flows.cli", "verify", "--checkpoint", str(signed[0])],
+                            capture_output=True, text=True, env={**env, "ESGTRACK_HOME": str(home)}, timeout=120)
+    assert proven.returncode == 0 and "consistency proven" in proven.stdout, proven.stderr
 
 
 def test_demo_refuses_to_wipe_a_directory_it_did_not_make(tmp_path):

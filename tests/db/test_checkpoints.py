@@ -1,0 +1,134 @@
+"""Signed checkpoints, as an auditor uses them: a checkpoint handed out earlier proves that
+today's ledger extends it, and catches a ledger cut short or rewritten and re-hashed (which a
+plain `verify` cannot see). Inclusion proofs verify against the checkpoint's root."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from models.core import merkle, notes
+from models.core.ledger import entry_hash
+from models.store.db import get_engine
+from tests.db.ledger_helpers import attack
+from tests.db.test_ledger_tamper import EngineBeginAttack, T, entry
+
+LATER = dt.datetime(2026, 3, 2, 6, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def ledger(cli, db_url, shipped_roadmap, snapshot):
+    """KT's ledger of 4 entries (an import, two completions, a waiver) and a signing key."""
+
+    def build() -> None:
+        for command in (["roadmap", "import", str(shipped_roadmap)],
+                        ["complete", "E6", "--period", "2025", "--by", "aigerim", "--evidence-ref", "45-p",
+                         "--evidence-date", "2025-10-01"],
+                        ["complete", "S2", "--period", "2025", "--by", "dana", "--url", "https://kt.kz/s2"],
+                        ["waive", "E8", "--period", "2025", "--by", "esg", "--reason", "merged",
+                         "--approved-by", "CAO"],
+                        ["keys", "init"]):
+            code, out, err = cli(*command)
+            assert code == 0, (command, out, err)
+
+    snapshot("checkpointed-ledger", build)
+    return get_engine(db_url)
+
+
+def sign(cli, tmp_path, name="kt.checkpoint"):
+    out = tmp_path / name
+    code, note, err = cli("checkpoint", "--out", str(out))
+    assert code == 0, err
+    assert out.read_text(encoding="utf-8") == note
+    return out
+
+
+def test_keys_are_made_once_and_shown(cli, ledger):
+    code, out, err = cli("keys", "show")
+    name, public = notes.parse_verifier_key(out)
+    assert code == 0 and name == "esgtrack/ledger" and len(public) == 32
+    code, _, err = cli("keys", "init")
+    assert code == 2 and "a signing key exists already" in " ".join(err.split())
+
+
+def test_a_checkpoint_is_a_signed_c2sp_checkpoint_of_the_tree(cli, ledger, tmp_path):
+    note = sign(cli, tmp_path).read_text(encoding="utf-8")
+    origin, size, root, time, blank, signature = note.split("\n")[:6]
+    leaves = [merkle.leaf_hash(bytes.fromhex(entry(ledger, seq).hash)) for seq in range(1, 5)]
+    assert (origin, size, base64.b64decode(root)) == ("esgtrack/ledger/KT", "4", merkle.root(leaves))
+    assert time.startswith("time 2026-") and blank == "" and signature.startswith("\u2014 esgtrack/ledger ")
+    name, public = notes.parse_verifier_key(cli("keys", "show")[1])
+    assert notes.open_note(note, name=name, public=public) == "\n".join([origin, size, root, time]) + "\n"
+
+
+def test_the_ledger_grown_since_extends_the_checkpoint(cli, ledger, tmp_path):
+    old = sign(cli, tmp_path)
+    assert cli("complete", "G8", "--period", "2025", "--by", "bolat", "--evidence-ref", "ISO-9",
+               "--valid-until", "2099-01-01", now=LATER)[0] == 0
+    code, out, err = cli("verify", "--checkpoint", str(old), "--format", "json")
+    proven = json.loads(out)
+    assert code == 0, err
+    assert (proven["org"], proven["checkpoint_size"], proven["size"]) == ("KT", 4, 5)
+    leaves = [merkle.leaf_hash(bytes.fromhex(entry(ledger, seq).hash)) for seq in range(1, 6)]
+    assert merkle.verify_consistency(4, 5, merkle.root(leaves[:4]), merkle.root(leaves),
+                                     [bytes.fromhex(p) for p in proven["consistency_proof"]])
+    code, out, _ = cli("verify", "--checkpoint", str(old))
+    assert code == 0 and "consistency proven" in out
+
+
+def test_a_ledger_cut_short_below_the_checkpoint_is_caught(cli, ledger, tmp_path):
+    old = sign(cli, tmp_path)
+    attack(ledger, "DELETE FROM ledger_entry WHERE org = 'KT' AND seq = 4",
+           "UPDATE occurrence SET status = 'open' WHERE status = 'waived'")
+    assert cli("verify")[0] == 0  # the chain and the states agree: only the checkpoint knows
+    code, _, err = cli("verify", "--checkpoint", str(old))
+    assert code == 1 and "has 3 entries, the checkpoint" in " ".join(err.split())
+
+
+def test_a_ledger_rewritten_and_rehashed_is_caught(cli, ledger, tmp_path):
+    old = sign(cli, tmp_path)
+    prev_hash = entry(ledger, 1).hash
+    stored = [entry(ledger, seq) for seq in range(2, 5)]
+    with EngineBeginAttack(ledger) as conn:
+        for e in stored:
+            text = e.payload.replace("45-p", "99-p")
+            new_hash = entry_hash(prev_hash, text)
+            conn.execute(T.update().where(T.c.org == "KT", T.c.seq == e.seq).values(
+                payload=text, prev_hash=prev_hash, hash=new_hash))
+            prev_hash = new_hash
+    assert cli("verify")[0] == 0
+    code, _, err = cli("verify", "--checkpoint", str(old))
+    assert code == 1 and "no longer hash to the root" in " ".join(err.split())
+
+
+def test_an_edited_or_foreign_checkpoint_does_not_verify(cli, ledger, tmp_path):
+    old = sign(cli, tmp_path)
+    edited = tmp_path / "edited.checkpoint"
+    edited.write_text(old.read_text(encoding="utf-8").replace("\n4\n", "\n3\n", 1), encoding="utf-8")
+    code, _, err = cli("verify", "--checkpoint", str(edited))
+    assert code == 1 and "does not verify" in " ".join(err.split())
+    other = Ed25519PrivateKey.generate()
+    foreign = notes.verifier_key("esgtrack/ledger", notes.raw_public(other.public_key()))
+    code, _, err = cli("verify", "--checkpoint", str(old), "--key", foreign)
+    assert code == 1 and "carries no signature" in " ".join(err.split())
+    code, _, err = cli("verify", "--checkpoint", str(old), "--key", "not-a-key")
+    assert code == 2 and "--key" in err
+
+
+def test_an_inclusion_proof_verifies_against_the_checkpoints_root(cli, ledger, tmp_path):
+    note = sign(cli, tmp_path).read_text(encoding="utf-8")
+    assert cli("complete", "G8", "--period", "2025", "--by", "bolat", "--evidence-ref", "ISO-9",
+               "--valid-until", "2099-01-01", now=LATER)[0] == 0
+    code, out, err = cli("prove", "2", "--size", "4")
+    proof = json.loads(out)
+    assert code == 0, err
+    head = notes.parse_checkpoint(note.split("\n\n")[0] + "\n").root
+    leaf = merkle.leaf_hash(bytes.fromhex(entry(ledger, 2).hash))
+    assert bytes.fromhex(proof["leaf_hash"]) == leaf and bytes.fromhex(proof["root_hash"]) == head
+    assert merkle.verify_inclusion(leaf, 1, 4, [bytes.fromhex(p) for p in proof["proof"]], head)
+    assert cli("prove", "9")[0] == 2
+
