@@ -72,6 +72,9 @@ def complete_cmd(
     url: Annotated[list[str] | None, typer.Option(
         "--url", help="A link to the evidence (repeatable), e.g. the published report.")] = None,
     note: Annotated[str | None, typer.Option("--note", help="A free-text note.")] = None,
+    completed_on: Annotated[str | None, typer.Option(
+        "--completed-on", help="The day it was done, YYYY-MM-DD, when recorded later (not in the future): "
+                               "judged late or on time by that day. Default: today.")] = None,
     kind: KindOpt = None,
     occurrence: OccurrenceOpt = None,
     org: WriteOrgOpt = None,
@@ -85,7 +88,8 @@ def complete_cmd(
         urls=tuple(url or ()), note=note)
     ref = _ref(org, measure, period, kind, occurrence)
     rec = events.record_completion(db(), ref=ref, actor=by, evidence=evidence, files=list(file or []),
-                                   store_root=get_settings().evidence_dir, now=now())
+                                   store_root=get_settings().evidence_dir, now=now(),
+                                   completed_on=parse_date(completed_on, "--completed-on") if completed_on else None)
     occ = rec.occurrence
     assert occ.completed_at is not None  # the completion has just set it
     when = (f", late by {(local_date(occ.completed_at) - local_date(occ.due_at)).days} day(s)"
@@ -108,12 +112,15 @@ def reschedule_cmd(
     to: Annotated[str, typer.Option("--to", help="The new due date, YYYY-MM-DD (end of that day, Almaty).")],
     period: PeriodOpt = None, kind: KindOpt = None, occurrence: OccurrenceOpt = None,
     org: WriteOrgOpt = None,
+    backdate: Annotated[str | None, typer.Option(
+        "--backdate", help="Why a date already past is set (recorded in the ledger); needed for one.")] = None,
 ) -> None:
     """Move an open occurrence's deadline, with the reason and who approved it (the roadmap's
     deadlines carry an asterisk: they can move). Re-imports keep the new date."""
     day = parse_date(to, "--to")
     rec = events.reschedule_occurrence(db(), ref=_ref(org, measure, period, kind, occurrence),
-                                      actor=by, to=day, reason=reason, approved_by=approved_by, now=now())
+                                      actor=by, to=day, reason=reason, approved_by=approved_by, now=now(),
+                                      backdate=backdate)
     _done("rescheduled", rec, f" to {day}")
 
 

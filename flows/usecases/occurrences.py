@@ -67,10 +67,16 @@ def _append(session: Session, occ: OccurrenceRow, m: MeasureRow, *, event: str, 
 
 
 def complete(session: Session, *, ref: OccurrenceRef, actor: str, evidence: Evidence,
-             files: list[Path], store_root: Path, now: dt.datetime) -> Recorded:
+             files: list[Path], store_root: Path, now: dt.datetime,
+             completed_on: dt.date | None = None) -> Recorded:
     """Record a completion: the evidence must fit the measure's completion form; files are
-    copied into the evidence store (after validation, before the commit)."""
+    copied into the evidence store (after validation, before the commit). `completed_on`
+    back-fills one done earlier (not in the future): it is judged late or on time by that day,
+    and the entry keeps both that day and when, and by whom, it was entered."""
     actor = _require(actor, "--by", "who records it")
+    if completed_on is not None and completed_on > local_date(now):
+        raise InputError(f"the completion date is after today ({local_date(now)})", field="--completed-on",
+                         value=completed_on.isoformat())
     evidence_store.check_readable(files)
     ledger_store.lock(session, org=ref.org)
     occ, m = select_occurrence(session, ref=ref, statuses=(OccurrenceStatus.OPEN,))
@@ -80,11 +86,14 @@ def complete(session: Session, *, ref: OccurrenceRef, actor: str, evidence: Evid
     evidence_rules.check(CompletionKind(m.completion_kind), evidence, measure=m.code,
                          today=local_date(now), progress=occ.kind == OccurrenceKind.PROGRESS)
     stored = [evidence_store.store(store_root, path).as_dict() for path in files]
-    occ.status, occ.completed_at, occ.late = OccurrenceStatus.DONE, now, now > occ.due_at
-    late_days = (local_date(now) - local_date(occ.due_at)).days if occ.late else 0
-    data = {"completion_form": m.completion_form, "completion_kind": m.completion_kind,
-            "late": occ.late, "days_late": late_days,
-            "evidence": {**evidence.as_dict(), "files": stored}}
+    done_at = now if completed_on is None or completed_on == local_date(now) else end_of_day(completed_on)
+    occ.status, occ.completed_at, occ.late = OccurrenceStatus.DONE, done_at, done_at > occ.due_at
+    late_days = (local_date(done_at) - local_date(occ.due_at)).days if occ.late else 0
+    data: dict[str, object] = {"completion_form": m.completion_form, "completion_kind": m.completion_kind,
+                               "late": occ.late, "days_late": late_days,
+                               "evidence": {**evidence.as_dict(), "files": stored}}
+    if done_at != now:  # back-filled: the entry's time is when it was entered
+        data.update(completed_on=completed_on.isoformat() if completed_on else None, completed_at=iso_utc(done_at))
     return Recorded(occ, m, _append(session, occ, m, event=L.COMPLETED, actor=actor, now=now, data=data))
 
 
@@ -103,9 +112,10 @@ def reopen(session: Session, *, ref: OccurrenceRef, actor: str, reason: str,
 
 
 def reschedule(session: Session, *, ref: OccurrenceRef, actor: str, to: dt.date, reason: str,
-               approved_by: str, now: dt.datetime) -> Recorded:
+               approved_by: str, now: dt.datetime, backdate: str | None = None) -> Recorded:
     """Move an open occurrence's deadline (the roadmap's deadlines carry an asterisk: they
-    can move with approval). A later roadmap import keeps the new date."""
+    can move with approval). A later roadmap import keeps the new date. A date in the past
+    needs `backdate`, the reason it is set after the fact; none may precede the period."""
     actor, reason = _require(actor, "--by", "who records it"), _require(reason, "--reason", "why")
     approved_by = _require(approved_by, "--approved-by", "who approved the new date")
     ledger_store.lock(session, org=ref.org)
@@ -115,8 +125,17 @@ def reschedule(session: Session, *, ref: OccurrenceRef, actor: str, to: dt.date,
     old = local_date(occ.due_at)
     if to == old:
         raise InputError(f"{_label(occ, m)} is already due on {old}", field="--to", value=to.isoformat())
+    if to < dt.date(occ.period, 1, 1):
+        raise InputError(f"{_label(occ, m)} cannot fall due before its period starts ({occ.period}-01-01)",
+                         field="--to", value=to.isoformat())
+    backdated = to < local_date(now)
+    if backdated and not (backdate or "").strip():
+        raise InputError(f"{to} is in the past: give --backdate REASON to set a deadline after the fact",
+                         field="--to", value=to.isoformat())
     occ.due_at, occ.rescheduled = end_of_day(to), True
     data = {"from": old.isoformat(), "to": to.isoformat(), "reason": reason, "approved_by": approved_by}
+    if backdated:
+        data["backdate"] = (backdate or "").strip()
     return Recorded(occ, m, _append(session, occ, m, event=L.RESCHEDULED, actor=actor, now=now, data=data))
 
 

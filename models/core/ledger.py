@@ -221,7 +221,8 @@ def state_from_events(entries: Iterable[Entry]) -> dict[int, Facts]:
             continue
         facts.status, facts.seq = STATUS_OF[entry.event], entry.seq
         done = entry.event == COMPLETED
-        facts.completed_at, facts.late = (entry.at, bool(data.get("late"))) if done else (None, None)
+        completed_at = data.get("completed_at") or entry.at  # a back-filled completion names its time
+        facts.completed_at, facts.late = (completed_at, bool(data.get("late"))) if done else (None, None)
     return state
 
 

@@ -64,6 +64,7 @@ def _completion(entry: Entry, superseded: bool) -> dict:
     evidence = data.get("evidence") or {}
     return {"seq": entry.seq, "hash": entry.hash, "occurrence_id": entry.occurrence_id,
             "measure": entry.measure, "period": entry.period, "actor": entry.actor, "at": entry.at,
+            "completed_at": data.get("completed_at") or entry.at,
             "late": data.get("late"), "days_late": data.get("days_late"),
             "evidence": {k: evidence.get(k) for k in ("ref", "date", "valid_until", "urls", "note")},
             "files": evidence.get("files") or [], "superseded": superseded}

@@ -1,11 +1,14 @@
 """The ledger's commands end to end: exit codes, messages that name what is missing, and the
 entries that imports and opened occurrences write (SQLite; PostgreSQL when set)."""
 
+import datetime as dt
 import json
 
 import pytest
 
 from tests.db.ledger_helpers import rows
+
+JANUARY = dt.datetime(2026, 1, 20, 4, tzinfo=dt.UTC)  # E6 2025 overdue, its new date ahead
 
 
 @pytest.fixture
@@ -69,7 +72,7 @@ def test_reopen_reschedule_waive_from_the_command_line(cli, kt):
                "--evidence-date", "2025-01-10")[0] == 0
     assert cli("reopen", "E6", "--period", "2025", "--by", "audit", "--reason", "wrong scan")[0] == 0
     code, out, err = cli("reschedule", "E6", "--period", "2025", "--by", "esg", "--to", "2026-02-27",
-                         "--reason", "regulator", "--approved-by", "CEO")
+                         "--reason", "regulator", "--approved-by", "CEO", now=JANUARY)
     assert code == 0 and "to 2026-02-27" in out, err
     assert cli("waive", "E6", "--period", "2025", "--by", "esg", "--reason", "dropped",
                "--approved-by", "Board")[0] == 0
@@ -110,3 +113,29 @@ def test_verify_covers_every_organisation(cli, kt, shipped_roadmap):
 def test_verify_on_an_empty_database(cli, db_url):
     code, out, _ = cli("verify")
     assert code == 0 and "no ledger entries yet" in out
+
+
+def test_a_past_deadline_needs_a_reason_and_none_precedes_its_period(cli, kt):
+    moved = ("reschedule", "E6", "--period", "2025", "--by", "esg", "--reason", "regulator", "--approved-by", "CEO")
+    code, _, err = cli(*moved, "--to", "2026-02-27")  # the CLI's day is in November 2026
+    assert code == 2 and "--backdate" in flat(err) and "in the past" in flat(err)
+    code, _, err = cli(*moved, "--to", "2024-12-31", "--backdate", "x")
+    assert code == 2 and "before its period starts (2025-01-01)" in flat(err)
+    code, _, err = cli(*moved, "--to", "2026-02-27", "--backdate", "approved on 2026-02-20, recorded late")
+    assert code == 0, err
+    assert json.loads(rows(kt)[-1]["payload"])["data"]["backdate"] == "approved on 2026-02-20, recorded late"
+
+
+def test_a_completion_recorded_later_is_judged_by_the_day_it_was_done(cli, kt):
+    order = ("complete", "E6", "--period", "2025", "--by", "aigerim", "--evidence-ref", "45-п",
+             "--evidence-date", "2025-12-20")
+    code, _, err = cli(*order, "--completed-on", "2026-11-17")  # the CLI's day is 2026-11-16
+    assert code == 2 and "--completed-on" in err and "after today" in flat(err)
+    code, out, err = cli(*order, "--completed-on", "2025-12-20")  # due 2025-12-31, entered in 2026
+    assert code == 0 and "on time" in out, err
+    data = json.loads(rows(kt)[-1]["payload"])["data"]
+    assert (data["late"], data["completed_on"]) == (False, "2025-12-20")
+    assert data["completed_at"].startswith("2025-12-20")
+    assert str(rows(kt)[-1]["at"]).startswith("2026-11-16")  # when it was entered (by whom: its actor)
+    code, _, err = cli("verify")
+    assert code == 0, err  # the occurrence's completion time is the one the entry names
