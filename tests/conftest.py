@@ -34,6 +34,9 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 POSTGRES_URL = os.environ.get("ESGTRACK_TEST_POSTGRES_URL")
 # The instant every test runs at unless it names another: no test reads the clock.
 NOW = dt.datetime(2026, 11, 16, 4, 0, tzinfo=dt.UTC)  # a Monday, 09:00 in Almaty
+# Who sets a target and why, who records a reading and from which document: the ledger's words
+SET_BY = ("--by", "esg", "--reason", "from the 2024 report")
+READ_BY = ("--by", "x", "--evidence-ref", "AR-2025")
 
 
 # Flows tests that start their own Prefect (subprocesses in ephemeral mode): free to run on any worker

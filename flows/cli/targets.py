@@ -50,14 +50,24 @@ def target_set(
     target_value: Annotated[float | None, typer.Option(help="The target value.")] = None,
     milestone: Annotated[list[str] | None, typer.Option(
         help="A stated milestone YEAR=VALUE (repeatable; replaces the stored ones).")] = None,
+    by: Annotated[str, typer.Option("--by", help="Who sets it (recorded in the ledger).")] = "",
+    reason: Annotated[str, typer.Option("--reason", help="Why (recorded in the ledger).")] = "",
+    approved_by: Annotated[str | None, typer.Option(
+        "--approved-by", help="Who approved changing what the roadmap states (unit, direction, target "
+                              "year or value).")] = None,
+    decision: Annotated[str | None, typer.Option(
+        "--decision", help="The Board decision's reference for such a change, e.g. 'protocol 12 of 2026-03-05'.")]
+        = None,
     org: OrgOpt = None,
 ) -> None:
-    """Set a target the document does not state (e.g. E4's), or a baseline and milestones."""
+    """Set a target the document does not state (e.g. E4's), or a baseline and milestones; a
+    ledger event. Changing what the roadmap states needs --approved-by and --decision."""
     from flows.usecases.targets import set_target
 
     given = trepo.TargetInput(metric, unit, direction, baseline_year, baseline_value, target_year,
                               target_value, _milestones(milestone))
-    row = set_target(db(), org=org_or_default(org), code=measure, given=given, now=now())
+    row = set_target(db(), org=org_or_default(org), code=measure, given=given, actor=by, reason=reason,
+                     approved_by=approved_by, decision=decision, now=now())
     sign = "≥" if row.direction == "at_least" else "≤"
     base = f", baseline {row.baseline_value:g}{row.unit} in {row.baseline_year}" if row.baseline_year else ""
     console.print(f"{measure.upper()} {row.metric}: {sign} {row.target_value:g}{row.unit} by "

@@ -12,8 +12,9 @@ from sqlmodel import Session
 from config.settings import Settings
 from flows.reports.status import target_views
 from models.core.directory import Directory
+from models.core.errors import InputError
 from models.core.escalation import Plan
-from models.core.ledger import TARGET_READING
+from models.core.ledger import TARGET_READING, TARGET_SET
 from models.core.policy import Policy
 from models.core.target_alerts import offtrack_step, plan_target_alerts
 from models.evidence import store as evidence_store
@@ -33,10 +34,26 @@ class Recorded:
     ledger_hash: str
 
 
-def set_target(engine: Engine, *, org: str, code: str, given: trepo.TargetInput, now: dt.datetime
-               ) -> TargetRow:
+def set_target(engine: Engine, *, org: str, code: str, given: trepo.TargetInput, actor: str, reason: str,
+               now: dt.datetime, approved_by: str | None = None, decision: str | None = None) -> TargetRow:
+    """Define or change a target and record its `target_set` ledger entry (the definition
+    before and after, who, why, and for what the roadmap states, who approved it and the
+    Board decision), in one commit."""
+    actor, reason = (actor or "").strip(), (reason or "").strip()
+    if not actor:
+        raise InputError("say who sets the target", field="--by")
+    if not reason:
+        raise InputError("say why the target is set or changed", field="--reason")
+    if bool((approved_by or "").strip()) != bool((decision or "").strip()):
+        raise InputError("give --approved-by and --decision together", field="--decision")
+    approval = ((approved_by or "").strip(), (decision or "").strip()) if approved_by and decision else None
     with session_scope(engine) as session:
-        return trepo.set_target(session, org=org, code=code, given=given, now=now)
+        row, before = trepo.set_target(session, org=org, code=code, given=given, now=now, approval=approval)
+        data = {"target_id": row.id, "definition": trepo.definition(row), "previous": before, "reason": reason,
+                "approved_by": approval[0] if approval else None, "decision": approval[1] if approval else None}
+        ledger_store.append(session, org=org, event=TARGET_SET, actor=actor, at=now, data=data,
+                            measure=code.upper(), period=row.target_year)
+        return row
 
 
 def record_reading(engine: Engine, *, settings: Settings, org: str, code: str, metric: str | None,
@@ -47,6 +64,9 @@ def record_reading(engine: Engine, *, settings: Settings, org: str, code: str, m
 
     trepo.check_year(year, "--year")
     trepo.check_value(value, "--value")
+    if not (evidence_ref or "").strip() and file is None:
+        raise InputError("give the reading's source: --evidence-ref (the document's reference) or --file",
+                         field="--evidence-ref")
     stored = None
     if file is not None:
         evidence_store.check_readable([file])

@@ -30,8 +30,9 @@ REOPENED = "reopened"
 RESCHEDULED = "rescheduled"
 WAIVED = "waived"
 TARGET_READING = "target_reading"  # esgtrack target record (flows/usecases/targets.py)
+TARGET_SET = "target_set"  # esgtrack target set: a target defined or changed
 EVENTS = (ROADMAP_IMPORTED, OCCURRENCE_OPENED, COMPLETED, REOPENED, RESCHEDULED, WAIVED,
-          TARGET_READING)
+          TARGET_READING, TARGET_SET)
 
 
 def canonical_json(payload: dict) -> str:

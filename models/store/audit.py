@@ -10,11 +10,30 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models.core.ledger import Entry, VerifyResult, disagreement, iso_utc, state_from_events, verify_chain
+from models.core.ledger import (
+    TARGET_READING,
+    TARGET_SET,
+    Entry,
+    VerifyResult,
+    disagreement,
+    iso_utc,
+    state_from_events,
+    verify_chain,
+)
 from models.core.schedule import OccurrenceStatus, local_date
+from models.core.targets import parse_direction
 from models.evidence import store as evidence_store
 from models.store import ledger as ledger_store
-from models.store.tables import MeasureRow, OccurrenceRow, RoadmapEdition, UTCDateTime, stored_id
+from models.store import targets as trepo
+from models.store.tables import (
+    MeasureRow,
+    OccurrenceRow,
+    RoadmapEdition,
+    TargetReadingRow,
+    TargetRow,
+    UTCDateTime,
+    stored_id,
+)
 
 # --- verification ------------------------------------------------------------------------
 
@@ -32,8 +51,60 @@ def verify_org(session: Session, *, org: str, store_root: Path, anchor: str | No
             problem = evidence_store.problem(store_root, file)
             if problem:
                 return result.fail(seq, f"entry {seq}: {problem}")
-    mismatch = _state_problem(session, org=org, entries=entries, last=result.head_seq)
+    mismatch = (_state_problem(session, org=org, entries=entries, last=result.head_seq)
+                or _target_problem(session, org=org, entries=entries, last=result.head_seq))
     return result.fail(*mismatch) if mismatch else result
+
+
+DEFINED = ("unit", "direction", "baseline_year", "baseline_value", "target_year", "target_value", "milestones")
+
+
+def _target_problem(session: Session, *, org: str, entries: list[Entry], last: int) -> tuple[int, str] | None:
+    """The first target or reading that disagrees with the ledger: a reading each
+    `target_reading` entry records (year, value, who), a definition as the last `target_set`
+    entry of the target left it, or else as the roadmap states it."""
+    readings = {e.data.get("reading_id"): e for e in entries if e.event == TARGET_READING}
+    defined = {e.data.get("target_id"): e for e in entries if e.event == TARGET_SET}  # the last one wins
+    stored = session.exec(select(TargetReadingRow).where(TargetReadingRow.org == org)
+                          .order_by(col(TargetReadingRow.id))).all()
+    for row in stored:
+        entry = readings.pop(row.id, None)
+        what = f"target reading {row.id} ({row.year} = {row.value:g})"
+        if entry is None:
+            return last + 1, (f"{what} has no ledger entry: it was added outside esgtrack, or entries after "
+                              f"{last} were deleted")
+        said = entry.data
+        for name, found in (("year", row.year), ("value", row.value), ("actor", row.actor)):
+            expected = entry.actor if name == "actor" else said.get(name)
+            if expected != found:
+                return entry.seq, f"{what}: {name} is {found} but entry {entry.seq} says {expected}"
+    if readings:
+        entry = min(readings.values(), key=lambda e: e.seq)
+        return entry.seq, f"entry {entry.seq} records target reading {entry.data.get('reading_id')}, which is gone"
+    pairs = session.exec(select(TargetRow, MeasureRow).join(MeasureRow, col(TargetRow.measure_id) == MeasureRow.id)
+                         .where(TargetRow.org == org).order_by(col(TargetRow.id))).all()
+    for target, measure in pairs:
+        now = trepo.definition(target)
+        entry = defined.get(target.id)
+        expected = entry.data.get("definition") or {} if entry else _stated(measure, target)
+        what = f"target {measure.code} {target.metric}"
+        for name in DEFINED:
+            if expected.get(name) != now[name]:
+                if entry is None:
+                    return last + 1, (f"{what}: {name} is {now[name]} but the roadmap states {expected.get(name)} "
+                                      "and no ledger entry records a change")
+                return entry.seq, f"{what}: {name} is {now[name]} but entry {entry.seq} says {expected.get(name)}"
+    return None
+
+
+def _stated(measure: MeasureRow, target: TargetRow) -> dict[str, Any]:
+    """A target's definition as the roadmap states it (what an import seeds)."""
+    stated = measure.target or {}
+    if stated.get("metric") != target.metric or stated.get("year") is None:
+        return {}
+    return {"unit": stated.get("unit") or "", "direction": parse_direction(stated.get("direction") or "at_least"),
+            "baseline_year": None, "baseline_value": None, "target_year": int(stated["year"]),
+            "target_value": float(stated["value"]), "milestones": []}
 
 
 def _state_problem(session: Session, *, org: str, entries: list[Entry], last: int
@@ -115,6 +186,12 @@ def summary(event: str, data: dict[str, Any]) -> str:
         changed = "changed" if data.get("changed") else "no changes"
         sha = str(data.get("sha256"))[:12]
         return f"edition #{data.get('edition_id')} {data.get('source_name')} sha256 {sha}…, {changed}"
+    if event == "target_set":
+        d = data.get("definition") or {}
+        sign = "≥" if d.get("direction") == "at_least" else "≤"
+        approved = f", approved by {data['approved_by']} ({data.get('decision')})" if data.get("approved_by") else ""
+        return (f"{d.get('metric')} {sign} {d.get('target_value')}{d.get('unit') or ''} by {d.get('target_year')}"
+                f"{approved}: {data.get('reason')}")
     if event == "target_reading":  # esgtrack target record (flows/usecases/targets.py)
         ref = (data.get("evidence") or {}).get("ref")
         return f"{data.get('metric')} {data.get('year')} = {data.get('value')}{data.get('unit') or ''}" + (

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -18,6 +19,8 @@ from models.store.tables import MeasureRow, TargetReadingRow, TargetRow, stored_
 
 DOCUMENT = "document"
 SET = "set"
+DECISION = "decision"  # a document's target changed by a Board decision: re-imports keep it
+STATED = ("unit", "direction", "target_year", "target_value")  # what the document states
 YEARS = range(1990, 2101)
 
 
@@ -48,7 +51,9 @@ class TargetState:
         return spec_of(self.target)
 
     def values(self) -> list[Reading]:
-        return [Reading(r.year, r.value) for r in self.readings]
+        """One reading per year, the one recorded last (a correction supersedes), by year."""
+        latest = {r.year: r for r in self.readings}  # oldest first: a later one replaces it
+        return [Reading(year, latest[year].value) for year in sorted(latest)]
 
 
 def spec_of(row: TargetRow) -> TargetSpec:
@@ -73,6 +78,8 @@ def seed_document_targets(session: Session, *, org: str, now: dt.datetime) -> in
         if not stated or stated.get("year") is None:
             continue
         row = _find(session, org=org, measure_id=stored_id(m), metric=stated["metric"])
+        if row is not None and row.source == DECISION:
+            continue
         if row is None:
             row = TargetRow(org=org, measure_id=stored_id(m), metric=stated["metric"], target_year=0,
                             target_value=0.0, source=DOCUMENT, updated_at=now)
@@ -112,9 +119,21 @@ def get_target(session: Session, *, org: str, code: str, metric: str | None = No
     return rows[0]
 
 
-def set_target(session: Session, *, org: str, code: str, given: TargetInput, now: dt.datetime
-               ) -> TargetRow:
-    """Create a target (metric, target year and value required) or change a stored one."""
+def definition(row: TargetRow) -> dict[str, Any]:
+    """A target's definition as plain values: what a `target_set` ledger entry records."""
+    return {"metric": row.metric, "unit": row.unit, "direction": row.direction,
+            "baseline_year": row.baseline_year, "baseline_value": row.baseline_value,
+            "target_year": row.target_year, "target_value": row.target_value,
+            "milestones": [[int(y), float(v)] for y, v in row.milestones or []], "source": row.source}
+
+
+def set_target(session: Session, *, org: str, code: str, given: TargetInput, now: dt.datetime,
+               approval: tuple[str, str] | None = None) -> tuple[TargetRow, dict[str, Any] | None]:
+    """Create a target (metric, target year and value required) or change a stored one;
+    returns it and its definition before (None when new). Changing what the roadmap states
+    (unit, direction, target year or value) needs an approval, (who approved it, the Board
+    decision's reference); the target then keeps those values through re-imports. A target
+    with readings keeps its unit."""
     measure = get_measure(session, org=org, code=code)
     existing = list(session.exec(select(TargetRow).where(TargetRow.measure_id == measure.id)))
     metric = given.metric or (existing[0].metric if len(existing) == 1 else None)
@@ -126,12 +145,28 @@ def set_target(session: Session, *, org: str, code: str, given: TargetInput, now
             raise InputError("a new target needs --target-year and --target-value", field="--target-year")
         row = TargetRow(org=org, measure_id=stored_id(measure), metric=metric, target_year=given.target_year,
                         target_value=given.target_value, source=SET, updated_at=now)
+    before = definition(row) if row.id is not None else None
     _apply(row, given)
     _validate(row)
+    after = definition(row)
+    changed = [name for name in STATED if before is not None and before[name] != after[name]]
+    if changed and row.source in (DOCUMENT, DECISION):
+        if approval is None:
+            raise InputError(f"the roadmap states {measure.code}'s {', '.join(changed)}: changing it needs "
+                             "--approved-by and --decision (the Board decision's reference)", field="--approved-by")
+        row.source = DECISION
+    if before is not None and before["unit"] != row.unit and _has_readings(session, row):
+        raise InputError(f"{measure.code} {row.metric} has readings in {before['unit'] or 'its unit'}: "
+                         "its unit cannot change", field="--unit", value=row.unit)
     row.updated_at = now
     session.add(row)
     session.flush()
-    return row
+    return row, before
+
+
+def _has_readings(session: Session, row: TargetRow) -> bool:
+    return session.exec(select(TargetReadingRow.id).where(TargetReadingRow.target_id == row.id).limit(1)).first() \
+        is not None
 
 
 def _apply(row: TargetRow, given: TargetInput) -> None:
@@ -185,6 +220,8 @@ def add_reading(session: Session, *, target: TargetRow, year: int, value: float,
     """Record a target's value for a year (a second reading of a year corrects the first)."""
     check_year(year, "--year")
     check_value(value, "--value")
+    if target.unit.strip() == "%" and not 0 <= value <= 100:
+        raise InputError("a share is between 0 and 100 %", field="--value", value=value)
     if not actor.strip():
         raise InputError("say who records the reading", field="--by")
     row = TargetReadingRow(org=target.org, target_id=stored_id(target), year=year, value=float(value),

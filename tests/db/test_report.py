@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from models.core.evidence_rules import Evidence
 from models.store.db import session_scope
 from models.store.tables import OccurrenceRow
+from tests.conftest import READ_BY, SET_BY
 
 PNG = b"\x89PNG\r\n\x1a\n"
 NOW = dt.datetime(2026, 2, 10, 6, 0, tzinfo=dt.UTC)  # after 2025's deadlines: late
@@ -34,12 +35,12 @@ def progressed(engine, imported, cli, db_url, tmp_path, _isolated_home):
                            .order_by(OccurrenceRow.id).offset(1).limit(2)).scalars().all()
         conn.execute(sa.update(OccurrenceRow.__table__).where(OccurrenceRow.id.in_(ids))
                      .values(status="done", late=False, completed_at=NOW))
-    assert cli("target", "set", "G5", "--baseline-year", "2024", "--baseline-value", "10")[0] == 0
-    assert cli("target", "record", "G5", "--year", "2025", "--value", "12", "--by", "x")[0] == 0
-    assert cli("target", "set", "E4", "--metric", "waste_t", "--unit", "t", "--direction", "at_most",
+    assert cli("target", "set", "G5", *SET_BY, "--baseline-year", "2024", "--baseline-value", "10")[0] == 0
+    assert cli("target", "record", "G5", "--year", "2025", "--value", "12", *READ_BY)[0] == 0
+    assert cli("target", "set", "E4", *SET_BY, "--metric", "waste_t", "--unit", "t", "--direction", "at_most",
                "--baseline-year", "2024", "--baseline-value", "1000", "--target-year", "2030",
                "--target-value", "700")[0] == 0
-    assert cli("target", "record", "E4", "--year", "2025", "--value", "990", "--by", "x")[0] == 0
+    assert cli("target", "record", "E4", "--year", "2025", "--value", "990", *READ_BY)[0] == 0
 
 
 def report(cli, tmp_path, fmt, lang, name=None):

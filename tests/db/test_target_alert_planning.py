@@ -6,7 +6,7 @@ from config.settings import get_settings
 from flows.usecases.planning import load_directory_for, load_policy_for, plan_batch
 from models.store.db import session_scope
 from models.store.tables import OutboxMessage
-from tests.conftest import NOW
+from tests.conftest import NOW, READ_BY, SET_BY
 
 
 def run(engine, claim=True):
@@ -30,8 +30,8 @@ def alerts(ran):
 
 
 def test_an_off_track_reading_is_alerted_once(engine, imported, cli, db_url):
-    assert cli("target", "set", "G6", "--baseline-year", "2024", "--baseline-value", "20")[0] == 0
-    assert cli("target", "record", "G6", "--year", "2025", "--value", "18", "--by", "x")[0] == 0
+    assert cli("target", "set", "G6", *SET_BY, "--baseline-year", "2024", "--baseline-value", "20")[0] == 0
+    assert cli("target", "record", "G6", "--year", "2025", "--value", "18", *READ_BY)[0] == 0
     first = run(engine)
     step = next(s for _, s in alerts(first))
     assert step.startswith("target-offtrack-") and step.endswith("-2025")
@@ -43,6 +43,6 @@ def test_an_off_track_reading_is_alerted_once(engine, imported, cli, db_url):
 
 
 def test_on_track_targets_send_nothing(engine, imported, cli, db_url):
-    cli("target", "set", "G6", "--baseline-year", "2024", "--baseline-value", "20")
-    cli("target", "record", "G6", "--year", "2025", "--value", "25", "--by", "x")
+    cli("target", "set", "G6", *SET_BY, "--baseline-year", "2024", "--baseline-value", "20")
+    cli("target", "record", "G6", "--year", "2025", "--value", "25", *READ_BY)
     assert alerts(run(engine, claim=False)) == []

@@ -4,7 +4,7 @@ import pytest
 import sqlalchemy as sa
 
 from models.store.db import get_engine
-from tests.conftest import NOW
+from tests.conftest import NOW, READ_BY, SET_BY
 
 # Orchestration is tested on SQLite; tests/db runs the same SQL on both backends, and the
 # tests where processes race on the database run on both here too.
@@ -20,8 +20,8 @@ def test_status_artifact_and_offtrack_alert(db_url, imported, cli, _isolated_hom
 
     from flows.daily import daily_deadlines
 
-    cli("target", "set", "G6", "--baseline-year", "2024", "--baseline-value", "20")
-    cli("target", "record", "G6", "--year", "2025", "--value", "15", "--by", "x")
+    cli("target", "set", "G6", *SET_BY, "--baseline-year", "2024", "--baseline-value", "20")
+    cli("target", "record", "G6", "--year", "2025", "--value", "15", *READ_BY)
     for _ in range(2):  # the second run must not alert again
         state = daily_deadlines(as_of=AS_OF, now=NOW, return_state=True)
     with get_client(sync_client=True) as client:
