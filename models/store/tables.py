@@ -324,4 +324,5 @@ def table_of(model: type[SQLModel]) -> sa.Table:
 
 from models.store.ledger_triggers import attach_append_only  # noqa: E402  (needs the table above)
 
-attach_append_only(table_of(LedgerEntry))
+for _table in (LedgerEntry, TargetReadingRow, RoadmapEdition):
+    attach_append_only(table_of(_table))

@@ -13,6 +13,7 @@ from models.store import ledger as ledger_store
 from models.store.db import session_scope
 from models.store.tables import LedgerEntry, MeasureRow, TargetReadingRow, TargetRow
 from tests.conftest import NOW, READ_BY, SET_BY
+from tests.db.test_ledger_tamper import EngineBeginAttack
 
 
 def targets(engine):
@@ -183,14 +184,24 @@ def recorded_targets(engine, imported, cli, db_url):
 ])
 def test_a_target_or_reading_changed_outside_esgtrack_is_caught(cli, recorded_targets, table, where, values, words):
     t = table.__table__
-    with recorded_targets.begin() as conn:
+    with EngineBeginAttack(recorded_targets) as conn:  # the append-only triggers dropped first
         conn.execute(t.update().where(*(t.c[k] == v for k, v in where.items())).values(**values))
     code, out, err = cli("verify")
     assert code == 1 and words in " ".join((out + err).split()), out + err
 
 
 def test_a_deleted_reading_is_caught(cli, recorded_targets):
-    with recorded_targets.begin() as conn:
+    with EngineBeginAttack(recorded_targets) as conn:
         conn.execute(TargetReadingRow.__table__.delete())
     code, out, err = cli("verify")
     assert code == 1 and "entry 2 records target reading" in " ".join((out + err).split())
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE target_reading SET value = 35", "DELETE FROM target_reading",
+    "UPDATE roadmap_edition SET sha256 = 'forged'", "DELETE FROM roadmap_edition"])
+def test_readings_and_editions_refuse_update_and_delete(recorded_targets, statement):
+    import sqlalchemy as sa
+
+    with pytest.raises(sa.exc.DatabaseError, match="append-only"), recorded_targets.begin() as conn:
+        conn.execute(sa.text(statement))
