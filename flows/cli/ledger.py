@@ -22,7 +22,7 @@ from flows.usecases import audit as auditing
 from flows.usecases import occurrences as events
 from models.core.errors import CheckFailed, InputError
 from models.core.evidence_rules import Evidence
-from models.core.ledger import EVENTS, VerifyResult, iso_utc
+from models.core.ledger import EVENTS, VerifyResult
 from models.core.roadmap import ROADMAP_TZ
 from models.core.schedule import OccurrenceKind, local_date
 from models.core.sheets import csv_bytes, write_xlsx
@@ -158,8 +158,9 @@ def verify_cmd(
     checkpoint: Annotated[Path | None, typer.Option(
         "--checkpoint", help="A signed checkpoint handed out earlier: prove the ledger extends it.")] = None,
     key: Annotated[str | None, typer.Option(
-        "--key", help="The verifier key the checkpoint must be signed with, or a file holding it "
-                      "(default: this installation's, `esgtrack keys show`).")] = None,
+        "--key", help="A verifier key (or a file holding one): the checkpoint must be signed with it "
+                      "(default: this installation's, `esgtrack keys show`); with --pack, the pack must be "
+                      "sealed with it.")] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Re-compute the ledger's hash chains and the evidence files' hashes: exit 0 and the
@@ -169,7 +170,7 @@ def verify_cmd(
     if checkpoint is not None:
         _verify_checkpoint(checkpoint, key, fmt)
     if pack is not None:
-        _verify_pack(pack, anchor, fmt)
+        _verify_pack(pack, anchor, fmt, _verifier_key(key) if key is not None else None)
         return
     settings = get_settings()
     results = auditing.verify(db(), org=org, store_root=settings.evidence_dir, anchor=anchor)
@@ -178,18 +179,14 @@ def verify_cmd(
 
 def _verify_checkpoint(path: Path, key: str | None, fmt: Format) -> None:
     from flows.usecases import checkpoints
-    from models.core.notes import NoteError, parse_verifier_key
+    from models.core.notes import NoteError
 
     try:
         note = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the checkpoint: {exc}", field="--checkpoint", value=str(path)) from None
-    verifier = checkpoints.verifier(get_settings()) if key is None else (
-        Path(key).read_text(encoding="utf-8").strip() if Path(key).is_file() else key)
-    try:
-        parse_verifier_key(verifier)
-    except NoteError as exc:
-        raise InputError(str(exc), field="--key", value=key) from None
+    verifier = checkpoints.verifier(get_settings()) if key is None else _verifier_text(key)
+    _verifier_key(verifier)
     try:
         proven = checkpoints.check(db(), note=note, verifier_key=verifier)
     except NoteError as exc:
@@ -201,6 +198,20 @@ def _verify_checkpoint(path: Path, key: str | None, fmt: Format) -> None:
                   f"the checkpoint of {proven['checkpoint_time']} ({proven['checkpoint_size']} entries): "
                   "consistency proven", highlight=False, soft_wrap=True)
     sys.exit(0)
+
+
+def _verifier_text(key: str) -> str:
+    """--key: a verifier key, or a file holding one."""
+    return Path(key).read_text(encoding="utf-8").strip() if Path(key).is_file() else key
+
+
+def _verifier_key(key: str) -> tuple[str, bytes]:
+    from models.core.notes import NoteError, parse_verifier_key
+
+    try:
+        return parse_verifier_key(_verifier_text(key))
+    except NoteError as exc:
+        raise InputError(str(exc), field="--key", value=key) from None
 
 
 def _result_dict(r: VerifyResult) -> dict[str, Any]:
@@ -240,17 +251,18 @@ def _report_anchor(results: list[VerifyResult], anchor: str, fmt: Format) -> Non
                       f"{r.head_seq - r.anchor_seq} entries came after it", highlight=False, soft_wrap=True)
 
 
-def _verify_pack(pack: Path, anchor: str | None, fmt: Format) -> None:
+def _verify_pack(pack: Path, anchor: str | None, fmt: Format, key: tuple[str, bytes] | None) -> None:
     from models.evidence.verify import verify_pack
 
     if not pack.is_file():
         raise InputError("no such file", field="--pack", value=str(pack))
-    r = verify_pack(pack, anchor=anchor)
+    r = verify_pack(pack, anchor=anchor, key=key)
     if fmt is not Format.table:
         sys.stdout.write(to_json(r.__dict__) + "\n")
     elif r.ok:
         console.print(f"{pack.name}: intact — {r.org} period {r.period}, {r.entries} entries, "
-                      f"{r.files} evidence file(s), head {r.head}", highlight=False, soft_wrap=True)
+                      f"{r.files} evidence file(s), head {r.head}"
+                      + (f"; sealed by {key[0]}" if r.signed and key else ""), highlight=False, soft_wrap=True)
         if anchor:
             assert r.anchor_seq is not None  # a pack whose chain lacks the anchor fails (not ok)
             console.print(f"head {anchor} is entry {r.anchor_seq}; "
@@ -343,16 +355,12 @@ def evidence_pack_cmd(
     """Write an auditor's evidence pack (ZIP) for one organisation and year: manifest (JSON,
     CSV), evidence files, notifications sent, roadmap edition, and the whole chain so that
     `esgtrack verify --pack` checks it offline."""
-    from models.evidence.pack import build_manifest, write_pack
-
-    code, settings = org_or_default(org), get_settings()
-    verified, contents = auditing.pack_contents(db(), org=code, period=period, store_root=settings.evidence_dir)
-    if not contents["occurrences"]:
-        raise InputError(f"{code} has no occurrences in {period}", field="--period", value=period)
-    head = {"head": verified.head, "seq": verified.head_seq, "entries": verified.count}
-    manifest = build_manifest(contents, head=head, generated_at=iso_utc(now()),
-                              generated_by=f"esgtrack {_version()}")
-    write_pack(out, manifest, chain=contents["chain"], store_root=settings.evidence_dir)
+    code = org_or_default(org)
+    manifest, verified, sealed = auditing.write_evidence_pack(db(), get_settings(), org=code, period=period, out=out,
+                                                              now=now(), generated_by=f"esgtrack {_version()}")
+    if not sealed:
+        err_console.print("[yellow]warning:[/yellow] no signing key, so the pack is not sealed: run "
+                          "`esgtrack keys init`, then write it again")
     console.print(f"wrote {out}: {code} {period}, {len(manifest['occurrences'])} occurrences, "
                   f"{len(manifest['completions'])} completions, {len(manifest['evidence'])} evidence "
                   f"file(s), {len(manifest['notifications'])} notifications; chain head "

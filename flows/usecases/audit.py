@@ -3,13 +3,18 @@ Each use case reads in one session_scope (models/store/audit.py holds the reads)
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from models.core.errors import CheckFailed
-from models.core.ledger import VerifyResult
+from config.settings import Settings
+from flows.usecases import checkpoints
+from models.core import merkle
+from models.core.errors import CheckFailed, InputError
+from models.core.ledger import VerifyResult, iso_utc
+from models.evidence.pack import Seal, build_manifest, with_proofs, write_pack
 from models.store import audit
 from models.store import ledger as ledger_store
 from models.store.db import session_scope
@@ -30,6 +35,26 @@ def log(engine: Engine, *, where: ledger_store.LogFilter) -> list[dict[str, Any]
         if where.org:
             org_codes(session, org=where.org)
         return audit.log_rows(session, where=where)
+
+
+def write_evidence_pack(engine: Engine, settings: Settings, *, org: str, period: int, out: Path,
+                        now: dt.datetime, generated_by: str) -> tuple[dict[str, Any], VerifyResult, bool]:
+    """The evidence pack of an organisation's year, from a chain that verifies; sealed with this
+    installation's key when it has one (a signed checkpoint of the chain, inclusion proofs,
+    and pack.sig over SHA256SUMS). Returns the manifest, the verified chain, and whether sealed."""
+    verified, contents = pack_contents(engine, org=org, period=period, store_root=settings.evidence_dir)
+    if not contents["occurrences"]:
+        raise InputError(f"{org} has no occurrences in {period}", field="--period", value=period)
+    head = {"head": verified.head, "seq": verified.head_seq, "entries": verified.count}
+    manifest = build_manifest(contents, head=head, generated_at=iso_utc(now), generated_by=generated_by)
+    seal = None
+    if checkpoints.has_key(settings):
+        leaves = [merkle.leaf_hash(bytes.fromhex(e.hash)) for e in contents["chain"]]
+        made, note = checkpoints.sign_tree(settings, org=org, leaves=leaves, now=now)
+        manifest = with_proofs(manifest, contents["chain"], made)
+        seal = Seal(note, checkpoints.verifier(settings), checkpoints.signer(settings))
+    write_pack(out, manifest, chain=contents["chain"], store_root=settings.evidence_dir, seal=seal)
+    return manifest, verified, seal is not None
 
 
 def pack_contents(engine: Engine, *, org: str, period: int, store_root: Path

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,16 +100,27 @@ def _leaves(engine: Engine, org: str) -> list[bytes]:
 def checkpoint(engine: Engine, settings: Settings, *, org: str, now: dt.datetime) -> tuple[notes.Checkpoint, str]:
     """The organisation's ledger as a signed checkpoint, saved under the data directory
     (checkpoints/ORG/SIZE.checkpoint); returns it and the note."""
-    name, key = _signer(settings)
-    leaves = _leaves(engine, org)
-    made = notes.Checkpoint(origin(name, org), len(leaves), merkle.root(leaves), iso_utc(now))
-    note = notes.sign(made.text(), name=name, key=key)
+    made, note = sign_tree(settings, org=org, leaves=_leaves(engine, org), now=now)
     path = checkpoint_dir(settings, org) / f"{made.size}.checkpoint"
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
     partial.write_text(note, encoding="utf-8")
     partial.replace(path)  # whole or not at all
     return made, note
+
+
+def sign_tree(settings: Settings, *, org: str, leaves: list[bytes], now: dt.datetime
+              ) -> tuple[notes.Checkpoint, str]:
+    """A signed checkpoint of the tree of these leaves (an organisation's ledger)."""
+    name, key = _signer(settings)
+    made = notes.Checkpoint(origin(name, org), len(leaves), merkle.root(leaves), iso_utc(now))
+    return made, notes.sign(made.text(), name=name, key=key)
+
+
+def signer(settings: Settings) -> Callable[[str], str]:
+    """A function signing a note's text with this installation's key."""
+    name, key = _signer(settings)
+    return lambda text: notes.sign(text, name=name, key=key)
 
 
 def checkpoint_dir(settings: Settings, org: str) -> Path:

@@ -15,8 +15,12 @@ import re
 import tempfile
 import unicodedata
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from models.core import merkle, notes
 from models.core.delivery import OutboxStatus
 from models.core.ledger import ALGORITHM, COMPLETED, Entry, state_from_events
 from models.core.schedule import OccurrenceStatus
@@ -138,29 +142,65 @@ notifications.csv             the reminders and escalations the outbox holds for
 events.csv                    the period's ledger entries
 ledger.jsonl                  the organisation's whole ledger (hash chain), one entry a line
 SHA256SUMS                    check with: sha256sum -c SHA256SUMS
+checkpoint.txt, ledger.pub,   when the pack is sealed: a signed checkpoint (C2SP) of the chain's
+pack.sig                      RFC 6962 Merkle root, the signer's verifier key (check with the copy
+                              you trust), and the signed statement of SHA256SUMS, which binds
+                              every other member; manifest.json "proofs" holds inclusion proofs
 
-Chain head: {head} (entry {seq}). Verify offline: esgtrack verify --pack THIS.zip [--head HASH]
+Chain head: {head} (entry {seq}). Verify offline: esgtrack verify --pack THIS.zip [--head HASH] [--key KEY]
 Entry hash = {algorithm}.
 The notifications come from the outbox table and are not part of the hash chain.
 """
 
 
-def write_pack(out: Path, manifest: dict, *, chain: list[Entry], store_root: Path) -> None:
-    """Write the ZIP atomically (a temporary file renamed into place)."""
+@dataclass(frozen=True)
+class Seal:
+    """What signs a pack: the chain's signed checkpoint, the verifier key (for reference: an
+    auditor checks with the copy they trust), and a signer of note texts."""
+
+    checkpoint: str
+    verifier: str
+    sign: Callable[[str], str]
+
+
+def seal_text(org: str, period: int, sums: bytes) -> str:
+    """The signed statement binding a pack: its SHA256SUMS, which lists every other member."""
+    return f"esgtrack evidence pack\n{org} {period}\nSHA256SUMS {hashlib.sha256(sums).hexdigest()}\n"
+
+
+def with_proofs(manifest: dict[str, Any], chain: list[Entry], checkpoint: notes.Checkpoint) -> dict[str, Any]:
+    """The manifest with each of the period's entries' (and the imports') inclusion proofs
+    against the pack's checkpoint, which covers the whole chain."""
+    leaves = [merkle.leaf_hash(bytes.fromhex(e.hash)) for e in chain[:checkpoint.size]]
+    wanted = [e.seq for e in chain[:checkpoint.size]
+              if e.period == manifest["period"] or e.event == "roadmap_imported"]
+    proofs = {str(seq): [p.hex() for p in merkle.inclusion_proof(seq - 1, leaves)] for seq in wanted}
+    return {**manifest, "checkpoint": {"size": checkpoint.size, "root": checkpoint.root.hex(),
+                                       "origin": checkpoint.origin, "time": checkpoint.time},
+            "proofs": proofs}
+
+
+def write_pack(out: Path, manifest: dict, *, chain: list[Entry], store_root: Path, seal: Seal | None = None) -> None:
+    """Write the ZIP atomically (a temporary file renamed into place); sealed, it also holds
+    checkpoint.txt, ledger.pub and pack.sig, the signed statement of its SHA256SUMS."""
     out.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=out.parent, prefix=".pack-", suffix=".zip")
     os.close(handle)
     try:
         with zipfile.ZipFile(temp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            sums = _write_members(zf, manifest, chain, store_root)
-            zf.writestr("SHA256SUMS", "".join(f"{h}  {n}\n" for n, h in sorted(sums.items())))
+            sums = _write_members(zf, manifest, chain, store_root, seal)
+            listing = "".join(f"{h}  {n}\n" for n, h in sorted(sums.items())).encode()
+            zf.writestr("SHA256SUMS", listing)
+            if seal is not None:
+                zf.writestr("pack.sig", seal.sign(seal_text(manifest["org"], manifest["period"], listing)))
         os.replace(temp, out)
     finally:
         if os.path.exists(temp):
             os.unlink(temp)
 
 
-def _write_members(zf: zipfile.ZipFile, manifest: dict, chain: list[Entry], store_root: Path) -> dict:
+def _write_members(zf: zipfile.ZipFile, manifest: dict, chain: list[Entry], store_root: Path,
+                   seal: Seal | None) -> dict:
     org, sums = manifest["org"], {}
 
     def put(name: str, data: bytes) -> None:
@@ -178,6 +218,9 @@ def _write_members(zf: zipfile.ZipFile, manifest: dict, chain: list[Entry], stor
     chain_head = manifest["chain"]
     put("README.txt", README.format(org=org, period=manifest["period"], head=chain_head["head"],
                                     seq=chain_head["seq"], algorithm=ALGORITHM).encode())
+    if seal is not None:
+        put("checkpoint.txt", seal.checkpoint.encode())
+        put("ledger.pub", (seal.verifier + "\n").encode())
     for item in manifest["evidence"]:
         if item["path"] not in sums:
             zf.write(path_for(store_root, item["sha256"]), item["path"])

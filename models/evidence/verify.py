@@ -12,7 +12,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from models.core import merkle, notes
 from models.core.ledger import COMPLETED, Entry, disagreement, state_from_events, verify_chain
+from models.evidence.pack import seal_text
 from models.evidence.store import CHUNK
 
 
@@ -27,6 +29,7 @@ class PackResult:
     files: int = 0
     anchor_seq: int | None = None
     first_bad: int | None = None
+    signed: bool = False  # sealed by the verifier key given
     problems: list[str] = field(default_factory=list)
 
     def fail(self, problem: str, seq: int | None = None) -> None:
@@ -44,9 +47,12 @@ def _sha(zf: zipfile.ZipFile, name: str) -> str:
     return digest.hexdigest()
 
 
-def verify_pack(path: Path, *, anchor: str | None = None) -> PackResult:
+def verify_pack(path: Path, *, anchor: str | None = None, key: tuple[str, bytes] | None = None) -> PackResult:
     """Check a pack without any database: the chain re-computed from ledger.jsonl, the
-    manifest's head, completions and evidence against it, and every file's hash."""
+    manifest's head, completions and evidence against it, and every file's hash. With a
+    verifier key (name, public key), also that the pack is sealed by it: pack.sig signs its
+    SHA256SUMS, checkpoint.txt signs the chain's Merkle root, and every inclusion proof in the
+    manifest verifies against that root."""
     result = PackResult()
     try:
         zf = zipfile.ZipFile(path)
@@ -56,6 +62,8 @@ def verify_pack(path: Path, *, anchor: str | None = None) -> PackResult:
     with zf:
         try:
             _check(result, zf, anchor)
+            if key is not None and result.ok:
+                _check_seal(result, zf, key)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:  # a malformed pack
             result.fail(f"the pack is malformed: {type(exc).__name__}: {exc}")
     return result
@@ -158,6 +166,38 @@ def _check_states(result: PackResult, manifest: dict, chain: list[Entry]) -> Non
         else:
             result.fail(f"manifest.json says {o['measure']} {o['period']} has {field} {stored} but the "
                         f"ledger says {expected}" + (f" (entry {seq})" if seq else ""), seq)
+
+
+def _check_seal(result: PackResult, zf: zipfile.ZipFile, key: tuple[str, bytes]) -> None:
+    name, public = key
+    names = set(zf.namelist())
+    missing = [n for n in ("pack.sig", "checkpoint.txt") if n not in names]
+    if missing:
+        result.fail(f"the pack is not sealed: it has no {', '.join(missing)} (`esgtrack keys init`, then "
+                    "write the pack again)")
+        return
+    manifest = json.loads(zf.read("manifest.json"))
+    try:
+        sealed = notes.open_note(zf.read("pack.sig").decode("utf-8"), name=name, public=public)
+        made = notes.parse_checkpoint(notes.open_note(zf.read("checkpoint.txt").decode("utf-8"),
+                                                      name=name, public=public))
+    except notes.NoteError as exc:
+        result.fail(f"the pack's seal: {exc}")
+        return
+    if sealed != seal_text(str(manifest.get("org")), int(manifest.get("period") or 0), zf.read("SHA256SUMS")):
+        result.fail("pack.sig does not seal this pack's SHA256SUMS: a member was changed after it was sealed")
+    chain = _chain(zf, result) or []
+    leaves = [merkle.leaf_hash(bytes.fromhex(e.hash)) for e in chain]
+    if made.origin.rpartition("/")[2] != manifest.get("org") or made.size != len(leaves) \
+            or made.root != merkle.root(leaves):
+        result.fail(f"checkpoint.txt ({made.origin}, {made.size} entries) is not the chain in ledger.jsonl")
+        return
+    for seq, proof in sorted((manifest.get("proofs") or {}).items(), key=lambda kv: int(kv[0])):
+        index = int(seq) - 1
+        if not (0 <= index < len(leaves) and merkle.verify_inclusion(
+                leaves[index], index, made.size, [bytes.fromhex(p) for p in proof], made.root)):
+            result.fail(f"the inclusion proof of entry {seq} does not verify against checkpoint.txt", int(seq))
+    result.signed = True
 
 
 def _check_sums(result: PackResult, zf: zipfile.ZipFile, names: set[str]) -> None:

@@ -9,7 +9,9 @@ import zipfile
 
 import openpyxl
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from models.core import notes
 from models.store.audit import LOG_COLUMNS
 from models.store.db import session_scope
 from models.store.tables import OutboxMessage
@@ -265,3 +267,46 @@ def test_target_reading_evidence_is_packed_and_checked(cli, recorded, tmp_path):
     assert cli("verify", "--pack", str(out))[0] == 0
     bad = rewrite(out, tmp_path / "bad.zip", evidence__=b"tampered")
     assert cli("verify", "--pack", str(_fix_sums(bad)))[0] == 1
+
+
+def test_a_sealed_pack_binds_every_member_to_the_key(cli, recorded, tmp_path, monkeypatch):
+    unsealed = pack(cli, tmp_path)
+    assert cli("keys", "init")[0] == 0
+    key = cli("keys", "show")[1].strip()
+    code, _, err = cli("verify", "--pack", str(unsealed), "--key", key)
+    assert code == 1 and "not sealed" in " ".join(err.split())
+    sealed = tmp_path / "sealed.zip"
+    code, _, err = cli("evidence-pack", "--period", "2025", "--out", str(sealed))
+    assert code == 0 and "not sealed" not in err, err
+    with zipfile.ZipFile(sealed) as zf:
+        assert {"pack.sig", "checkpoint.txt", "ledger.pub"} <= set(zf.namelist())
+        manifest = json.loads(zf.read("manifest.json"))
+    assert manifest["checkpoint"]["size"] == 6 and set(manifest["proofs"]) == {"1", "2", "3", "5", "6"}
+    monkeypatch.setenv("ESGTRACK_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")  # offline
+    code, out, err = cli("verify", "--pack", str(sealed), "--key", key)
+    assert code == 0 and "sealed by esgtrack/ledger" in " ".join(out.split()), err
+
+    def retitle(data):  # what no ledger entry says: only the seal catches it
+        m = json.loads(data)
+        m["occurrences"][0]["title"] = "Something else"
+        return json.dumps(m).encode()
+
+    edited = _fix_sums(rewrite(sealed, tmp_path / "edited.zip", manifest_json=retitle))
+    assert cli("verify", "--pack", str(edited))[0] == 0  # unsealed checks cannot see it
+    code, _, err = cli("verify", "--pack", str(edited), "--key", key)
+    assert code == 1 and "does not seal this pack's SHA256SUMS" in " ".join(err.split())
+
+    def bend(data):  # a proof that does not lead to the checkpoint's root
+        m = json.loads(data)
+        m["proofs"]["2"][0] = "00" * 32
+        return json.dumps(m).encode()
+
+    code, _, err = cli("verify", "--pack", str(sealed), "--key", "esgtrack/ledger+00000000+" + "A" * 44)
+    assert code == 2 and "--key" in err  # not a verifier key at all
+    other = Ed25519PrivateKey.generate()
+    foreign = notes.verifier_key("esgtrack/ledger", notes.raw_public(other.public_key()))
+    code, _, err = cli("verify", "--pack", str(sealed), "--key", foreign)
+    assert code == 1 and "carries no signature" in " ".join(err.split())
+    bent = _fix_sums(rewrite(sealed, tmp_path / "bent.zip", manifest_json=bend))
+    code, _, err = cli("verify", "--pack", str(bent), "--key", key)
+    assert code == 1 and "entry 2" in " ".join(err.split())
