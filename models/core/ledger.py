@@ -11,17 +11,14 @@ payload, or a column no longer matches the hashed payload.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from models.core.chainhash import ALGORITHM as ALGORITHM  # re-exported: the ledger's hashing, in one place
+from models.core.chainhash import COLUMNS, GENESIS, canonical_json, entry_hash
 from models.core.schedule import OccurrenceKind, OccurrenceStatus
-
-GENESIS = "0" * 64
-ALGORITHM = 'sha256(prev_hash + "\\n" + canonical_json(payload)), UTF-8; genesis prev_hash = 64 zeros'
-COLUMNS = ("seq", "org", "event", "actor", "at", "measure", "period", "occurrence_id")
 
 ROADMAP_IMPORTED = "roadmap_imported"
 OCCURRENCE_OPENED = "occurrence_opened"
@@ -33,15 +30,6 @@ TARGET_READING = "target_reading"  # esgtrack target record (flows/usecases/targ
 TARGET_SET = "target_set"  # esgtrack target set: a target defined or changed
 EVENTS = (ROADMAP_IMPORTED, OCCURRENCE_OPENED, COMPLETED, REOPENED, RESCHEDULED, WAIVED,
           TARGET_READING, TARGET_SET)
-
-
-def canonical_json(payload: dict) -> str:
-    """The one serialisation that is hashed (sorted keys, no spaces, UTF-8 text kept)."""
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
-def entry_hash(prev_hash: str, canonical: str) -> str:
-    return hashlib.sha256((prev_hash + "\n" + canonical).encode("utf-8")).hexdigest()
 
 
 def iso_utc(moment: dt.datetime) -> str:

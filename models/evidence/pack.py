@@ -25,6 +25,8 @@ from models.core.delivery import OutboxStatus
 from models.core.ledger import ALGORITHM, COMPLETED, Entry, state_from_events
 from models.core.schedule import OccurrenceStatus
 from models.core.sheets import csv_bytes
+from models.evidence import standalone
+from models.evidence.standalone import seal_text
 from models.evidence.store import path_for
 
 FORMAT = "esgtrack-evidence-pack/1"
@@ -146,6 +148,8 @@ checkpoint.txt, ledger.pub,   when the pack is sealed: a signed checkpoint (C2SP
 pack.sig                      RFC 6962 Merkle root, the signer's verifier key (check with the copy
                               you trust), and the signed statement of SHA256SUMS, which binds
                               every other member; manifest.json "proofs" holds inclusion proofs
+verify_pack.py                checks a sealed pack without esgtrack (Python 3.11+, `cryptography`):
+                              python3 verify_pack.py THIS.zip --key 'VERIFIER KEY'
 
 Chain head: {head} (entry {seq}). Verify offline: esgtrack verify --pack THIS.zip [--head HASH] [--key KEY]
 Entry hash = {algorithm}.
@@ -161,11 +165,6 @@ class Seal:
     checkpoint: str
     verifier: str
     sign: Callable[[str], str]
-
-
-def seal_text(org: str, period: int, sums: bytes) -> str:
-    """The signed statement binding a pack: its SHA256SUMS, which lists every other member."""
-    return f"esgtrack evidence pack\n{org} {period}\nSHA256SUMS {hashlib.sha256(sums).hexdigest()}\n"
 
 
 def with_proofs(manifest: dict[str, Any], chain: list[Entry], checkpoint: notes.Checkpoint) -> dict[str, Any]:
@@ -221,6 +220,7 @@ def _write_members(zf: zipfile.ZipFile, manifest: dict, chain: list[Entry], stor
     if seal is not None:
         put("checkpoint.txt", seal.checkpoint.encode())
         put("ledger.pub", (seal.verifier + "\n").encode())
+        put("verify_pack.py", standalone.script().encode())
     for item in manifest["evidence"]:
         if item["path"] not in sums:
             zf.write(path_for(store_root, item["sha256"]), item["path"])

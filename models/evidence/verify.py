@@ -12,9 +12,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from models.core import merkle, notes
+from models.core import merkle
 from models.core.ledger import COMPLETED, Entry, disagreement, state_from_events, verify_chain
-from models.evidence.pack import seal_text
+from models.evidence.standalone import seal_problems
 from models.evidence.store import CHUNK
 
 
@@ -176,28 +176,13 @@ def _check_seal(result: PackResult, zf: zipfile.ZipFile, key: tuple[str, bytes])
         result.fail(f"the pack is not sealed: it has no {', '.join(missing)} (`esgtrack keys init`, then "
                     "write the pack again)")
         return
-    manifest = json.loads(zf.read("manifest.json"))
-    try:
-        sealed = notes.open_note(zf.read("pack.sig").decode("utf-8"), name=name, public=public)
-        made = notes.parse_checkpoint(notes.open_note(zf.read("checkpoint.txt").decode("utf-8"),
-                                                      name=name, public=public))
-    except notes.NoteError as exc:
-        result.fail(f"the pack's seal: {exc}")
-        return
-    if sealed != seal_text(str(manifest.get("org")), int(manifest.get("period") or 0), zf.read("SHA256SUMS")):
-        result.fail("pack.sig does not seal this pack's SHA256SUMS: a member was changed after it was sealed")
     chain = _chain(zf, result) or []
     leaves = [merkle.leaf_hash(bytes.fromhex(e.hash)) for e in chain]
-    if made.origin.rpartition("/")[2] != manifest.get("org") or made.size != len(leaves) \
-            or made.root != merkle.root(leaves):
-        result.fail(f"checkpoint.txt ({made.origin}, {made.size} entries) is not the chain in ledger.jsonl")
-        return
-    for seq, proof in sorted((manifest.get("proofs") or {}).items(), key=lambda kv: int(kv[0])):
-        index = int(seq) - 1
-        if not (0 <= index < len(leaves) and merkle.verify_inclusion(
-                leaves[index], index, made.size, [bytes.fromhex(p) for p in proof], made.root)):
-            result.fail(f"the inclusion proof of entry {seq} does not verify against checkpoint.txt", int(seq))
-    result.signed = True
+    problems = seal_problems(zf, name=name, public=public, manifest=json.loads(zf.read("manifest.json")),
+                             leaves=leaves)
+    for problem, seq in problems:
+        result.fail(problem, seq)
+    result.signed = not problems
 
 
 def _check_sums(result: PackResult, zf: zipfile.ZipFile, names: set[str]) -> None:

@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -285,6 +286,8 @@ def test_a_sealed_pack_binds_every_member_to_the_key(cli, recorded, tmp_path, mo
     monkeypatch.setenv("ESGTRACK_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")  # offline
     code, out, err = cli("verify", "--pack", str(sealed), "--key", key)
     assert code == 0 and "sealed by esgtrack/ledger" in " ".join(out.split()), err
+    assert standalone(sealed, key, tmp_path) == (0, f"OK: {sealed} is sealed by the key, and its chain, "
+                                                    "checkpoint, proofs and manifest hold")
 
     def retitle(data):  # what no ledger entry says: only the seal catches it
         m = json.loads(data)
@@ -295,6 +298,8 @@ def test_a_sealed_pack_binds_every_member_to_the_key(cli, recorded, tmp_path, mo
     assert cli("verify", "--pack", str(edited))[0] == 0  # unsealed checks cannot see it
     code, _, err = cli("verify", "--pack", str(edited), "--key", key)
     assert code == 1 and "does not seal this pack's SHA256SUMS" in " ".join(err.split())
+    code, out = standalone(edited, key, tmp_path)
+    assert code == 1 and "FAILED: pack.sig does not seal this pack's SHA256SUMS" in out
 
     def bend(data):  # a proof that does not lead to the checkpoint's root
         m = json.loads(data)
@@ -310,3 +315,22 @@ def test_a_sealed_pack_binds_every_member_to_the_key(cli, recorded, tmp_path, mo
     bent = _fix_sums(rewrite(sealed, tmp_path / "bent.zip", manifest_json=bend))
     code, _, err = cli("verify", "--pack", str(bent), "--key", key)
     assert code == 1 and "entry 2" in " ".join(err.split())
+
+
+def standalone(pack_file, key, tmp_path):
+    """Run the pack's own verify_pack.py as an auditor would: a Python without esgtrack (no site
+    directory, so no editable install), given only the `cryptography` package."""
+    import subprocess
+    import sys
+
+    import cryptography
+
+    script = tmp_path / "auditor" / "verify_pack.py"
+    script.parent.mkdir(exist_ok=True)
+    with zipfile.ZipFile(pack_file) as zf:
+        script.write_bytes(zf.read("verify_pack.py"))
+    run = subprocess.run([sys.executable, "-S", str(script), str(pack_file), "--key", key], cwd=script.parent,
+                         env={"PYTHONPATH": str(Path(cryptography.__file__).parents[1])},
+                         capture_output=True, text=True, timeout=60)
+    assert "Traceback" not in run.stderr, run.stderr
+    return run.returncode, run.stdout.strip()
