@@ -216,10 +216,12 @@ def state_from_events(entries: Iterable[Entry]) -> dict[int, Facts]:
 
 
 def disagreement(facts: Facts | None, *, status: str, completed_at: str | None, late: bool | None,
-                 due: str, rescheduled: bool) -> tuple[str, object, object, int | None] | None:
+                 due: str, rescheduled: bool, planned_due: str | None = None
+                 ) -> tuple[str, object, object, int | None] | None:
     """The first field in which a stored occurrence (its status, completion time as iso_utc,
     lateness, local due date, rescheduled flag) disagrees with its ledger entries: (field,
-    what the ledger says, what is stored, the entry that says it), or None."""
+    what the ledger says, what is stored, the entry that says it), or None. A deadline never
+    rescheduled is the one the roadmap plans (`planned_due`): no entry says otherwise."""
     said = facts or Facts(OccurrenceStatus.OPEN, 0)
     seq = facts.seq if facts else None
     stored = OccurrenceStatus.OPEN if status == OccurrenceStatus.WITHDRAWN else status
@@ -232,4 +234,6 @@ def disagreement(facts: Facts | None, *, status: str, completed_at: str | None, 
     fixed = said.status != OccurrenceStatus.OPEN or said.rescheduled or said.kind == OccurrenceKind.OPENED
     if facts is not None and facts.due is not None and fixed:  # an import moves only the others
         checks.append(("due", facts.due, due, facts.due_seq))
+    if planned_due is not None and not said.rescheduled:
+        checks.append(("due", planned_due, due, None))
     return next((check for check in checks if check[1] != check[2]), None)

@@ -156,7 +156,8 @@ def _check_states(result: PackResult, manifest: dict, chain: list[Entry]) -> Non
     state = state_from_events(chain)
     for o in manifest.get("occurrences", []):
         found = disagreement(state.get(o["occurrence_id"]), status=o["status"], completed_at=o.get("completed_at"),
-                             late=o.get("late"), due=o.get("due") or "", rescheduled=bool(o.get("rescheduled")))
+                             late=o.get("late"), due=o.get("due") or "", rescheduled=bool(o.get("rescheduled")),
+                             planned_due=o.get("planned_due"))
         if found is None:
             continue
         field, expected, stored, seq = found

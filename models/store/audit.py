@@ -119,7 +119,8 @@ def _state_problem(session: Session, *, org: str, entries: list[Entry], last: in
         facts = said.get(stored_id(occ))
         found = disagreement(facts, status=occ.status, late=occ.late, rescheduled=occ.rescheduled,
                              completed_at=iso_utc(occ.completed_at) if occ.completed_at else None,
-                             due=local_date(occ.due_at).isoformat())
+                             due=local_date(occ.due_at).isoformat(),
+                             planned_due=local_date(occ.planned_due_at).isoformat())
         if found is None:
             continue
         field, expected, stored, seq = found
@@ -130,6 +131,9 @@ def _state_problem(session: Session, *, org: str, entries: list[Entry], last: in
                 return last + 1, (f"{what} but no ledger entry records it: entries after {last} "
                                   "were deleted, or the occurrence was changed outside esgtrack")
             return seq, f"{what} but entry {seq} made it {expected}: the occurrence was changed outside esgtrack"
+        if seq is None and field == "due":
+            return last + 1, (f"{what}: due is {stored} but the roadmap plans {expected} and no ledger entry "
+                              "records a reschedule: the occurrence was changed outside esgtrack")
         if seq is None:
             return last + 1, (f"{what}: {field} is {stored} but no ledger entry records it: entries after "
                               f"{last} were deleted, or the occurrence was changed outside esgtrack")

@@ -276,3 +276,8 @@ def test_a_deadline_marked_rescheduled_without_an_entry_is_caught(cli, chain):
 def test_a_completion_time_on_an_open_occurrence_is_caught(cli, chain):
     edit_occurrence(chain, "E1", completed_at=dt.datetime(2025, 12, 1, tzinfo=dt.UTC))
     assert_caught(cli, 8, "completed_at is", "no ledger entry records it")
+
+
+def test_an_open_deadline_moved_without_a_reschedule_is_caught(cli, chain):
+    edit_occurrence(chain, "E1", due_at=dt.datetime(2026, 6, 30, 18, 59, tzinfo=dt.UTC))
+    assert_caught(cli, 8, "due is 2026-06-30 but the roadmap plans 2025-12-31")
