@@ -72,8 +72,8 @@ def sign_checkpoints(orgs: list[str], now: dt.datetime | None = None) -> dict[st
     settings = get_settings()
     if not checkpoints.has_key(settings):
         return {"signed": 0, "warnings": ["no signing key, so no checkpoint was signed: run `esgtrack keys init`"]}
-    signed = checkpoints.checkpoint_grown(database.engine(), settings, orgs=orgs, now=now or _clock())
-    return {"signed": len(signed), "warnings": []}
+    signed, refused = checkpoints.checkpoint_grown(database.engine(), settings, orgs=orgs, now=now or _clock())
+    return {"signed": len(signed), "warnings": refused}
 
 
 @task(name="publish-artifacts", cache_policy=NO_CACHE)

@@ -168,6 +168,9 @@ def verify_cmd(
     the checkpoint's signature verifies and today's ledger is a consistent extension of it."""
     anchor = _check_head(head)
     if checkpoint is not None:
+        if pack is not None or head is not None:
+            raise InputError("--checkpoint proves the database's ledger on its own: leave out --pack and --head",
+                             field="--checkpoint")
         _verify_checkpoint(checkpoint, key, fmt)
     if pack is not None:
         _verify_pack(pack, anchor, fmt, _verifier_key(key) if key is not None else None)

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from config.settings import Settings
 from models.core import merkle, notes
 from models.core.errors import CheckFailed, InputError, NotFound
-from models.core.ledger import iso_utc
+from models.core.ledger import iso_utc, verify_chain
 from models.store import ledger as ledger_store
 from models.store.db import session_scope
 from models.store.measures import org_codes
@@ -90,16 +90,26 @@ def origin(name: str, org: str) -> str:
 
 
 def _leaves(engine: Engine, org: str) -> list[bytes]:
-    """The organisation's ledger as tree leaves, read under the chain's lock."""
+    """The organisation's ledger as tree leaves, read under the chain's lock, once its hash
+    chain is re-computed: a stored hash that no longer matches its entry is never a leaf."""
     with session_scope(engine) as session:
         org_codes(session, org=org)
         ledger_store.lock(session, org=org)
-        return [merkle.leaf_hash(bytes.fromhex(e.hash)) for e in ledger_store.chain(session, org=org)]
+        entries = list(ledger_store.chain(session, org=org))
+    verified = verify_chain(entries, org=org)
+    if not verified.ok:
+        raise CheckFailed(f"the ledger of {org} does not verify (entry {verified.first_bad}: {verified.reason})")
+    return [merkle.leaf_hash(bytes.fromhex(e.hash)) for e in entries]
 
 
 def checkpoint(engine: Engine, settings: Settings, *, org: str, now: dt.datetime) -> tuple[notes.Checkpoint, str]:
     """The organisation's ledger as a signed checkpoint, saved under the data directory
-    (checkpoints/ORG/SIZE.checkpoint); returns it and the note."""
+    (checkpoints/ORG/SIZE.checkpoint); returns it and the note. Only a ledger that verifies and
+    extends the newest saved checkpoint is signed: CheckFailed otherwise."""
+    try:
+        extends_last(engine, settings, org=org)
+    except notes.NoteError as exc:
+        raise CheckFailed(f"the newest saved checkpoint of {org}: {exc}") from None
     made, note = sign_tree(settings, org=org, leaves=_leaves(engine, org), now=now)
     path = checkpoint_dir(settings, org) / f"{made.size}.checkpoint"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -133,15 +143,33 @@ def last_size(settings: Settings, org: str) -> int | None:
     return max(sizes, default=None)
 
 
-def checkpoint_grown(engine: Engine, settings: Settings, *, orgs: list[str], now: dt.datetime) -> list[str]:
-    """A checkpoint for each of these organisations whose ledger grew since its last one (the
-    daily flow's step); returns the organisations checkpointed."""
+def checkpoint_grown(engine: Engine, settings: Settings, *, orgs: list[str], now: dt.datetime
+                     ) -> tuple[list[str], list[str]]:
+    """A checkpoint for each of these organisations whose ledger changed since its last one (the
+    daily flow's step); returns the organisations checkpointed, and why the others were not
+    (a ledger that does not verify, or no longer extends its last checkpoint, is never signed)."""
     with session_scope(engine) as session:
         heads = ledger_store.head_seqs(session, orgs=orgs)
     grown = [org for org in orgs if heads.get(org, 0) and heads[org] != last_size(settings, org)]
+    signed, refused = [], []
     for org in grown:
-        checkpoint(engine, settings, org=org, now=now)
-    return grown
+        try:
+            checkpoint(engine, settings, org=org, now=now)
+            signed.append(org)
+        except CheckFailed as exc:
+            refused.append(f"no checkpoint signed for {org}: {exc}")
+    return signed, refused
+
+
+def extends_last(engine: Engine, settings: Settings, *, org: str) -> None:
+    """CheckFailed unless the organisation's ledger verifies and extends its newest saved
+    checkpoint (what must hold before another is signed)."""
+    size = last_size(settings, org)
+    if size is None:
+        _leaves(engine, org)
+        return
+    check(engine, note=(checkpoint_dir(settings, org) / f"{size}.checkpoint").read_text(encoding="utf-8"),
+          verifier_key=verifier(settings))
 
 
 def prove(engine: Engine, *, org: str, seq: int, size: int | None = None) -> dict[str, Any]:

@@ -25,7 +25,7 @@ def import_roadmap(session: Session, *, org: str, loaded: LoadedRoadmap, now: dt
     `now` stamps what it writes. Never duplicates, never touches a recorded completion."""
     report = import_measures(session, org=org, loaded=loaded, now=now)
     report.occurrences = occurrences.refresh_for_edition(session, org=org, edition_id=report.edition_id, now=now)
-    trepo.seed_document_targets(session, org=org, now=now)
+    report.targets = trepo.seed_document_targets(session, org=org, now=now)
     return report
 
 
@@ -36,7 +36,7 @@ def record_import(session: Session, *, report: ImportReport, loaded: LoadedRoadm
     data = {"edition_id": report.edition_id, "title": roadmap.title,
             "source_name": loaded.source_name, "sha256": loaded.sha256,
             "horizon": [roadmap.horizon_start, roadmap.horizon_end],
-            "measure_count": len(roadmap.measures), "changed": report.changed,
+            "measure_count": len(roadmap.measures), "changed": report.changed, "targets": report.targets,
             "changes": {k: v for k, v in report.as_dict().items()
                         if k not in {"org", "edition_id", "warnings"}}}
     return ledger_store.append(session, org=report.org, event=L.ROADMAP_IMPORTED,

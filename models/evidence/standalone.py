@@ -39,6 +39,7 @@ def check(pack: Path, verifier: str) -> list[str]:
             if needed not in members:
                 return [f"the pack has no {needed} (is it sealed? `esgtrack keys init`, then write it again)"]
         sums = zf.read("SHA256SUMS")
+        problems += member_problems(zf.namelist(), sums)
         for line in sums.decode("utf-8").splitlines():
             digest, _, member = line.partition("  ")
             if member not in members or hashlib.sha256(zf.read(member)).hexdigest() != digest:
@@ -51,6 +52,16 @@ def check(pack: Path, verifier: str) -> list[str]:
                                                              leaves=leaves)]
         problems += _manifest_problems(manifest, chain, members)
     return problems
+
+
+def member_problems(names: list[str], sums: bytes) -> list[str]:
+    """Members SHA256SUMS does not list (only it and pack.sig may be unlisted), and names stored
+    twice (tools disagree on which copy they show)."""
+    listed = {line.partition("  ")[2] for line in sums.decode("utf-8").splitlines()}
+    twice = sorted({name for name in names if names.count(name) > 1})
+    extra = sorted(set(names) - listed - {"SHA256SUMS", "pack.sig"})
+    return [f"{name} is stored twice in the pack" for name in twice] + \
+        [f"{name} is in the pack but not in SHA256SUMS" for name in extra]
 
 
 def seal_problems(zf: zipfile.ZipFile, *, name: str, public: bytes, manifest: dict[str, Any],

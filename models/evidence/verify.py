@@ -14,7 +14,7 @@ from pathlib import Path
 
 from models.core import merkle
 from models.core.ledger import COMPLETED, Entry, disagreement, state_from_events, verify_chain
-from models.evidence.standalone import seal_problems
+from models.evidence.standalone import member_problems, seal_problems
 from models.evidence.store import CHUNK
 
 
@@ -190,6 +190,8 @@ def _check_sums(result: PackResult, zf: zipfile.ZipFile, names: set[str]) -> Non
     if "SHA256SUMS" not in names:
         result.fail("the pack has no SHA256SUMS")
         return
+    for problem in member_problems(zf.namelist(), zf.read("SHA256SUMS")):
+        result.fail(problem)
     for line in zf.read("SHA256SUMS").decode("utf-8").splitlines():
         digest, _, name = line.partition("  ")
         if name not in names:

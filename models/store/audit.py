@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from models.core.ledger import (
+    ROADMAP_IMPORTED,
     TARGET_READING,
     TARGET_SET,
     Entry,
@@ -61,10 +62,18 @@ DEFINED = ("unit", "direction", "baseline_year", "baseline_value", "target_year"
 
 def _target_problem(session: Session, *, org: str, entries: list[Entry], last: int) -> tuple[int, str] | None:
     """The first target or reading that disagrees with the ledger: a reading each
-    `target_reading` entry records (year, value, who), a definition as the last `target_set`
-    entry of the target left it, or else as the roadmap states it."""
+    `target_reading` entry records (year, value, who), a definition as the last entry that set
+    it left it (`target_set`, or a roadmap import that created or changed it), or, with neither
+    (a database older than these records), as the roadmap states it; and no target an entry
+    defined is gone."""
     readings = {e.data.get("reading_id"): e for e in entries if e.event == TARGET_READING}
-    defined = {e.data.get("target_id"): e for e in entries if e.event == TARGET_SET}  # the last one wins
+    defined: dict[Any, tuple[Entry, dict[str, Any]]] = {}  # target id → the last entry defining it
+    for e in entries:
+        if e.event == TARGET_SET:
+            defined[e.data.get("target_id")] = (e, e.data.get("definition") or {})
+        elif e.event == ROADMAP_IMPORTED:
+            for t in e.data.get("targets") or []:
+                defined[t.get("target_id")] = (e, t.get("definition") or {})
     stored = session.exec(select(TargetReadingRow).where(TargetReadingRow.org == org)
                           .order_by(col(TargetReadingRow.id))).all()
     for row in stored:
@@ -85,8 +94,7 @@ def _target_problem(session: Session, *, org: str, entries: list[Entry], last: i
                          .where(TargetRow.org == org).order_by(col(TargetRow.id))).all()
     for target, measure in pairs:
         now = trepo.definition(target)
-        entry = defined.get(target.id)
-        expected = entry.data.get("definition") or {} if entry else _stated(measure, target)
+        entry, expected = defined.pop(target.id, (None, _stated(measure, target)))
         what = f"target {measure.code} {target.metric}"
         for name in DEFINED:
             if expected.get(name) != now[name]:
@@ -94,6 +102,10 @@ def _target_problem(session: Session, *, org: str, entries: list[Entry], last: i
                     return last + 1, (f"{what}: {name} is {now[name]} but the roadmap states {expected.get(name)} "
                                       "and no ledger entry records a change")
                 return entry.seq, f"{what}: {name} is {now[name]} but entry {entry.seq} says {expected.get(name)}"
+    if defined:
+        entry, gone = min(defined.values(), key=lambda pair: pair[0].seq)
+        return entry.seq, (f"target {gone.get('metric')} that entry {entry.seq} defines is gone: deleted outside "
+                           "esgtrack")
     return None
 
 

@@ -30,6 +30,7 @@ class ImportReport:
     other_changes: list[str] = field(default_factory=list)
     occurrences: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    targets: list[dict[str, Any]] = field(default_factory=list)  # created or changed: {target_id, definition}
 
     def as_dict(self) -> dict[str, Any]:
         return {

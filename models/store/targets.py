@@ -68,11 +68,12 @@ def spec_of(row: TargetRow) -> TargetSpec:
 # --- document targets ---------------------------------------------------------------------
 
 
-def seed_document_targets(session: Session, *, org: str, now: dt.datetime) -> int:
+def seed_document_targets(session: Session, *, org: str, now: dt.datetime) -> list[dict[str, Any]]:
     """Create or update the targets the roadmap states (MeasureRow.target). The document owns
     metric, unit, direction, target year and value; a baseline and milestones the ESG office
-    set are kept. Returns how many targets were created."""
-    created = 0
+    set are kept. Returns the targets created or changed, {target_id, definition}: the import's
+    ledger entry records them."""
+    changed: list[tuple[TargetRow, dict[str, Any] | None]] = []
     for m in measures(session, org=org):
         stated = m.target
         if not stated or stated.get("year") is None:
@@ -80,18 +81,20 @@ def seed_document_targets(session: Session, *, org: str, now: dt.datetime) -> in
         row = _find(session, org=org, measure_id=stored_id(m), metric=stated["metric"])
         if row is not None and row.source == DECISION:
             continue
+        before = definition(row) if row is not None else None
         if row is None:
             row = TargetRow(org=org, measure_id=stored_id(m), metric=stated["metric"], target_year=0,
                             target_value=0.0, source=DOCUMENT, updated_at=now)
-            created += 1
         row.unit = stated.get("unit") or ""
         row.direction = parse_direction(stated.get("direction") or "at_least").value
         row.target_year, row.target_value = int(stated["year"]), float(stated["value"])
         row.source = DOCUMENT
-        row.updated_at = now
+        if before != definition(row):
+            row.updated_at = now
+            changed.append((row, before))
         session.add(row)
     session.flush()
-    return created
+    return [{"target_id": row.id, "definition": definition(row)} for row, _ in changed]
 
 
 def _find(session: Session, *, org: str, measure_id: int, metric: str) -> TargetRow | None:
@@ -187,6 +190,12 @@ def _apply(row: TargetRow, given: TargetInput) -> None:
 def _validate(row: TargetRow) -> None:
     check_year(row.target_year, "--target-year")
     check_value(row.target_value, "--target-value")
+    if row.unit.strip() == "%":
+        shares = [("--target-value", row.target_value), ("--baseline-value", row.baseline_value),
+                  *(("--milestone", v) for _, v in row.milestones or [])]
+        for option, value in shares:
+            if value is not None and not 0 <= value <= 100:
+                raise InputError("a share is between 0 and 100 %", field=option, value=value)
     if (row.baseline_year is None) != (row.baseline_value is None):
         raise InputError("give the baseline's year and value together", field="--baseline-year")
     if row.baseline_year is not None:

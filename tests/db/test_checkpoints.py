@@ -132,3 +132,28 @@ def test_an_inclusion_proof_verifies_against_the_checkpoints_root(cli, ledger, t
     assert merkle.verify_inclusion(leaf, 1, 4, [bytes.fromhex(p) for p in proof["proof"]], head)
     assert cli("prove", "9")[0] == 2
 
+
+
+def test_an_entry_edited_in_place_is_neither_proven_nor_signed(cli, ledger, tmp_path):
+    old = sign(cli, tmp_path)
+    attack(ledger, "UPDATE ledger_entry SET actor = 'mallory', payload = REPLACE(payload, 'aigerim', 'mallory') "
+                   "WHERE org = 'KT' AND seq = 2")  # the stored hash left as it was
+    code, _, err = cli("verify", "--checkpoint", str(old))
+    assert code == 1 and "does not verify (entry 2" in " ".join(err.split())
+    code, _, err = cli("checkpoint")
+    assert code == 1 and "does not verify" in " ".join(err.split())
+
+
+def test_a_ledger_cut_short_is_not_signed_again(cli, ledger, tmp_path):
+    from config.settings import get_settings
+    from flows.usecases import checkpoints
+
+    sign(cli, tmp_path)
+    attack(ledger, "DELETE FROM ledger_entry WHERE org = 'KT' AND seq = 4",
+           "UPDATE occurrence SET status = 'open' WHERE status = 'waived'")
+    code, _, err = cli("checkpoint")
+    assert code == 1 and "has 3 entries, the checkpoint" in " ".join(err.split())
+    signed, refused = checkpoints.checkpoint_grown(ledger, get_settings(), orgs=["KT"], now=LATER)
+    assert signed == [] and "no checkpoint signed for KT" in refused[0]
+    code, _, err = cli("verify", "--checkpoint", "x.checkpoint", "--head", "0" * 64)
+    assert code == 2 and "--checkpoint" in err

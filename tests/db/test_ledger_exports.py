@@ -334,3 +334,22 @@ def standalone(pack_file, key, tmp_path):
                          capture_output=True, text=True, timeout=60)
     assert "Traceback" not in run.stderr, run.stderr
     return run.returncode, run.stdout.strip()
+
+
+def test_a_member_not_in_sha256sums_or_stored_twice_is_caught(cli, recorded, tmp_path):
+    out = pack(cli, tmp_path)
+    extra = tmp_path / "extra.zip"
+    with zipfile.ZipFile(out) as old, zipfile.ZipFile(extra, "w") as new:
+        for name in old.namelist():
+            new.writestr(name, old.read(name))
+        new.writestr("evidence/board-decision-forged.pdf", b"%PDF forged")
+    code, _, err = cli("verify", "--pack", str(extra))
+    assert code == 1 and "board-decision-forged.pdf is in the pack but not in SHA256SUMS" in " ".join(err.split())
+    twice = tmp_path / "twice.zip"
+    with zipfile.ZipFile(out) as old, zipfile.ZipFile(twice, "w") as new, \
+            pytest.warns(UserWarning, match="Duplicate name"):
+        new.writestr("manifest.csv", b"org\nforged\n")  # what some unzip tools show
+        for name in old.namelist():
+            new.writestr(name, old.read(name))
+    code, _, err = cli("verify", "--pack", str(twice))
+    assert code == 1 and "manifest.csv is stored twice" in " ".join(err.split())

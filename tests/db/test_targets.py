@@ -205,3 +205,41 @@ def test_readings_and_editions_refuse_update_and_delete(recorded_targets, statem
 
     with pytest.raises(sa.exc.DatabaseError, match="append-only"), recorded_targets.begin() as conn:
         conn.execute(sa.text(statement))
+
+
+def test_an_edition_that_changes_a_stated_target_keeps_verify_whole(engine, imported, cli, db_url, shipped_roadmap,
+                                                                    tmp_path):
+    assert cli("target", "set", "G5", *SET_BY, "--baseline-year", "2024", "--baseline-value", "10")[0] == 0
+    text = shipped_roadmap.read_text(encoding="utf-8")
+    stated = "metric: women_share_board_of_directors\n    value: 35.0"
+    assert stated in text
+    edition = tmp_path / "roadmap-2026-edition.yaml"
+    edition.write_text(text.replace(stated, stated.replace("35.0", "40.0")), encoding="utf-8")
+    code, _, err = cli("roadmap", "import", str(edition))
+    assert code == 0, err
+    g5 = targets(engine)["G5"]
+    assert (g5.target_value, g5.baseline_value) == (40.0, 10.0)  # the document's value, the office's baseline
+    code, out, err = cli("verify")
+    assert code == 0, out + err  # the import's entry records the target it changed
+
+
+def test_a_deleted_target_and_a_share_out_of_range_are_refused(cli, recorded_targets):
+    code, _, err = cli("target", "set", "G5", *SET_BY, "--milestone", "2028=300")
+    assert code == 2 and "--milestone" in err and "between 0 and 100" in err
+    with EngineBeginAttack(recorded_targets) as conn:
+        conn.execute(TargetRow.__table__.delete().where(TargetRow.__table__.c.metric == "waste_t"))
+    code, out, err = cli("verify")
+    assert code == 1 and "target waste_t that entry 3 defines is gone" in " ".join((out + err).split())
+
+
+def test_a_target_set_before_targets_were_ledger_events_is_recorded_as_it_stands(engine, imported, cli, db_url):
+    with session_scope(engine) as s:  # what `target set` wrote before it appended a ledger entry
+        e4 = s.exec(select(MeasureRow).where(MeasureRow.code == "E4")).one()
+        s.add(TargetRow(org="KT", measure_id=e4.id, metric="waste_t", unit="t", direction="at_most",
+                        target_year=2030, target_value=700.0, source="set", updated_at=NOW))
+    code, out, err = cli("verify")
+    assert code == 1 and "target E4 waste_t" in " ".join((out + err).split())
+    assert cli("target", "set", "E4", "--metric", "waste_t", "--by", "esg", "--reason", "recorded")[0] == 0
+    assert targets(engine)["E4"].target_value == 700.0
+    code, out, err = cli("verify")
+    assert code == 0, out + err
