@@ -21,11 +21,12 @@ from models.core.ledger import (
     state_from_events,
     verify_chain,
 )
-from models.core.schedule import OccurrenceStatus, local_date
+from models.core.schedule import OccurrenceKind, OccurrenceStatus, local_date
 from models.core.targets import parse_direction
 from models.evidence import store as evidence_store
 from models.store import ledger as ledger_store
 from models.store import targets as trepo
+from models.store.occurrences import planned_deadlines
 from models.store.tables import (
     MeasureRow,
     OccurrenceRow,
@@ -124,10 +125,15 @@ def _state_problem(session: Session, *, org: str, entries: list[Entry], last: in
     """The first occurrence (by id) whose status, completion time, lateness, rescheduling or
     due date disagrees with what its ledger entries say, as (entry to blame, message)."""
     said = state_from_events(entries)
+    plans = planned_deadlines(session, org=org)
     rows = session.exec(select(OccurrenceRow, MeasureRow.code)
                         .join(MeasureRow, col(OccurrenceRow.measure_id) == MeasureRow.id)
                         .where(OccurrenceRow.org == org).order_by(col(OccurrenceRow.id)))
     for occ, code in rows:
+        schedule = _schedule_problem(occ, plans)
+        if schedule is not None:
+            return last + 1, (f"occurrence {occ.id} ({code} {occ.period}): {schedule}, and no ledger entry "
+                              "records it: the occurrence was changed outside esgtrack")
         facts = said.get(stored_id(occ))
         found = disagreement(facts, status=occ.status, late=occ.late, rescheduled=occ.rescheduled,
                              completed_at=iso_utc(occ.completed_at) if occ.completed_at else None,
@@ -151,6 +157,22 @@ def _state_problem(session: Session, *, org: str, entries: list[Entry], last: in
                               f"{last} were deleted, or the occurrence was changed outside esgtrack")
         return seq, (f"{what}: {field} is {stored} but entry {seq} says {expected}: the occurrence was "
                      "changed outside esgtrack")
+    return None
+
+
+def _schedule_problem(occ: OccurrenceRow, plans: dict[tuple[int, int, str, int], dt.datetime]) -> str | None:
+    """Whether an occurrence disagrees with the deadlines its measure's roadmap plans: one it
+    plans is not withdrawn, one withdrawn is no longer planned, and its planned date is the plan's."""
+    if occ.kind == OccurrenceKind.OPENED:
+        return None  # opened by hand: its entry is checked instead
+    plan = plans.get((occ.measure_id, occ.period, occ.kind, occ.seq))
+    if plan is None:
+        return None if occ.status in (OccurrenceStatus.WITHDRAWN, OccurrenceStatus.DONE, OccurrenceStatus.WAIVED) \
+            else "it is open but the roadmap no longer plans it"
+    if occ.status == OccurrenceStatus.WITHDRAWN:
+        return "it is withdrawn but the roadmap plans it"
+    if local_date(occ.planned_due_at) != local_date(plan) and occ.status == OccurrenceStatus.OPEN:
+        return f"planned due is {local_date(occ.planned_due_at)} but the roadmap plans {local_date(plan)}"
     return None
 
 

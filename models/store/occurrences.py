@@ -55,16 +55,18 @@ def refresh_for_edition(session: Session, *, org: str, edition_id: int | None, n
     return counts
 
 
+def planned_deadlines(session: Session, *, org: str) -> dict[tuple[int, int, str, int], dt.datetime]:
+    """The deadlines the organisation's active measures plan: (measure id, period, kind, seq)
+    → due time (seq 0: only as-needed occurrences, opened by hand, have others)."""
+    return {(stored_id(row), spec.period, spec.kind.value, 0): spec.due_at
+            for row in measures(session, org=org) for spec in expand(measure_from_row(row))}
+
+
 def refresh_occurrences(session: Session, *, org: str, now: dt.datetime) -> dict[str, int]:
     """Bring an organisation's occurrences in line with its measures: add missing ones,
     move open ones whose planned date changed (unless rescheduled), withdraw open ones no
     longer planned. Done and waived occurrences are never touched."""
-    rows = measures(session, org=org, include_inactive=True)
-    expected: dict[tuple[int, int, str, int], dt.datetime] = {}
-    for row in rows:
-        if row.active:
-            for spec in expand(measure_from_row(row)):
-                expected[(stored_id(row), spec.period, spec.kind.value, 0)] = spec.due_at
+    expected = planned_deadlines(session, org=org)
     stored = session.exec(select(OccurrenceRow).where(OccurrenceRow.org == org)).all()
     counts = {"added": 0, "moved": 0, "withdrawn": 0, "unchanged": 0}
     seen = set()

@@ -281,3 +281,14 @@ def test_a_completion_time_on_an_open_occurrence_is_caught(cli, chain):
 def test_an_open_deadline_moved_without_a_reschedule_is_caught(cli, chain):
     edit_occurrence(chain, "E1", due_at=dt.datetime(2026, 6, 30, 18, 59, tzinfo=dt.UTC))
     assert_caught(cli, 8, "due is 2026-06-30 but the roadmap plans 2025-12-31")
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    ({"status": "withdrawn"}, "it is withdrawn but the roadmap plans it"),
+    ({"due_at": dt.datetime(2026, 6, 30, 18, 59, tzinfo=dt.UTC),
+      "planned_due_at": dt.datetime(2026, 6, 30, 18, 59, tzinfo=dt.UTC)},
+     "planned due is 2026-06-30 but the roadmap plans 2025-12-31"),
+])
+def test_an_open_obligation_hidden_or_moved_with_its_plan_is_caught(cli, chain, change, words):
+    edit_occurrence(chain, "E1", **change)
+    assert_caught(cli, 8, words, "changed outside esgtrack")
