@@ -49,9 +49,16 @@ def _require(text: str | None, option: str, what: str) -> str:
     return text.strip()
 
 
-def _not_in(occ: OccurrenceRow, m: MeasureRow, hint: str) -> InputError:
-    when = f" on {local_date(occ.completed_at)}" if occ.completed_at else ""
-    return InputError(f"{_label(occ, m)} is {occ.status}{when}: {hint}", field="MEASURE", value=m.code)
+def _in_status(session: Session, ref: OccurrenceRef, statuses: tuple[str, ...], hint: str
+               ) -> tuple[OccurrenceRow, MeasureRow]:
+    """The occurrence meant, under the chain's lock, if its status is one the event applies to;
+    else bad input saying what it is and `hint`."""
+    ledger_store.lock(session, org=ref.org)
+    occ, m = select_occurrence(session, ref=ref, statuses=statuses)
+    if occ.status not in statuses:
+        when = f" on {local_date(occ.completed_at)}" if occ.completed_at else ""
+        raise InputError(f"{_label(occ, m)} is {occ.status}{when}: {hint}", field="MEASURE", value=m.code)
+    return occ, m
 
 
 def _append(session: Session, occ: OccurrenceRow, m: MeasureRow, *, event: str, actor: str,
@@ -78,10 +85,7 @@ def complete(session: Session, *, ref: OccurrenceRef, actor: str, evidence: Evid
         raise InputError(f"the completion date is after today ({local_date(now)})", field="--completed-on",
                          value=completed_on.isoformat())
     evidence_store.check_readable(files)
-    ledger_store.lock(session, org=ref.org)
-    occ, m = select_occurrence(session, ref=ref, statuses=(OccurrenceStatus.OPEN,))
-    if occ.status != OccurrenceStatus.OPEN:
-        raise _not_in(occ, m, "reopen it first (esgtrack reopen) to record it again")
+    occ, m = _in_status(session, ref, (OccurrenceStatus.OPEN,), "reopen it first (esgtrack reopen) to record it again")
     evidence = replace(evidence, files=tuple(p.name for p in files))
     evidence_rules.check(CompletionKind(m.completion_kind), evidence, measure=m.code,
                          today=local_date(now), progress=occ.kind == OccurrenceKind.PROGRESS)
@@ -101,10 +105,8 @@ def reopen(session: Session, *, ref: OccurrenceRef, actor: str, reason: str,
            now: dt.datetime) -> Recorded:
     """Undo a completion or a waiver: the occurrence is open again (reminders resume)."""
     actor, reason = _require(actor, "--by", "who reopens it"), _require(reason, "--reason", "why")
-    ledger_store.lock(session, org=ref.org)
-    occ, m = select_occurrence(session, ref=ref, statuses=(OccurrenceStatus.DONE, OccurrenceStatus.WAIVED))
-    if occ.status not in (OccurrenceStatus.DONE, OccurrenceStatus.WAIVED):
-        raise _not_in(occ, m, "only a done or waived occurrence can be reopened")
+    occ, m = _in_status(session, ref, (OccurrenceStatus.DONE, OccurrenceStatus.WAIVED),
+                        "only a done or waived occurrence can be reopened")
     data = {"reason": reason, "previous_status": occ.status,
             "previous_completed_at": iso_utc(occ.completed_at) if occ.completed_at else None}
     occ.status, occ.completed_at, occ.late = OccurrenceStatus.OPEN, None, None
@@ -118,10 +120,7 @@ def reschedule(session: Session, *, ref: OccurrenceRef, actor: str, to: dt.date,
     needs `backdate`, the reason it is set after the fact; none may precede the period."""
     actor, reason = _require(actor, "--by", "who records it"), _require(reason, "--reason", "why")
     approved_by = _require(approved_by, "--approved-by", "who approved the new date")
-    ledger_store.lock(session, org=ref.org)
-    occ, m = select_occurrence(session, ref=ref, statuses=(OccurrenceStatus.OPEN,))
-    if occ.status != OccurrenceStatus.OPEN:
-        raise _not_in(occ, m, "only an open occurrence can be rescheduled")
+    occ, m = _in_status(session, ref, (OccurrenceStatus.OPEN,), "only an open occurrence can be rescheduled")
     old = local_date(occ.due_at)
     if to == old:
         raise InputError(f"{_label(occ, m)} is already due on {old}", field="--to", value=to.isoformat())
@@ -144,10 +143,7 @@ def waive(session: Session, *, ref: OccurrenceRef, actor: str, reason: str, appr
     """Close an open occurrence without completing it: waived, or not applicable this period."""
     actor, reason = _require(actor, "--by", "who records it"), _require(reason, "--reason", "why")
     approved_by = _require(approved_by, "--approved-by", "who approved it")
-    ledger_store.lock(session, org=ref.org)
-    occ, m = select_occurrence(session, ref=ref, statuses=(OccurrenceStatus.OPEN,))
-    if occ.status != OccurrenceStatus.OPEN:
-        raise _not_in(occ, m, "only an open occurrence can be waived")
+    occ, m = _in_status(session, ref, (OccurrenceStatus.OPEN,), "only an open occurrence can be waived")
     occ.status, occ.completed_at, occ.late = OccurrenceStatus.WAIVED, None, None
     data = {"ground": "not_applicable" if not_applicable else "waived", "reason": reason,
             "approved_by": approved_by}
