@@ -121,8 +121,8 @@ def _view(item: PlannedItem, lang: str, as_of: dt.date, others_told: Sequence[st
         "due_text": format_date(due, lang) if due else "",
         "days": (due - as_of).days if due else None,
         "completion": _completion(item, lang),
-        "executors": item.executors.get(lang) or item.executors.get("kk") or [],
-        "units": item.units.get(lang) or item.units.get("kk") or [],
+        "executors": _in(item.executors, lang),
+        "units": _in(item.units, lang),
         "external": str(L.external(party)) if party else "",
         "others": list(others_told if others_told is not None else item.others_told),
         "record_hint": item.record_hint,
@@ -142,6 +142,11 @@ def _date(value: object) -> dt.date | None:
 def _shorten(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= SHORT_TITLE else text[: SHORT_TITLE - 1].rstrip() + "…"
+
+
+def _in(names: dict[str, list[str]], lang: str) -> list[str]:
+    """Names in the language, else in Kazakh."""
+    return names.get(lang) or names.get("kk") or []
 
 
 def _completion(item: PlannedItem, lang: str) -> str:

@@ -49,7 +49,7 @@ def write_evidence_pack(engine: Engine, settings: Settings, *, org: str, period:
     manifest = build_manifest(contents, head=head, generated_at=iso_utc(now), generated_by=generated_by)
     seal = None
     if checkpoints.has_key(settings):
-        leaves = [merkle.leaf_hash(bytes.fromhex(e.hash)) for e in contents["chain"]]
+        leaves = merkle.ledger_leaves(e.hash for e in contents["chain"])
         made, note = checkpoints.sign_tree(settings, org=org, leaves=leaves, now=now)
         manifest = with_proofs(manifest, contents["chain"], made)
         seal = Seal(note, checkpoints.verifier(settings), checkpoints.signer(settings))

@@ -99,18 +99,23 @@ def _leaves(engine: Engine, org: str) -> list[bytes]:
     verified = verify_chain(entries, org=org)
     if not verified.ok:
         raise CheckFailed(f"the ledger of {org} does not verify (entry {verified.first_bad}: {verified.reason})")
-    return [merkle.leaf_hash(bytes.fromhex(e.hash)) for e in entries]
+    return merkle.ledger_leaves(e.hash for e in entries)
 
 
 def checkpoint(engine: Engine, settings: Settings, *, org: str, now: dt.datetime) -> tuple[notes.Checkpoint, str]:
     """The organisation's ledger as a signed checkpoint, saved under the data directory
     (checkpoints/ORG/SIZE.checkpoint); returns it and the note. Only a ledger that verifies and
     extends the newest saved checkpoint is signed: CheckFailed otherwise."""
-    try:
-        extends_last(engine, settings, org=org)
-    except notes.NoteError as exc:
-        raise CheckFailed(f"the newest saved checkpoint of {org}: {exc}") from None
-    made, note = sign_tree(settings, org=org, leaves=_leaves(engine, org), now=now)
+    leaves = _leaves(engine, org)
+    size = last_size(settings, org)
+    if size is not None:  # the ledger must extend the newest checkpoint saved
+        try:
+            last = _opened((checkpoint_dir(settings, org) / f"{size}.checkpoint").read_text(encoding="utf-8"),
+                           verifier(settings))[1]
+        except notes.NoteError as exc:
+            raise CheckFailed(f"the newest saved checkpoint of {org}: {exc}") from None
+        _extends(org, last, leaves)
+    made, note = sign_tree(settings, org=org, leaves=leaves, now=now)
     path = checkpoint_dir(settings, org) / f"{made.size}.checkpoint"
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".partial")
@@ -161,16 +166,6 @@ def checkpoint_grown(engine: Engine, settings: Settings, *, orgs: list[str], now
     return signed, refused
 
 
-def extends_last(engine: Engine, settings: Settings, *, org: str) -> None:
-    """CheckFailed unless the organisation's ledger verifies and extends its newest saved
-    checkpoint (what must hold before another is signed)."""
-    size = last_size(settings, org)
-    if size is None:
-        _leaves(engine, org)
-        return
-    check(engine, note=(checkpoint_dir(settings, org) / f"{size}.checkpoint").read_text(encoding="utf-8"),
-          verifier_key=verifier(settings))
-
 
 def prove(engine: Engine, *, org: str, seq: int, size: int | None = None) -> dict[str, Any]:
     """Entry `seq`'s inclusion proof in the tree of the first `size` entries (default: all),
@@ -193,13 +188,27 @@ def check(engine: Engine, *, note: str, verifier_key: str) -> dict[str, Any]:
     """That a checkpoint is signed by this key and that the organisation's ledger today is a
     consistent extension of it: nothing it covered was changed, removed or reordered.
     CheckFailed names what is wrong."""
+    org, made = _opened(note, verifier_key)
+    leaves = _leaves(engine, org)
+    head, proof = _extends(org, made, leaves)
+    return {"org": org, "checkpoint_size": made.size, "checkpoint_time": made.time,
+            "checkpoint_root": made.root.hex(), "size": len(leaves), "root_hash": head.hex(),
+            "consistency_proof": [p.hex() for p in proof]}
+
+
+def _opened(note: str, verifier_key: str) -> tuple[str, notes.Checkpoint]:
+    """The organisation and checkpoint of a note signed by this key (NoteError otherwise)."""
     name, public = notes.parse_verifier_key(verifier_key)
     made = notes.parse_checkpoint(notes.open_note(note, name=name, public=public))
     prefix = f"{name}/"
     if not made.origin.startswith(prefix):
         raise CheckFailed(f"the checkpoint's origin {made.origin!r} is not of the key {name!r}")
-    org = made.origin.removeprefix(prefix)
-    leaves = _leaves(engine, org)
+    return made.origin.removeprefix(prefix), made
+
+
+def _extends(org: str, made: notes.Checkpoint, leaves: list[bytes]) -> tuple[bytes, list[bytes]]:
+    """The tree head of these leaves and its consistency proof from the checkpoint; CheckFailed
+    when the ledger does not extend it."""
     if len(leaves) < made.size:
         raise CheckFailed(f"the ledger of {org} has {len(leaves)} entries, the checkpoint of {made.time} "
                           f"covers {made.size}: entries after {len(leaves)} were removed")
@@ -208,6 +217,4 @@ def check(engine: Engine, *, note: str, verifier_key: str) -> dict[str, Any]:
     if not merkle.verify_consistency(made.size, len(leaves), made.root, head, proof):
         raise CheckFailed(f"the first {made.size} entries of {org}'s ledger no longer hash to the root "
                           f"of the checkpoint of {made.time}: the ledger was rewritten since")
-    return {"org": org, "checkpoint_size": made.size, "checkpoint_time": made.time,
-            "checkpoint_root": made.root.hex(), "size": len(leaves), "root_hash": head.hex(),
-            "consistency_proof": [p.hex() for p in proof]}
+    return head, proof

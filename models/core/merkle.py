@@ -8,13 +8,18 @@ The leaves are the ledger's entries in seq order; an entry's leaf data is its 32
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 
 def leaf_hash(data: bytes) -> bytes:
     return hashlib.sha256(b"\x00" + data).digest()
+
+
+def ledger_leaves(hashes: Iterable[str]) -> list[bytes]:
+    """A ledger's leaves: each entry's hash (hex), in seq order, as a leaf."""
+    return [leaf_hash(bytes.fromhex(h)) for h in hashes]
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:

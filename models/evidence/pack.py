@@ -170,7 +170,7 @@ class Seal:
 def with_proofs(manifest: dict[str, Any], chain: list[Entry], checkpoint: notes.Checkpoint) -> dict[str, Any]:
     """The manifest with each of the period's entries' (and the imports') inclusion proofs
     against the pack's checkpoint, which covers the whole chain."""
-    leaves = [merkle.leaf_hash(bytes.fromhex(e.hash)) for e in chain[:checkpoint.size]]
+    leaves = merkle.ledger_leaves(e.hash for e in chain[:checkpoint.size])
     wanted = [e.seq for e in chain[:checkpoint.size]
               if e.period == manifest["period"] or e.event == "roadmap_imported"]
     proofs = {str(seq): [p.hex() for p in merkle.inclusion_proof(seq - 1, leaves)] for seq in wanted}

@@ -18,6 +18,7 @@ import hashlib
 import json
 import sys
 import zipfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ def check(pack: Path, verifier: str) -> list[str]:
         manifest = json.loads(zf.read("manifest.json"))
         chain = [json.loads(line) for line in zf.read("ledger.jsonl").decode("utf-8").splitlines()]
         problems += _chain_problems(chain)
-        leaves = [merkle.leaf_hash(bytes.fromhex(e["hash"])) for e in chain]
+        leaves = merkle.ledger_leaves(e["hash"] for e in chain)
         problems += [problem for problem, _ in seal_problems(zf, name=name, public=public, manifest=manifest,
                                                              leaves=leaves)]
         problems += _manifest_problems(manifest, chain, members)
@@ -58,7 +59,7 @@ def member_problems(names: list[str], sums: bytes) -> list[str]:
     """Members SHA256SUMS does not list (only it and pack.sig may be unlisted), and names stored
     twice (tools disagree on which copy they show)."""
     listed = {line.partition("  ")[2] for line in sums.decode("utf-8").splitlines()}
-    twice = sorted({name for name in names if names.count(name) > 1})
+    twice = sorted(name for name, count in Counter(names).items() if count > 1)
     extra = sorted(set(names) - listed - {"SHA256SUMS", "pack.sig"})
     return [f"{name} is stored twice in the pack" for name in twice] + \
         [f"{name} is in the pack but not in SHA256SUMS" for name in extra]

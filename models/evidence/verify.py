@@ -61,28 +61,30 @@ def verify_pack(path: Path, *, anchor: str | None = None, key: tuple[str, bytes]
         return result
     with zf:
         try:
-            _check(result, zf, anchor)
-            if key is not None and result.ok:
-                _check_seal(result, zf, key)
+            read = _check(result, zf, anchor)
+            if key is not None and result.ok and read is not None:
+                _check_seal(result, zf, key, *read)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:  # a malformed pack
             result.fail(f"the pack is malformed: {type(exc).__name__}: {exc}")
     return result
 
 
-def _check(result: PackResult, zf: zipfile.ZipFile, anchor: str | None) -> None:
+def _check(result: PackResult, zf: zipfile.ZipFile, anchor: str | None) -> tuple[dict, list[Entry]] | None:
+    """The checks without a key; returns the manifest and the chain read, when both could be."""
     names = set(zf.namelist())
     missing = [n for n in ("manifest.json", "ledger.jsonl") if n not in names]
     if missing:
         result.fail(f"the pack has no {', '.join(missing)}")
-        return
+        return None
     manifest = json.loads(zf.read("manifest.json"))
     chain = _chain(zf, result)
     if chain is None:
-        return
+        return None
     _check_chain(result, manifest, chain, anchor)
     if result.ok:
         _check_manifest(result, manifest, chain, zf, names)
     _check_sums(result, zf, names)
+    return manifest, chain
 
 
 def _chain(zf: zipfile.ZipFile, result: PackResult) -> list[Entry] | None:
@@ -169,7 +171,8 @@ def _check_states(result: PackResult, manifest: dict, chain: list[Entry]) -> Non
                         f"ledger says {expected}" + (f" (entry {seq})" if seq else ""), seq)
 
 
-def _check_seal(result: PackResult, zf: zipfile.ZipFile, key: tuple[str, bytes]) -> None:
+def _check_seal(result: PackResult, zf: zipfile.ZipFile, key: tuple[str, bytes], manifest: dict,
+                chain: list[Entry]) -> None:
     name, public = key
     names = set(zf.namelist())
     missing = [n for n in ("pack.sig", "checkpoint.txt") if n not in names]
@@ -177,10 +180,8 @@ def _check_seal(result: PackResult, zf: zipfile.ZipFile, key: tuple[str, bytes])
         result.fail(f"the pack is not sealed: it has no {', '.join(missing)} (`esgtrack keys init`, then "
                     "write the pack again)")
         return
-    chain = _chain(zf, result) or []
-    leaves = [merkle.leaf_hash(bytes.fromhex(e.hash)) for e in chain]
-    problems = seal_problems(zf, name=name, public=public, manifest=json.loads(zf.read("manifest.json")),
-                             leaves=leaves)
+    problems = seal_problems(zf, name=name, public=public, manifest=manifest,
+                             leaves=merkle.ledger_leaves(e.hash for e in chain))
     for problem, seq in problems:
         result.fail(problem, seq)
     result.signed = not problems
