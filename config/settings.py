@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -53,6 +54,30 @@ class Settings(BaseSettings):
         description="PEM file of the CAs to trust for TLS while delivering (SMTP relay, Teams); "
         "default the system bundle. A small file also saves ~20-45 ms per SMTP connection.",
     )
+    tsa_url: str | None = Field(
+        default=None,
+        description="RFC 3161 Time-Stamping Authority URL: each signed checkpoint gets a timestamp "
+        "token (trusted time) from it, saved beside the checkpoint and put in sealed packs.",
+    )
+    tsa_mode: Literal["off", "best-effort", "required"] | None = Field(
+        default=None,
+        description="off; best-effort (a TSA that fails leaves the checkpoint without a token, with a "
+        "warning); required (no token, no checkpoint or sealed pack). Default: best-effort when "
+        "ESGTRACK_TSA_URL is set, else off.",
+    )
+    tsa_cert: Path | None = Field(
+        default=None,
+        description="PEM file of the TSA's certificate or of the CA that issues it: every token is "
+        "verified with it when received and when checked. Needed when trusted time is on.",
+    )
+    tsa_timeout: float = Field(
+        default=10.0, gt=0,
+        description="Seconds to wait for the TSA's answer.",
+    )
+
+    @property
+    def resolved_tsa_mode(self) -> str:
+        return self.tsa_mode or ("best-effort" if self.tsa_url else "off")
 
     @property
     def resolved_database_url(self) -> str:

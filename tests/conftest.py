@@ -20,6 +20,7 @@ from config import SHIPPED_DOCUMENT, SHIPPED_ROADMAP
 from models.core.schedule import morning  # noqa: F401  (tests import it from here)
 from models.store import db as dbmod
 from tests.databases import PostgresLane, copy_sqlite, forget_engine
+from tests.tsa import LocalTSA
 
 # Prefect: quiet, and a home of this test session's own (cached results must not leak between
 # runs). Set before anything imports prefect.
@@ -78,10 +79,25 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
     home = tmp_path / "esgtrack-home"
     monkeypatch.setenv("ESGTRACK_HOME", str(home))
-    for name in ("ESGTRACK_DATABASE_URL", "ESGTRACK_DIRECTORY", "ESGTRACK_POLICY", "ESGTRACK_SMTP_URL", "ESGTRACK_ORG"):
+    for name in ("ESGTRACK_DATABASE_URL", "ESGTRACK_DIRECTORY", "ESGTRACK_POLICY", "ESGTRACK_SMTP_URL", "ESGTRACK_ORG",
+                 "ESGTRACK_TSA_URL", "ESGTRACK_TSA_MODE", "ESGTRACK_TSA_CERT"):
         monkeypatch.delenv(name, raising=False)
     get_settings.cache_clear()
     yield home
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def local_tsa(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalTSA]:
+    """A real RFC 3161 TSA on 127.0.0.1 (tests/tsa.py), configured as esgtrack's
+    (ESGTRACK_TSA_URL, its CA as ESGTRACK_TSA_CERT; mode best-effort by default)."""
+    from config.settings import get_settings
+
+    with LocalTSA(tmp_path / "tsa") as tsa:
+        monkeypatch.setenv("ESGTRACK_TSA_URL", tsa.url)
+        monkeypatch.setenv("ESGTRACK_TSA_CERT", str(tsa.ca_pem))
+        get_settings.cache_clear()
+        yield tsa
     get_settings.cache_clear()
 
 

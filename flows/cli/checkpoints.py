@@ -14,6 +14,7 @@ from config.settings import get_settings
 from flows.cli.app import OrgOpt, app, db, now, org_or_default
 from flows.cli.output import console, err_console, to_json
 from flows.usecases import checkpoints
+from models.core.errors import InputError
 
 keys_app = typer.Typer(help="The key that signs the ledger's checkpoints.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
@@ -43,17 +44,30 @@ def checkpoint_cmd(
     out: Annotated[Path | None, typer.Option("--out", help="Also write the checkpoint to this file.")] = None,
 ) -> None:
     """Sign a checkpoint of an organisation's ledger (tree size, Merkle root, time): a C2SP
-    signed note. Hand it to the auditor; `esgtrack verify --checkpoint FILE` later proves the
-    ledger only grew since."""
+    signed note, with an RFC 3161 timestamp token (NAME.tsr beside it) when a TSA is set
+    (ESGTRACK_TSA_URL). Hand it to the auditor; `esgtrack verify --checkpoint FILE` later proves
+    the ledger only grew since."""
     settings, code = get_settings(), org_or_default(org)
-    made, note = checkpoints.checkpoint(db(), settings, org=code, now=now())
+    if out is not None and not out.parent.is_dir():
+        raise InputError("no such directory", field="--out", value=str(out.parent))
+    signed = checkpoints.checkpoint(db(), settings, org=code, now=now())
+    written = [str(signed.path)]
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(note, encoding="utf-8")
-    saved = checkpoints.checkpoint_dir(settings, code) / f"{made.size}.checkpoint"
-    err_console.print(f"checkpoint of {code}: {made.size} entries, root {made.root.hex()}; saved as {saved}"
-                      + (f" and {out}" if out else ""), highlight=False, soft_wrap=True)
-    console.print(note, end="", highlight=False, soft_wrap=True)
+        out.write_text(signed.note, encoding="utf-8")
+        written.append(str(out))
+        stale = checkpoints.token_path(out)
+        if signed.token is not None:
+            stale.write_bytes(signed.token)
+            written.append(str(stale))
+        else:
+            stale.unlink(missing_ok=True)
+    err_console.print(f"checkpoint of {code}: {signed.made.size} entries, root {signed.made.root.hex()}; "
+                      f"saved as {' and '.join(written)}", highlight=False, soft_wrap=True)
+    if signed.stamp is not None:
+        err_console.print(f"trusted time: {signed.stamp.describe()}", highlight=False, soft_wrap=True)
+    if signed.warning:
+        err_console.print(f"[yellow]warning:[/yellow] {signed.warning}", highlight=False, soft_wrap=True)
+    console.print(signed.note, end="", highlight=False, soft_wrap=True)
 
 
 @app.command("prove")

@@ -161,26 +161,36 @@ def verify_cmd(
         "--key", help="A verifier key (or a file holding one): the checkpoint must be signed with it "
                       "(default: this installation's, `esgtrack keys show`); with --pack, the pack must be "
                       "sealed with it.")] = None,
+    tsa_cert: Annotated[Path | None, typer.Option(
+        "--tsa-cert", help="The TSA's certificate or its CA's (PEM): the checkpoint's (or the pack's) RFC 3161 "
+                           "token must verify with it (default with --checkpoint: ESGTRACK_TSA_CERT).")] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Re-compute the ledger's hash chains and the evidence files' hashes: exit 0 and the
     head hash when intact, exit 1 naming the first bad entry. With --checkpoint: exit 0 when
-    the checkpoint's signature verifies and today's ledger is a consistent extension of it."""
+    the checkpoint's signature verifies and today's ledger is a consistent extension of it
+    (and its timestamp token, NAME.tsr beside it, verifies with the TSA's certificate)."""
     anchor = _check_head(head)
+    if tsa_cert is not None and checkpoint is None and pack is None:
+        raise InputError("--tsa-cert checks the trusted time of a --checkpoint or a --pack", field="--tsa-cert")
     if checkpoint is not None:
         if pack is not None or head is not None:
             raise InputError("--checkpoint proves the database's ledger on its own: leave out --pack and --head",
                              field="--checkpoint")
-        _verify_checkpoint(checkpoint, key, fmt)
+        _verify_checkpoint(checkpoint, key, tsa_cert, fmt)
     if pack is not None:
-        _verify_pack(pack, anchor, fmt, _verifier_key(key) if key is not None else None)
+        if tsa_cert is not None and key is None:
+            raise InputError("the trusted time of a pack is its sealed checkpoint's: give --key too",
+                             field="--tsa-cert")
+        _verify_pack(pack, anchor, fmt, _verifier_key(key) if key is not None else None,
+                     _tsa_certificates(tsa_cert) if tsa_cert is not None else None)
         return
     settings = get_settings()
     results = auditing.verify(db(), org=org, store_root=settings.evidence_dir, anchor=anchor)
     _report(results, anchor, fmt)
 
 
-def _verify_checkpoint(path: Path, key: str | None, fmt: Format) -> None:
+def _verify_checkpoint(path: Path, key: str | None, tsa_cert: Path | None, fmt: Format) -> None:
     from flows.usecases import checkpoints
     from models.core.notes import NoteError
 
@@ -188,19 +198,40 @@ def _verify_checkpoint(path: Path, key: str | None, fmt: Format) -> None:
         note = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the checkpoint: {exc}", field="--checkpoint", value=str(path)) from None
-    verifier = checkpoints.verifier(get_settings()) if key is None else _verifier_text(key)
+    settings = get_settings()
+    verifier = checkpoints.verifier(settings) if key is None else _verifier_text(key)
     _verifier_key(verifier)
+    trusted = checkpoints.trusted_tsa(settings, tsa_cert) if tsa_cert or settings.tsa_cert else None
+    token_file = checkpoints.token_path(path)
+    if trusted is not None and not token_file.is_file() and (tsa_cert or settings.resolved_tsa_mode == "required"):
+        raise CheckFailed(f"checkpoint {path.name} has no trusted time: no timestamp token {token_file.name} "
+                          "beside it")
     try:
         proven = checkpoints.check(db(), note=note, verifier_key=verifier)
     except NoteError as exc:
         raise CheckFailed(f"checkpoint {path.name}: {exc}") from None
+    stamp = checkpoints.check_token(token_file.read_bytes(), note, trusted) \
+        if trusted is not None and token_file.is_file() else None
+    proven["trusted_time"] = stamp.describe() if stamp else None
     if fmt is not Format.table:
         emit([proven], fmt=fmt, columns=list(proven), json_data=proven)
         sys.exit(0)
     console.print(f"{proven['org']}: the ledger ({proven['size']} entries, root {proven['root_hash']}) extends "
                   f"the checkpoint of {proven['checkpoint_time']} ({proven['checkpoint_size']} entries): "
                   "consistency proven", highlight=False, soft_wrap=True)
+    if stamp is not None:
+        console.print(f"trusted time: the checkpoint existed at {stamp.describe()} (RFC 3161 token "
+                      f"{token_file.name})", highlight=False, soft_wrap=True)
+    elif token_file.is_file():
+        err_console.print(f"note: {token_file.name} (trusted time) was not checked: give --tsa-cert",
+                          highlight=False, soft_wrap=True)
     sys.exit(0)
+
+
+def _tsa_certificates(path: Path) -> list[Any]:
+    from flows.usecases import checkpoints
+
+    return checkpoints.trusted_tsa(get_settings(), path)
 
 
 def _verifier_text(key: str) -> str:
@@ -254,18 +285,22 @@ def _report_anchor(results: list[VerifyResult], anchor: str, fmt: Format) -> Non
                       f"{r.head_seq - r.anchor_seq} entries came after it", highlight=False, soft_wrap=True)
 
 
-def _verify_pack(pack: Path, anchor: str | None, fmt: Format, key: tuple[str, bytes] | None) -> None:
+def _verify_pack(pack: Path, anchor: str | None, fmt: Format, key: tuple[str, bytes] | None,
+                 tsa: list[Any] | None) -> None:
     from models.evidence.verify import verify_pack
 
     if not pack.is_file():
         raise InputError("no such file", field="--pack", value=str(pack))
-    r = verify_pack(pack, anchor=anchor, key=key)
+    r = verify_pack(pack, anchor=anchor, key=key, tsa=tsa)
     if fmt is not Format.table:
         sys.stdout.write(to_json(r.__dict__) + "\n")
     elif r.ok:
         console.print(f"{pack.name}: intact — {r.org} period {r.period}, {r.entries} entries, "
                       f"{r.files} evidence file(s), head {r.head}"
                       + (f"; sealed by {key[0]}" if r.signed and key else ""), highlight=False, soft_wrap=True)
+        if r.trusted_time:
+            console.print(f"trusted time: its checkpoint existed at {r.trusted_time}", highlight=False,
+                          soft_wrap=True)
         if anchor:
             assert r.anchor_seq is not None  # a pack whose chain lacks the anchor fails (not ok)
             console.print(f"head {anchor} is entry {r.anchor_seq}; "
@@ -359,11 +394,15 @@ def evidence_pack_cmd(
     CSV), evidence files, notifications sent, roadmap edition, and the whole chain so that
     `esgtrack verify --pack` checks it offline."""
     code = org_or_default(org)
-    manifest, verified, sealed = auditing.write_evidence_pack(db(), get_settings(), org=code, period=period, out=out,
-                                                              now=now(), generated_by=f"esgtrack {_version()}")
-    if not sealed:
+    manifest, verified, seal = auditing.write_evidence_pack(db(), get_settings(), org=code, period=period, out=out,
+                                                            now=now(), generated_by=f"esgtrack {_version()}")
+    if seal is None:
         err_console.print("[yellow]warning:[/yellow] no signing key, so the pack is not sealed: run "
                           "`esgtrack keys init`, then write it again")
+    elif seal.warning:
+        err_console.print(f"[yellow]warning:[/yellow] {seal.warning}", highlight=False, soft_wrap=True)
+    elif seal.stamp:
+        err_console.print(f"trusted time: {seal.stamp.describe()}", highlight=False, soft_wrap=True)
     console.print(f"wrote {out}: {code} {period}, {len(manifest['occurrences'])} occurrences, "
                   f"{len(manifest['completions'])} completions, {len(manifest['evidence'])} evidence "
                   f"file(s), {len(manifest['notifications'])} notifications; chain head "

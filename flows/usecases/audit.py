@@ -38,23 +38,25 @@ def log(engine: Engine, *, where: ledger_store.LogFilter) -> list[dict[str, Any]
 
 
 def write_evidence_pack(engine: Engine, settings: Settings, *, org: str, period: int, out: Path,
-                        now: dt.datetime, generated_by: str) -> tuple[dict[str, Any], VerifyResult, bool]:
+                        now: dt.datetime, generated_by: str
+                        ) -> tuple[dict[str, Any], VerifyResult, checkpoints.Signed | None]:
     """The evidence pack of an organisation's year, from a chain that verifies; sealed with this
-    installation's key when it has one (a signed checkpoint of the chain, inclusion proofs,
-    and pack.sig over SHA256SUMS). Returns the manifest, the verified chain, and whether sealed."""
+    installation's key when it has one (a signed checkpoint of the chain with its trusted time
+    when a TSA is configured, inclusion proofs, and pack.sig over SHA256SUMS). Returns the
+    manifest, the verified chain, and the pack's signed checkpoint (None: not sealed)."""
     verified, contents = pack_contents(engine, org=org, period=period, store_root=settings.evidence_dir)
     if not contents["occurrences"]:
         raise InputError(f"{org} has no occurrences in {period}", field="--period", value=period)
     head = {"head": verified.head, "seq": verified.head_seq, "entries": verified.count}
     manifest = build_manifest(contents, head=head, generated_at=iso_utc(now), generated_by=generated_by)
-    seal = None
+    seal, signed = None, None
     if checkpoints.has_key(settings):
         leaves = merkle.ledger_leaves(e.hash for e in contents["chain"])
-        made, note = checkpoints.sign_tree(settings, org=org, leaves=leaves, now=now)
-        manifest = with_proofs(manifest, contents["chain"], made)
-        seal = Seal(note, checkpoints.verifier(settings), checkpoints.signer(settings))
+        signed = checkpoints.stamped(settings, *checkpoints.sign_tree(settings, org=org, leaves=leaves, now=now))
+        manifest = with_proofs(manifest, contents["chain"], signed.made)
+        seal = Seal(signed.note, checkpoints.verifier(settings), checkpoints.signer(settings), signed.token)
     write_pack(out, manifest, chain=contents["chain"], store_root=settings.evidence_dir, seal=seal)
-    return manifest, verified, seal is not None
+    return manifest, verified, signed
 
 
 def pack_contents(engine: Engine, *, org: str, period: int, store_root: Path

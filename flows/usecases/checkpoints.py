@@ -1,16 +1,20 @@
 """Signed checkpoints of each organisation's ledger (models/core/merkle.py, models/core/notes.py):
-the signing key, writing a checkpoint, an entry's inclusion proof, and proving that the ledger
-today extends a checkpoint handed out earlier."""
+the signing key, writing a checkpoint, its RFC 3161 trusted time (models/core/timestamps.py)
+when a TSA is configured, an entry's inclusion proof, and proving that the ledger today
+extends a checkpoint handed out earlier."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
@@ -21,7 +25,7 @@ from cryptography.hazmat.primitives.serialization import (
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
-from models.core import merkle, notes
+from models.core import merkle, notes, timestamps
 from models.core.errors import CheckFailed, InputError, NotFound
 from models.core.ledger import iso_utc, verify_chain
 from models.store import ledger as ledger_store
@@ -102,10 +106,24 @@ def _leaves(engine: Engine, org: str) -> list[bytes]:
     return merkle.ledger_leaves(e.hash for e in entries)
 
 
-def checkpoint(engine: Engine, settings: Settings, *, org: str, now: dt.datetime) -> tuple[notes.Checkpoint, str]:
+@dataclass(frozen=True)
+class Signed:
+    """A signed checkpoint, where it was saved, and its trusted time: the TSA's response (DER)
+    and what it proves, or why there is none (best-effort mode)."""
+
+    made: notes.Checkpoint
+    note: str
+    path: Path | None = None
+    token: bytes | None = None
+    stamp: timestamps.Stamp | None = None
+    warning: str | None = None
+
+
+def checkpoint(engine: Engine, settings: Settings, *, org: str, now: dt.datetime) -> Signed:
     """The organisation's ledger as a signed checkpoint, saved under the data directory
-    (checkpoints/ORG/SIZE.checkpoint); returns it and the note. Only a ledger that verifies and
-    extends the newest saved checkpoint is signed: CheckFailed otherwise."""
+    (checkpoints/ORG/SIZE.checkpoint, its timestamp token as SIZE.tsr). Only a ledger that
+    verifies and extends the newest saved checkpoint is signed: CheckFailed otherwise, and when
+    trusted time is required but the TSA gives none (nothing is saved then)."""
     leaves = _leaves(engine, org)
     size = last_size(settings, org)
     if size is not None:  # the ledger must extend the newest checkpoint saved
@@ -115,13 +133,94 @@ def checkpoint(engine: Engine, settings: Settings, *, org: str, now: dt.datetime
         except notes.NoteError as exc:
             raise CheckFailed(f"the newest saved checkpoint of {org}: {exc}") from None
         _extends(org, last, leaves)
-    made, note = sign_tree(settings, org=org, leaves=leaves, now=now)
-    path = checkpoint_dir(settings, org) / f"{made.size}.checkpoint"
+    signed = stamped(settings, *sign_tree(settings, org=org, leaves=leaves, now=now))
+    path = checkpoint_dir(settings, org) / f"{signed.made.size}.checkpoint"
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    partial.write_text(note, encoding="utf-8")
+    if signed.token is not None:
+        _write_whole(token_path(path), signed.token)
+    else:
+        token_path(path).unlink(missing_ok=True)  # never an older token beside a newer note
+    _write_whole(path, signed.note.encode("utf-8"))
+    return Signed(signed.made, signed.note, path, signed.token, signed.stamp, signed.warning)
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(data)
     partial.replace(path)  # whole or not at all
-    return made, note
+
+
+def token_path(checkpoint_file: Path) -> Path:
+    """Where a checkpoint's timestamp token is kept: beside it, with the suffix .tsr."""
+    return checkpoint_file.with_suffix(".tsr")
+
+
+# --- trusted time (RFC 3161) ----------------------------------------------------------------
+
+
+def trusted_tsa(settings: Settings, cert: Path | None = None) -> list[x509.Certificate]:
+    """The TSA certificates tokens are checked with: `cert`, else ESGTRACK_TSA_CERT."""
+    path = cert or settings.tsa_cert
+    field = "--tsa-cert" if cert else "ESGTRACK_TSA_CERT"
+    if path is None:
+        raise InputError("trusted time needs the TSA's certificate (or its CA's) to check tokens with",
+                         field=field)
+    try:
+        return timestamps.load_certificates(path.read_bytes())
+    except (OSError, timestamps.TimestampError) as exc:
+        raise InputError(f"cannot read the TSA certificate: {exc}", field=field, value=str(path)) from None
+
+
+def stamped(settings: Settings, made: notes.Checkpoint, note: str) -> Signed:
+    """The signed checkpoint with its RFC 3161 token, as ESGTRACK_TSA_MODE asks: off, none;
+    best-effort, a TSA that fails gives a warning instead; required, CheckFailed."""
+    mode = settings.resolved_tsa_mode
+    if mode == "off":
+        return Signed(made, note)
+    if not settings.tsa_url:
+        raise InputError(f"trusted time is {mode} but no TSA is set", field="ESGTRACK_TSA_URL")
+    trusted = trusted_tsa(settings)
+    try:
+        token, stamp = fetch_token(settings.tsa_url, note.encode("utf-8"), trusted, timeout=settings.tsa_timeout)
+    except TsaUnavailable as exc:
+        if mode == "required":
+            raise CheckFailed(f"no trusted time for the checkpoint of {made.origin} ({exc}); trusted time is "
+                              "required, so nothing was signed") from None
+        return Signed(made, note, warning=f"the checkpoint of {made.origin} ({made.size} entries) has no "
+                                          f"trusted time: {exc}")
+    return Signed(made, note, token=token, stamp=stamp)
+
+
+class TsaUnavailable(Exception):
+    """The TSA could not be reached, refused, or answered with a token that does not verify."""
+
+
+def fetch_token(url: str, message: bytes, trusted: list[x509.Certificate], *, timeout: float
+                ) -> tuple[bytes, timestamps.Stamp]:
+    """Ask the TSA to timestamp `message`; its response (DER), checked with the trusted
+    certificates and against the request's nonce before it is kept."""
+    query, nonce = timestamps.request(message)
+    ask = urllib.request.Request(url, data=query, method="POST",
+                                 headers={"Content-Type": timestamps.MEDIA_QUERY})
+    try:
+        with urllib.request.urlopen(ask, timeout=timeout) as answer:
+            response = answer.read()
+    except urllib.error.HTTPError as exc:
+        raise TsaUnavailable(f"the TSA at {url} answered HTTP {exc.code}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise TsaUnavailable(f"the TSA at {url} could not be reached ({getattr(exc, 'reason', exc)})") from None
+    try:
+        return response, timestamps.verify(response, message, trusted, nonce=nonce)
+    except timestamps.TimestampError as exc:
+        raise TsaUnavailable(f"the TSA at {url} answered with no valid token: {exc}") from None
+
+
+def check_token(token: bytes, note: str, trusted: list[x509.Certificate]) -> timestamps.Stamp:
+    """What a checkpoint's token proves; CheckFailed when it does not verify."""
+    try:
+        return timestamps.verify(token, note.encode("utf-8"), trusted)
+    except timestamps.TimestampError as exc:
+        raise CheckFailed(f"the checkpoint's timestamp token: {exc}") from None
 
 
 def sign_tree(settings: Settings, *, org: str, leaves: list[bytes], now: dt.datetime
@@ -151,16 +250,19 @@ def last_size(settings: Settings, org: str) -> int | None:
 def checkpoint_grown(engine: Engine, settings: Settings, *, orgs: list[str], now: dt.datetime
                      ) -> tuple[list[str], list[str]]:
     """A checkpoint for each of these organisations whose ledger changed since its last one (the
-    daily flow's step); returns the organisations checkpointed, and why the others were not
-    (a ledger that does not verify, or no longer extends its last checkpoint, is never signed)."""
+    daily flow's step); returns the organisations checkpointed, and the warnings: why the others
+    were not (a ledger that does not verify, or no longer extends its last checkpoint, is never
+    signed; trusted time required and the TSA down), and checkpoints left without trusted time."""
     with session_scope(engine) as session:
         heads = ledger_store.head_seqs(session, orgs=orgs)
     grown = [org for org in orgs if heads.get(org, 0) and heads[org] != last_size(settings, org)]
     signed, refused = [], []
     for org in grown:
         try:
-            checkpoint(engine, settings, org=org, now=now)
+            made = checkpoint(engine, settings, org=org, now=now)
             signed.append(org)
+            if made.warning:
+                refused.append(made.warning)
         except CheckFailed as exc:
             refused.append(f"no checkpoint signed for {org}: {exc}")
     return signed, refused

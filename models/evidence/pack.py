@@ -148,8 +148,10 @@ checkpoint.txt, ledger.pub,   when the pack is sealed: a signed checkpoint (C2SP
 pack.sig                      RFC 6962 Merkle root, the signer's verifier key (check with the copy
                               you trust), and the signed statement of SHA256SUMS, which binds
                               every other member; manifest.json "proofs" holds inclusion proofs
+checkpoint.tsr                when a TSA timestamped the checkpoint: its RFC 3161 response (trusted
+                              time; also: openssl ts -verify -data checkpoint.txt -in checkpoint.tsr)
 verify_pack.py                checks a sealed pack without esgtrack (Python 3.11+, `cryptography`):
-                              python3 verify_pack.py THIS.zip --key 'VERIFIER KEY'
+                              python3 verify_pack.py THIS.zip --key 'VERIFIER KEY' [--tsa-cert TSA.pem]
 
 Chain head: {head} (entry {seq}). Verify offline: esgtrack verify --pack THIS.zip [--head HASH] [--key KEY]
 Entry hash = {algorithm}.
@@ -160,11 +162,13 @@ The notifications come from the outbox table and are not part of the hash chain.
 @dataclass(frozen=True)
 class Seal:
     """What signs a pack: the chain's signed checkpoint, the verifier key (for reference: an
-    auditor checks with the copy they trust), and a signer of note texts."""
+    auditor checks with the copy they trust), a signer of note texts, and the checkpoint's RFC
+    3161 timestamp response when it has trusted time."""
 
     checkpoint: str
     verifier: str
     sign: Callable[[str], str]
+    token: bytes | None = None
 
 
 def with_proofs(manifest: dict[str, Any], chain: list[Entry], checkpoint: notes.Checkpoint) -> dict[str, Any]:
@@ -221,6 +225,8 @@ def _write_members(zf: zipfile.ZipFile, manifest: dict, chain: list[Entry], stor
         put("checkpoint.txt", seal.checkpoint.encode())
         put("ledger.pub", (seal.verifier + "\n").encode())
         put("verify_pack.py", standalone.script().encode())
+        if seal.token is not None:
+            put("checkpoint.tsr", seal.token)
     for item in manifest["evidence"]:
         if item["path"] not in sums:
             zf.write(path_for(store_root, item["sha256"]), item["path"])

@@ -1,14 +1,16 @@
 """The evidence pack's own verifier, for an auditor without esgtrack: Python 3.11 and the
-`cryptography` package only. The pack's verify_pack.py is this file preceded by the three
-modules it needs, embedded as they are (models/core/chainhash.py, merkle.py, notes.py; see
-script()).
+`cryptography` package only. The pack's verify_pack.py is this file preceded by the four
+modules it needs, embedded as they are (models/core/chainhash.py, merkle.py, notes.py,
+timestamps.py; see script()).
 
-    python3 verify_pack.py PACK.zip --key 'esgtrack/ledger+1a2b3c4d+AbC…='
+    python3 verify_pack.py PACK.zip --key 'esgtrack/ledger+1a2b3c4d+AbC…=' [--tsa-cert TSA.pem]
 
 It checks every member against SHA256SUMS and SHA256SUMS against pack.sig (signed by the key);
 re-computes the hash chain in ledger.jsonl; checks that checkpoint.txt (signed by the key) is
 that chain's Merkle root; verifies every inclusion proof in manifest.json against it; and that
 the manifest lists exactly the period's completions and evidence files the chain records.
+With --tsa-cert (the TSA's certificate, or its CA's, as the auditor obtained it), also that
+checkpoint.tsr is an RFC 3161 token for checkpoint.txt signed by that TSA: its trusted time.
 Exit 0 when everything holds, 1 with the problems otherwise, 2 on bad arguments.
 """
 
@@ -22,23 +24,23 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+EMBEDS = ("chainhash", "merkle", "notes", "timestamps")
 if "EMBEDDED" in globals():  # inside a pack's verify_pack.py: the modules precede this code
-    chainhash, merkle, notes = (globals()["EMBEDDED"][name] for name in ("chainhash", "merkle", "notes"))
+    chainhash, merkle, notes, timestamps = (globals()["EMBEDDED"][name] for name in EMBEDS)
 else:  # inside esgtrack (its tests run this file as it is)
-    from models.core import chainhash, merkle, notes
-
-EMBEDS = ("chainhash", "merkle", "notes")
+    from models.core import chainhash, merkle, notes, timestamps
 
 
-def check(pack: Path, verifier: str) -> list[str]:
-    """The problems found in the pack (none: it holds)."""
+def check(pack: Path, verifier: str, tsa: list[Any] | None = None) -> tuple[list[str], str | None]:
+    """The problems found in the pack (none: it holds), and its trusted time when checked."""
     name, public = notes.parse_verifier_key(verifier)
     problems: list[str] = []
+    stamp = None
     with zipfile.ZipFile(pack) as zf:
         members = set(zf.namelist())
         for needed in ("SHA256SUMS", "pack.sig", "checkpoint.txt", "ledger.jsonl", "manifest.json"):
             if needed not in members:
-                return [f"the pack has no {needed} (is it sealed? `esgtrack keys init`, then write it again)"]
+                return [f"the pack has no {needed} (is it sealed? `esgtrack keys init`, then write it again)"], None
         sums = zf.read("SHA256SUMS")
         problems += member_problems(zf.namelist(), sums)
         for line in sums.decode("utf-8").splitlines():
@@ -52,7 +54,22 @@ def check(pack: Path, verifier: str) -> list[str]:
         problems += [problem for problem, _ in seal_problems(zf, name=name, public=public, manifest=manifest,
                                                              leaves=leaves)]
         problems += _manifest_problems(manifest, chain, members)
-    return problems
+        if tsa is not None:
+            found, stamp = token_problems(zf, tsa)
+            problems += found
+    return problems, stamp
+
+
+def token_problems(zf: zipfile.ZipFile, tsa: list[Any]) -> tuple[list[str], str | None]:
+    """checkpoint.tsr against checkpoint.txt and the TSA certificates the auditor trusts: the
+    problems, and the trusted time it proves."""
+    if "checkpoint.tsr" not in zf.namelist():
+        return ["the pack has no trusted time: no checkpoint.tsr (was a TSA configured when it was written?)"], None
+    try:
+        stamp = timestamps.verify(zf.read("checkpoint.tsr"), zf.read("checkpoint.txt"), tsa)
+    except timestamps.TimestampError as exc:
+        return [f"checkpoint.tsr: {exc}"], None
+    return [], stamp.describe()
 
 
 def member_problems(names: list[str], sums: bytes) -> list[str]:
@@ -149,12 +166,16 @@ def script() -> str:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 3 or argv[1] != "--key":
-        print("usage: python3 verify_pack.py PACK.zip --key VERIFIER-KEY", file=sys.stderr)
+    options = dict(zip(argv[1::2], argv[2::2], strict=False))
+    if len(argv) not in (3, 5) or "--key" not in options or set(options) - {"--key", "--tsa-cert"}:
+        print("usage: python3 verify_pack.py PACK.zip --key VERIFIER-KEY [--tsa-cert TSA.pem]", file=sys.stderr)
         return 2
+    stamp = None
     try:
-        problems = check(Path(argv[0]), argv[2])
-    except (OSError, zipfile.BadZipFile, notes.NoteError) as exc:
+        tsa = timestamps.load_certificates(Path(options["--tsa-cert"]).read_bytes()) \
+            if "--tsa-cert" in options else None
+        problems, stamp = check(Path(argv[0]), options["--key"], tsa)
+    except (OSError, zipfile.BadZipFile, notes.NoteError, timestamps.TimestampError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except (ValueError, KeyError, TypeError) as exc:
@@ -163,6 +184,8 @@ def main(argv: list[str]) -> int:
         print(f"FAILED: {problem}")
     if not problems:
         print(f"OK: {argv[0]} is sealed by the key, and its chain, checkpoint, proofs and manifest hold")
+        if stamp:
+            print(f"OK: trusted time {stamp}")
     return 1 if problems else 0
 
 

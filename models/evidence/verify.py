@@ -12,9 +12,11 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography import x509
+
 from models.core import merkle
 from models.core.ledger import COMPLETED, Entry, disagreement, state_from_events, verify_chain
-from models.evidence.standalone import member_problems, seal_problems
+from models.evidence.standalone import member_problems, seal_problems, token_problems
 from models.evidence.store import CHUNK
 
 
@@ -30,6 +32,7 @@ class PackResult:
     anchor_seq: int | None = None
     first_bad: int | None = None
     signed: bool = False  # sealed by the verifier key given
+    trusted_time: str | None = None  # what checkpoint.tsr proves, when checked with a TSA certificate
     problems: list[str] = field(default_factory=list)
 
     def fail(self, problem: str, seq: int | None = None) -> None:
@@ -47,12 +50,14 @@ def _sha(zf: zipfile.ZipFile, name: str) -> str:
     return digest.hexdigest()
 
 
-def verify_pack(path: Path, *, anchor: str | None = None, key: tuple[str, bytes] | None = None) -> PackResult:
+def verify_pack(path: Path, *, anchor: str | None = None, key: tuple[str, bytes] | None = None,
+                tsa: list[x509.Certificate] | None = None) -> PackResult:
     """Check a pack without any database: the chain re-computed from ledger.jsonl, the
     manifest's head, completions and evidence against it, and every file's hash. With a
     verifier key (name, public key), also that the pack is sealed by it: pack.sig signs its
     SHA256SUMS, checkpoint.txt signs the chain's Merkle root, and every inclusion proof in the
-    manifest verifies against that root."""
+    manifest verifies against that root. With TSA certificates too, that checkpoint.tsr is an
+    RFC 3161 token for checkpoint.txt signed by that TSA (its trusted time)."""
     result = PackResult()
     try:
         zf = zipfile.ZipFile(path)
@@ -64,6 +69,10 @@ def verify_pack(path: Path, *, anchor: str | None = None, key: tuple[str, bytes]
             read = _check(result, zf, anchor)
             if key is not None and result.ok and read is not None:
                 _check_seal(result, zf, key, *read)
+                if tsa is not None and result.signed:
+                    problems, result.trusted_time = token_problems(zf, tsa)
+                    for problem in problems:
+                        result.fail(problem)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:  # a malformed pack
             result.fail(f"the pack is malformed: {type(exc).__name__}: {exc}")
     return result

@@ -157,3 +157,92 @@ def test_a_ledger_cut_short_is_not_signed_again(cli, ledger, tmp_path):
     assert signed == [] and "no checkpoint signed for KT" in refused[0]
     code, _, err = cli("verify", "--checkpoint", "x.checkpoint", "--head", "0" * 64)
     assert code == 2 and "--checkpoint" in err
+
+
+# --- trusted time: RFC 3161 tokens from a real local TSA (tests/tsa.py) ----------------------
+
+
+def test_a_checkpoint_gets_trusted_time_that_openssl_and_verify_accept(cli, ledger, local_tsa, tmp_path):
+    from tests.tsa import openssl_verifies
+
+    out = tmp_path / "kt.checkpoint"
+    code, _, err = cli("checkpoint", "--out", str(out))
+    assert code == 0 and "trusted time: " in err and "by CN=Test TSA" in err, err
+    token = tmp_path / "kt.tsr"
+    saved = tmp_path / "esgtrack-home" / "checkpoints" / "KT"
+    assert token.read_bytes() == (saved / "4.tsr").read_bytes() and (saved / "4.checkpoint").is_file()
+    checked = openssl_verifies(out, token, local_tsa)
+    assert checked.returncode == 0 and "Verification: OK" in checked.stdout, checked.stderr
+    code, shown, err = cli("verify", "--checkpoint", str(out))
+    assert code == 0 and "trusted time: the checkpoint existed at " in " ".join(shown.split()), err
+    proven = json.loads(cli("verify", "--checkpoint", str(out), "--format", "json")[1])
+    assert "by CN=Test TSA,O=esgtrack tests" in proven["trusted_time"]
+
+
+def test_a_swapped_or_foreign_token_fails_the_check(cli, ledger, local_tsa, tmp_path):
+    from tests.tsa import make_ca, pem
+
+    old = sign(cli, tmp_path, "old.checkpoint")
+    assert cli("complete", "G8", "--period", "2025", "--by", "bolat", "--evidence-ref", "ISO-9",
+               "--valid-until", "2099-01-01", now=LATER)[0] == 0
+    new = sign(cli, tmp_path, "new.checkpoint")
+    (tmp_path / "old.tsr").write_bytes((tmp_path / "new.tsr").read_bytes())  # the later time, on the old one
+    code, _, err = cli("verify", "--checkpoint", str(old))
+    assert code == 1 and "timestamp token: the token is for other data" in " ".join(err.split())
+    other = tmp_path / "other-ca.pem"
+    other.write_bytes(pem(make_ca("Another Root CA")[0]))
+    code, _, err = cli("verify", "--checkpoint", str(new), "--tsa-cert", str(other))
+    assert code == 1 and "neither a trusted TSA certificate nor issued by one" in " ".join(err.split())
+    (tmp_path / "new.tsr").unlink()
+    code, _, err = cli("verify", "--checkpoint", str(new), "--tsa-cert", str(local_tsa.tsa_pem))
+    assert code == 1 and "has no trusted time: no timestamp token new.tsr" in " ".join(err.split())
+    code, _, err = cli("verify", "--tsa-cert", str(other))
+    assert code == 2 and "--tsa-cert" in err
+
+
+def test_best_effort_signs_without_trusted_time_and_says_so(cli, ledger, local_tsa, tmp_path):
+    from config.settings import get_settings
+    from flows.usecases import checkpoints
+
+    local_tsa.mode = "refuse"
+    out = tmp_path / "kt.checkpoint"
+    code, _, err = cli("checkpoint", "--out", str(out))
+    assert code == 0 and "has no trusted time: the TSA at" in " ".join(err.split()) and "HTTP 500" in err
+    assert out.is_file() and not (tmp_path / "kt.tsr").exists()
+    assert cli("complete", "G8", "--period", "2025", "--by", "bolat", "--evidence-ref", "ISO-9",
+               "--valid-until", "2099-01-01", now=LATER)[0] == 0
+    local_tsa.mode = "garbage"
+    signed, warnings = checkpoints.checkpoint_grown(ledger, get_settings(), orgs=["KT"], now=LATER)
+    assert signed == ["KT"] and "has no trusted time: the TSA at" in warnings[0] and "no valid token" in warnings[0]
+    local_tsa.mode = "ok"
+    assert cli("waive", "S3", "--period", "2025", "--by", "esg", "--reason", "merged", "--approved-by", "CAO",
+               now=LATER)[0] == 0
+    assert checkpoints.checkpoint_grown(ledger, get_settings(), orgs=["KT"], now=LATER) == (["KT"], [])
+    folder = checkpoints.checkpoint_dir(get_settings(), "KT")
+    assert sorted(p.name for p in folder.iterdir()) == ["4.checkpoint", "5.checkpoint", "6.checkpoint", "6.tsr"]
+
+
+def test_required_trusted_time_signs_nothing_without_a_token(cli, ledger, local_tsa, tmp_path, monkeypatch):
+    from config.settings import get_settings
+    from flows.usecases import checkpoints
+
+    monkeypatch.setenv("ESGTRACK_TSA_MODE", "required")
+    get_settings.cache_clear()
+    local_tsa.mode = "refuse"
+    out = tmp_path / "kt.checkpoint"
+    code, _, err = cli("checkpoint", "--out", str(out))
+    assert code == 1 and "trusted time is required, so nothing was signed" in " ".join(err.split())
+    assert not out.exists() and checkpoints.last_size(get_settings(), "KT") is None
+    pack = tmp_path / "pack.zip"
+    code, _, err = cli("evidence-pack", "--period", "2025", "--out", str(pack))
+    assert code == 1 and "trusted time is required" in " ".join(err.split()) and not pack.exists()
+    local_tsa.mode = "ok"
+    assert cli("checkpoint", "--out", str(out))[0] == 0 and (tmp_path / "kt.tsr").is_file()
+    monkeypatch.delenv("ESGTRACK_TSA_CERT")
+    get_settings.cache_clear()
+    code, _, err = cli("checkpoint")
+    assert code == 2 and "ESGTRACK_TSA_CERT" in err
+    monkeypatch.delenv("ESGTRACK_TSA_URL")
+    get_settings.cache_clear()
+    code, _, err = cli("checkpoint")
+    assert code == 2 and "ESGTRACK_TSA_URL" in err and "trusted time is required but no TSA is set" in err

@@ -5,6 +5,7 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -317,7 +318,7 @@ def test_a_sealed_pack_binds_every_member_to_the_key(cli, recorded, tmp_path, mo
     assert code == 1 and "entry 2" in " ".join(err.split())
 
 
-def standalone(pack_file, key, tmp_path):
+def standalone(pack_file, key, tmp_path, *extra):
     """Run the pack's own verify_pack.py as an auditor would: a Python without esgtrack (no site
     directory, so no editable install), given only the `cryptography` package."""
     import subprocess
@@ -329,7 +330,7 @@ def standalone(pack_file, key, tmp_path):
     script.parent.mkdir(exist_ok=True)
     with zipfile.ZipFile(pack_file) as zf:
         script.write_bytes(zf.read("verify_pack.py"))
-    run = subprocess.run([sys.executable, "-S", str(script), str(pack_file), "--key", key], cwd=script.parent,
+    run = subprocess.run([sys.executable, "-S", str(script), str(pack_file), "--key", key, *extra], cwd=script.parent,
                          env={"PYTHONPATH": str(Path(cryptography.__file__).parents[1])},
                          capture_output=True, text=True, timeout=60)
     assert "Traceback" not in run.stderr, run.stderr
@@ -353,3 +354,43 @@ def test_a_member_not_in_sha256sums_or_stored_twice_is_caught(cli, recorded, tmp
             new.writestr(name, old.read(name))
     code, _, err = cli("verify", "--pack", str(twice))
     assert code == 1 and "manifest.csv is stored twice" in " ".join(err.split())
+
+
+def test_a_sealed_pack_carries_the_checkpoints_trusted_time(cli, recorded, local_tsa, tmp_path, monkeypatch):
+    from config.settings import get_settings
+    from tests.tsa import make_ca, openssl_verifies, pem
+
+    assert cli("keys", "init")[0] == 0
+    key = cli("keys", "show")[1].strip()
+    sealed = tmp_path / "sealed.zip"
+    code, _, err = cli("evidence-pack", "--period", "2025", "--out", str(sealed))
+    assert code == 0 and "trusted time: " in err, err
+    with zipfile.ZipFile(sealed) as zf:
+        assert "checkpoint.tsr" in zf.read("SHA256SUMS").decode()
+        (tmp_path / "checkpoint.txt").write_bytes(zf.read("checkpoint.txt"))
+        (tmp_path / "checkpoint.tsr").write_bytes(zf.read("checkpoint.tsr"))
+    checked = openssl_verifies(tmp_path / "checkpoint.txt", tmp_path / "checkpoint.tsr", local_tsa)
+    assert checked.returncode == 0 and "Verification: OK" in checked.stdout
+    database = os.environ["ESGTRACK_DATABASE_URL"]
+    monkeypatch.setenv("ESGTRACK_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")  # offline
+    ca = str(local_tsa.ca_pem)
+    code, out, err = cli("verify", "--pack", str(sealed), "--key", key, "--tsa-cert", ca)
+    assert code == 0 and "trusted time: its checkpoint existed at " in " ".join(out.split()), err
+    code, out = standalone(sealed, key, tmp_path, "--tsa-cert", ca)
+    assert code == 0 and "OK: trusted time " in out and "by CN=Test TSA" in out, out
+    other = tmp_path / "other-ca.pem"
+    other.write_bytes(pem(make_ca("Another Root CA")[0]))
+    code, _, err = cli("verify", "--pack", str(sealed), "--key", key, "--tsa-cert", str(other))
+    assert code == 1 and "checkpoint.tsr: the token is signed by" in " ".join(err.split())
+    code, out = standalone(sealed, key, tmp_path, "--tsa-cert", str(other))
+    assert code == 1 and "FAILED: checkpoint.tsr: the token is signed by" in out
+    code, _, err = cli("verify", "--pack", str(sealed), "--tsa-cert", ca)
+    assert code == 2 and "give --key too" in err
+    monkeypatch.setenv("ESGTRACK_DATABASE_URL", database)
+    monkeypatch.delenv("ESGTRACK_TSA_URL")
+    get_settings.cache_clear()
+    untimed = tmp_path / "untimed.zip"
+    assert cli("evidence-pack", "--period", "2025", "--out", str(untimed))[0] == 0
+    code, _, err = cli("verify", "--pack", str(untimed), "--key", key, "--tsa-cert", ca)
+    assert code == 1 and "the pack has no trusted time" in " ".join(err.split())
+    assert cli("verify", "--pack", str(untimed), "--key", key)[0] == 0
