@@ -22,7 +22,7 @@ from typing import Any
 
 from models.core import merkle, notes
 from models.core.delivery import OutboxStatus
-from models.core.ledger import ALGORITHM, COMPLETED, Entry, state_from_events
+from models.core.ledger import ALGORITHM, COMPLETED, ROADMAP_IMPORTED, Entry, state_from_events
 from models.core.schedule import OccurrenceStatus
 from models.core.sheets import csv_bytes
 from models.evidence import standalone
@@ -76,9 +76,10 @@ def _completion(entry: Entry, superseded: bool) -> dict:
             "files": evidence.get("files") or [], "superseded": superseded}
 
 
-def build_manifest(contents: dict, *, head: dict, generated_at: str, generated_by: str) -> dict:
-    """The manifest of a pack, from audit.pack_contents(...) and the verified head."""
-    period, chain = contents["period"], contents["chain"]
+def derived(chain: list[Entry], period: int) -> dict[str, Any]:
+    """What a manifest holds that follows from the chain alone: the period's entries, its
+    completions (superseded or not), events and evidence files, and the roadmap editions the
+    imports record. build_manifest writes them; verify_pack re-derives them and compares."""
     mine = [e for e in chain if e.period == period]
     state = state_from_events(chain)
     completions = [_completion(e, e.occurrence_id is None or e.occurrence_id not in state
@@ -91,10 +92,27 @@ def build_manifest(contents: dict, *, head: dict, generated_at: str, generated_b
             paths.setdefault(f["sha256"], f"evidence/{f['sha256']}-{ascii_name(f['name'])}")
             evidence.append({"seq": e.seq, "event": e.event, "measure": e.measure,
                              "period": e.period, **f, "path": paths[f["sha256"]]})
-    imports = {e.data.get("edition_id"): {"seq": e.seq, "hash": e.hash}
-               for e in chain if e.event == "roadmap_imported"}
-    editions = [{**ed, "ledger_entry": imports.get(ed["edition_id"])} for ed in contents["editions"]]
-    occurrences = [_occurrence(o, mine, completions, contents["notifications"])
+    events = [{**{k: getattr(e, k) for k in ("seq", "at", "event", "actor", "measure", "period",
+                                             "occurrence_id", "hash")}, "data": e.data} for e in mine]
+    editions = {e.data.get("edition_id"): {**{k: e.data.get(k) for k in EDITION_FIELDS}, "imported_at": e.at,
+                                           "ledger_entry": {"seq": e.seq, "hash": e.hash}}
+                for e in chain if e.event == ROADMAP_IMPORTED}
+    return {"mine": mine, "completions": completions, "evidence": evidence, "events": events,
+            "editions": editions}
+
+
+EDITION_FIELDS = ("edition_id", "title", "source_name", "sha256", "horizon", "measure_count")
+
+
+def build_manifest(contents: dict, *, head: dict, generated_at: str, generated_by: str) -> dict:
+    """The manifest of a pack, from audit.pack_contents(...) and the verified head."""
+    period = contents["period"]
+    chain = derived(contents["chain"], period)
+    completions = chain["completions"]
+    imports = chain["editions"]
+    editions = [{**ed, "ledger_entry": (imports.get(ed["edition_id"]) or {}).get("ledger_entry")}
+                for ed in contents["editions"]]
+    occurrences = [occurrence_row(o, chain["mine"], completions, contents["notifications"])
                    for o in contents["occurrences"]]
     return {
         "format": FORMAT, "org": contents["org"], "period": period,
@@ -103,14 +121,13 @@ def build_manifest(contents: dict, *, head: dict, generated_at: str, generated_b
         "roadmap_editions": editions,
         "current_edition": editions[-1]["edition_id"] if editions else None,
         "occurrences": occurrences, "completions": completions,
-        "events": [{**{k: getattr(e, k) for k in ("seq", "at", "event", "actor", "measure",
-                                                    "period", "occurrence_id", "hash")},
-                    "data": e.data} for e in mine],
-        "evidence": evidence, "notifications": contents["notifications"],
+        "events": chain["events"], "evidence": chain["evidence"], "notifications": contents["notifications"],
     }
 
 
-def _occurrence(o: dict, mine: list[Entry], completions: list[dict], notes: list[dict]) -> dict:
+def occurrence_row(o: dict, mine: list[Entry], completions: list[dict], notes: list[dict]) -> dict:
+    """An occurrence's manifest row: its stored fields, with the period's entries about it, its
+    standing completion and the summary of its notifications."""
     oid = o["occurrence_id"]
     done = [c for c in completions if c["occurrence_id"] == oid and not c["superseded"]]
     told = [n for n in notes if n.get("occurrence_id") == oid]

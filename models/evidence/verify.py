@@ -1,7 +1,8 @@
 """Verifying an evidence pack offline (pure): no database, only the ZIP.
 
-The chain is re-computed from ledger.jsonl; the manifest's head, completions, evidence and
-occurrence statuses are checked against it; every file against its SHA-256.
+The chain is re-computed from ledger.jsonl; the manifest is re-derived from it — its head,
+completions, events, evidence, roadmap editions, and each occurrence's state, entries and
+standing completion — and must match; every file against its SHA-256.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 
 from models.core import merkle
-from models.core.ledger import COMPLETED, Entry, disagreement, state_from_events, verify_chain
+from models.core.ledger import Entry, disagreement, state_from_events, verify_chain
+from models.evidence.pack import derived, occurrence_row
 from models.evidence.standalone import member_problems, seal_problems, token_problems
 from models.evidence.store import CHUNK
 
@@ -125,42 +128,94 @@ def _check_chain(result: PackResult, manifest: dict, chain: list[Entry], anchor:
 
 def _check_manifest(result: PackResult, manifest: dict, chain: list[Entry],
                     zf: zipfile.ZipFile, names: set[str]) -> None:
-    by_seq = {e.seq: e for e in chain}
+    """The manifest re-derived from the chain: its completions, events, evidence, editions and
+    each occurrence's entries and standing completion must be exactly what the entries say;
+    the evidence files must be in the pack with those hashes."""
     period = manifest.get("period")
-    listed = {(c["seq"], c["hash"]) for c in manifest.get("completions", [])}
-    for seq, hash_ in sorted(listed):
-        entry = by_seq.get(seq)
-        if entry is None or entry.hash != hash_ or entry.event != COMPLETED:
-            result.fail(f"manifest.json lists completion entry {seq} ({hash_[:12]}…) that the "
-                        "chain does not hold", seq)
-    for e in chain:
-        if e.event == COMPLETED and e.period == period and (e.seq, e.hash) not in listed:
-            result.fail(f"entry {e.seq} records a completion of the period that the manifest omits", e.seq)
-    _check_evidence(result, manifest, by_seq, zf, names)
+    says = derived(chain, int(period or 0))
+    _same(result, "completion", manifest.get("completions"), says["completions"], ("seq",))
+    _same(result, "event", manifest.get("events"), says["events"], ("seq",))
+    _same(result, "evidence file", manifest.get("evidence"), says["evidence"], ("seq", "sha256"))
+    _check_editions(result, manifest, says["editions"])
+    _check_rows(result, manifest, says)
+    _check_files(result, says["evidence"], zf, names)
     _check_states(result, manifest, chain)
 
 
-def _check_evidence(result: PackResult, manifest: dict, by_seq: dict[int, Entry],
-                    zf: zipfile.ZipFile, names: set[str]) -> None:
-    period = manifest.get("period")
-    listed = {(item["seq"], item["sha256"]): item for item in manifest.get("evidence", [])}
-    for entry in by_seq.values():
-        if entry.period != period:
+def _plain(value: Any) -> Any:
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
+def _same(result: PackResult, what: str, listed: Any, expected: list[dict], key: tuple[str, ...]) -> None:
+    """A list of the manifest against the one re-derived from the chain, keyed by entry:
+    missing, extra and differing items, each naming the entry and the field."""
+    if not isinstance(listed, list):
+        result.fail(f"manifest.json has no list of {what}s")
+        return
+    found = {tuple(item.get(k) for k in key): item for item in _plain(listed)}
+    for item in _plain(expected):
+        at = tuple(item[k] for k in key)
+        seq = item["seq"]
+        mine = found.pop(at, None)
+        if mine is None:
+            result.fail(f"entry {seq} records a {what} of the period that the manifest omits", seq)
             continue
-        for f in (entry.data.get("evidence") or {}).get("files") or []:
-            item = listed.pop((entry.seq, f["sha256"]), None)
-            if item is None:
-                result.fail(f"entry {entry.seq}: evidence file {f['name']!r} is not in the manifest",
-                            entry.seq)
-            elif item["path"] not in names:
-                result.fail(f"entry {entry.seq}: evidence file {item['path']} is missing from the "
-                            "pack", entry.seq)
-            elif _sha(zf, item["path"]) != f["sha256"]:
-                result.fail(f"entry {entry.seq}: evidence file {item['path']} was changed", entry.seq)
-            else:
-                result.files += 1
-    for (seq, _digest), item in listed.items():
-        result.fail(f"manifest.json lists evidence {item.get('path')} that entry {seq} does not record", seq)
+        for field_ in sorted(set(item) | set(mine)):
+            if item.get(field_) != mine.get(field_):
+                result.fail(f"manifest.json: the {what} of entry {seq} has {field_} {mine.get(field_)!r} but the "
+                            f"ledger says {item.get(field_)!r}", seq)
+                break
+    for at in found:
+        seq = at[0] if isinstance(at[0], int) else None
+        result.fail(f"manifest.json lists a {what} (entry {at[0]}) that the chain does not hold", seq)
+
+
+def _check_editions(result: PackResult, manifest: dict, imports: dict[Any, dict]) -> None:
+    """Every roadmap edition the chain records an import of, as the import entry says."""
+    listed = {e.get("edition_id"): e for e in _plain(manifest.get("roadmap_editions") or [])}
+    for entry in _plain(list(imports.values())):
+        edition_id = entry["edition_id"]
+        mine = listed.get(edition_id)
+        seq = entry["ledger_entry"]["seq"]
+        if mine is None:
+            result.fail(f"entry {seq} imports roadmap edition {edition_id}, which the manifest omits", seq)
+            continue
+        for field_, value in entry.items():
+            if mine.get(field_) != value:
+                result.fail(f"manifest.json: roadmap edition {edition_id} has {field_} {mine.get(field_)!r} but "
+                            f"entry {seq} says {value!r}", seq)
+                break
+
+
+def _check_rows(result: PackResult, manifest: dict, says: dict[str, Any]) -> None:
+    """Each occurrence row's entries, standing completion and notification summary as they follow
+    from the chain (and the pack's notifications); no occurrence the period's entries name left out."""
+    rows = manifest.get("occurrences") or []
+    notifications = manifest.get("notifications") or []
+    for o in rows:
+        stored = {k: v for k, v in o.items() if k not in ("events", "completion", "notifications")}
+        expected = _plain(occurrence_row(stored, says["mine"], says["completions"], notifications))
+        for field_ in ("events", "completion", "notifications"):
+            if _plain(o.get(field_)) != expected[field_]:
+                seq = (o.get("completion") or {}).get("seq") if field_ == "completion" else None
+                result.fail(f"manifest.json says {o.get('measure')} {o.get('period')} has {field_} "
+                            f"{o.get(field_)!r} but the ledger says {expected[field_]!r}", seq)
+    listed = {o.get("occurrence_id") for o in rows}
+    for e in says["mine"]:
+        if e.occurrence_id is not None and e.occurrence_id not in listed:
+            result.fail(f"entry {e.seq} is about occurrence {e.occurrence_id} ({e.measure} {e.period}), which "
+                        "the manifest omits", e.seq)
+            listed.add(e.occurrence_id)
+
+
+def _check_files(result: PackResult, evidence: list[dict], zf: zipfile.ZipFile, names: set[str]) -> None:
+    for item in evidence:
+        if item["path"] not in names:
+            result.fail(f"entry {item['seq']}: evidence file {item['path']} is missing from the pack", item["seq"])
+        elif _sha(zf, item["path"]) != item["sha256"]:
+            result.fail(f"entry {item['seq']}: evidence file {item['path']} was changed", item["seq"])
+        else:
+            result.files += 1
 
 
 def _check_states(result: PackResult, manifest: dict, chain: list[Entry]) -> None:

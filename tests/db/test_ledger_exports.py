@@ -221,6 +221,49 @@ def test_a_tampered_pack_is_caught(cli, recorded, tmp_path, case, expected):
     assert expected in " ".join((stdout + err).split())
 
 
+def _first(items, **where):
+    return next(i for i in items if all(i.get(k) == v for k, v in where.items()))
+
+
+@pytest.mark.parametrize("case, expected", [
+    ("completion_ref", "the completion of entry 2 has evidence"),
+    ("event_actor", "the event of entry 3 has actor 'mallory' but the ledger says"),
+    ("evidence_name", "the evidence file of entry 2 has name 'other.pdf'"),
+    ("edition_sha", "roadmap edition 1 has sha256 '00' but entry 1 says"),
+    ("edition_dropped", "imports roadmap edition 1, which the manifest omits"),
+    ("occurrence_events", "has events [] but the ledger says"),
+    ("occurrence_dropped", "which the manifest omits"),
+    ("superseded", "has superseded True but the ledger says False"),
+])
+def test_the_manifest_is_re_derived_from_the_chain(cli, recorded, tmp_path, case, expected):
+    """An attacker edits what the chain says inside manifest.json and recomputes SHA256SUMS:
+    without any key, verify --pack re-derives it from ledger.jsonl and names the entry."""
+    def edit(data):
+        m = json.loads(data)
+        if case == "completion_ref":
+            _first(m["completions"], seq=2)["evidence"]["ref"] = "forged"
+        elif case == "event_actor":
+            _first(m["events"], seq=3)["actor"] = "mallory"
+        elif case == "evidence_name":
+            _first(m["evidence"], seq=2)["name"] = "other.pdf"
+        elif case == "edition_sha":
+            m["roadmap_editions"][0]["sha256"] = "00"
+        elif case == "edition_dropped":
+            m["roadmap_editions"] = []
+        elif case == "occurrence_events":
+            _first(m["occurrences"], measure="G8")["events"] = []
+        elif case == "occurrence_dropped":
+            m["occurrences"] = [o for o in m["occurrences"] if o["measure"] != "G8"]
+        elif case == "superseded":
+            _first(m["completions"], seq=2)["superseded"] = True
+        return json.dumps(m).encode()
+
+    bad = _fix_sums(rewrite(pack(cli, tmp_path), tmp_path / "bad.zip", manifest_json=edit))
+    code, stdout, err = cli("verify", "--pack", str(bad))
+    assert code == 1, stdout
+    assert expected in " ".join((stdout + err).split())
+
+
 def test_a_changed_manifest_fails_its_checksums(cli, recorded, tmp_path):
     out = pack(cli, tmp_path)
     bad = rewrite(out, tmp_path / "bad.zip", manifest_csv=b"org\nforged\n")
