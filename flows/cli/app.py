@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated
 
 import pendulum
@@ -57,6 +58,18 @@ def db() -> Engine:
 
 def org_or_default(org: str | None) -> str:
     return org or get_settings().org
+
+
+def out_file(path: Path | None) -> Path | None:
+    """--out: a file in a directory that exists (a typo in a folder name is an error, not a new
+    folder), and not a directory itself. Used as the options' callback: checked before any work."""
+    if path is None:
+        return None
+    if path.is_dir():
+        raise InputError("this is a directory: name the file to write", field="--out", value=str(path))
+    if not path.parent.is_dir():
+        raise InputError(f"no such directory: {path.parent} (create it first)", field="--out", value=str(path))
+    return path
 
 
 def parse_date(text: str, option: str) -> dt.date:

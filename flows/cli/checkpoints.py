@@ -11,10 +11,9 @@ from typing import Annotated
 import typer
 
 from config.settings import get_settings
-from flows.cli.app import OrgOpt, app, db, now, org_or_default
+from flows.cli.app import OrgOpt, app, db, now, org_or_default, out_file
 from flows.cli.output import console, err_console, to_json
 from flows.usecases import checkpoints
-from models.core.errors import InputError
 
 keys_app = typer.Typer(help="The key that signs the ledger's checkpoints.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
@@ -41,15 +40,14 @@ def keys_show() -> None:
 @app.command("checkpoint")
 def checkpoint_cmd(
     org: OrgOpt = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Also write the checkpoint to this file.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Also write the checkpoint to this file.",
+                                             callback=out_file)] = None,
 ) -> None:
     """Sign a checkpoint of an organisation's ledger (tree size, Merkle root, time): a C2SP
     signed note, with an RFC 3161 timestamp token (NAME.tsr beside it) when a TSA is set
     (ESGTRACK_TSA_URL). Hand it to the auditor; `esgtrack verify --checkpoint FILE` later proves
     the ledger only grew since."""
     settings, code = get_settings(), org_or_default(org)
-    if out is not None and not out.parent.is_dir():
-        raise InputError("no such directory", field="--out", value=str(out.parent))
     signed = checkpoints.checkpoint(db(), settings, org=code, now=now())
     written = [str(signed.path)]
     if out is not None:

@@ -6,6 +6,7 @@ flows, apprise for delivery), not every library of every command."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import sys
 from enum import StrEnum
@@ -16,7 +17,7 @@ import pendulum
 import typer
 
 from config.settings import get_settings
-from flows.cli.app import FormatOpt, OrgOpt, app, db, now, org_or_default, parse_date
+from flows.cli.app import FormatOpt, OrgOpt, app, db, now, org_or_default, out_file, parse_date
 from flows.cli.output import Format, console, emit, err_console, to_json
 from flows.usecases import audit as auditing
 from flows.usecases import occurrences as events
@@ -257,8 +258,12 @@ def _result_dict(r: VerifyResult) -> dict[str, Any]:
 def _report(results: list[VerifyResult], anchor: str | None, fmt: Format) -> None:
     if fmt is not Format.table:
         emit([_result_dict(r) for r in results], fmt=fmt, columns=list(_result_dict(VerifyResult())))
+    anchor_lost = bool(anchor) and not any(r.anchor_seq is not None for r in results)
     for r in results if fmt is Format.table else []:
-        if r.ok:
+        if r.ok and anchor_lost:  # consistent in itself, but not the chain the auditor saw
+            console.print(f"[red]{r.org}: NOT INTACT[/red]: the chain's {r.count} entries are consistent, but "
+                          f"head {anchor} is not among them", highlight=False, soft_wrap=True)
+        elif r.ok:
             console.print(f"{r.org}: intact, {r.count} entries, head {r.head}", highlight=False,
                           soft_wrap=True)
         else:
@@ -337,7 +342,7 @@ def log_cmd(
     fmt: Annotated[LogFormat, typer.Option(
         "--format", "-f", help="Output format (xlsx needs --out).")] = LogFormat.table,
     out: Annotated[Path | None, typer.Option(
-        "--out", help="Write to this file (CSV: UTF-8 with BOM, Excel dialect).")] = None,
+        "--out", help="Write to this file (CSV: UTF-8 with BOM, Excel dialect).", callback=out_file)] = None,
 ) -> None:
     """The completion log: who recorded what, when, with which evidence, and each entry's hash."""
     if event and event not in EVENTS:
@@ -354,6 +359,14 @@ def log_cmd(
     _write_log(rows, fmt, out)
 
 
+def _local_time(at: str) -> dt.datetime:
+    """An entry's time in Almaty, without its zone (for a spreadsheet cell)."""
+    parsed = pendulum.parse(at)
+    assert isinstance(parsed, pendulum.DateTime), f"not a date-time: {at!r}"
+    local = parsed.in_timezone(ROADMAP_TZ)
+    return dt.datetime(local.year, local.month, local.day, local.hour, local.minute, local.second)
+
+
 def _when(at: str) -> str:
     """An entry's time for people: Almaty local, to the minute."""
     parsed = pendulum.parse(at)
@@ -366,7 +379,10 @@ def _write_log(rows: list[dict[str, Any]], fmt: LogFormat, out: Path | None) -> 
     if fmt is LogFormat.xlsx:
         if out is None:  # as log_cmd says before reading the log
             raise InputError("--format xlsx writes a file: give --out FILE.xlsx", field="--out")
-        write_xlsx(out, {"ledger": (rows, audit.LOG_COLUMNS)})
+        local = f"at ({ROADMAP_TZ})"  # Excel keeps no zone: a real date-time, its zone in the header
+        shown = [{**r, local: _local_time(r["at"]), "at_utc": r["at"]} for r in rows]
+        columns = [c for column in audit.LOG_COLUMNS for c in ((local, "at_utc") if column == "at" else (column,))]
+        write_xlsx(out, {"ledger": (shown, columns)})
     elif fmt is LogFormat.csv:
         data = csv_bytes(rows, audit.LOG_COLUMNS)
         if out is None:
@@ -387,7 +403,7 @@ def _write_log(rows: list[dict[str, Any]], fmt: LogFormat, out: Path | None) -> 
 @app.command("evidence-pack")
 def evidence_pack_cmd(
     period: Annotated[int, typer.Option("--period", help="The year the pack covers.")],
-    out: Annotated[Path, typer.Option("--out", help="The ZIP file to write.")],
+    out: Annotated[Path, typer.Option("--out", help="The ZIP file to write.", callback=out_file)],
     org: WriteOrgOpt = None,
 ) -> None:
     """Write an auditor's evidence pack (ZIP) for one organisation and year: manifest (JSON,

@@ -24,6 +24,7 @@ from flows.cli.app import (
     db,
     now,
     org_or_default,
+    out_file,
     parse_date,
     roadmap_app,
     title_in,
@@ -113,7 +114,7 @@ def _print_changes(report: ImportReport) -> None:
 @roadmap_app.command("normalise")
 def roadmap_normalise(
     path: Annotated[Path, typer.Argument(help="The roadmap document (.txt).")],
-    out: Annotated[Path, typer.Option("--out", help="Where to write the YAML.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the YAML.", callback=out_file)],
     i18n: Annotated[Path | None, typer.Option(help="YAML with ru/en titles, topics and roles "
                                                    "(default: those of the shipped roadmap).")] = None,
 ) -> None:
@@ -137,7 +138,8 @@ def measures_cmd(
     fmt: FormatOpt = Format.table,
     lang: LangOpt = Lang.kk,
 ) -> None:
-    """List the roadmap's measures (JSON: one object per measure, DESIGN.md's contract)."""
+    """List the roadmap's measures (JSON: one object per measure: id, aspect, title, deadline,
+    completion form, executors, units — the README's "Reading it" section)."""
     if aspect and aspect.upper() not in {"E", "S", "G"}:
         raise InputError("aspect must be E, S or G", field="--aspect", value=aspect)
     items = [{"org": code, **measure_from_row(row).contract_dict(), "shown_title": title_in(row, lang)}
@@ -183,8 +185,9 @@ def occurrence_dict(occ: OccurrenceRow, measure: MeasureRow, lang: Lang, as_of: 
         "unit_roles": measure.unit_roles, "late": occ.late,
         "completed_at": occ.completed_at.isoformat() if occ.completed_at else None,
     }
-    if as_of is not None:
-        data["days_left"] = (due - as_of).days
+    if as_of is not None:  # days left, or days overdue: never a negative "days left"
+        left = (due - as_of).days
+        data["days_left"], data["days_overdue"] = (left, None) if left >= 0 else (None, -left)
     return data
 
 
@@ -228,7 +231,7 @@ def upcoming_cmd(
     where = OccurrenceFilter(status=OccurrenceStatus.OPEN, due_from=None if overdue else start,
                              due_to=end_of_day(day + dt.timedelta(days=days)))
     rows = [occurrence_dict(o, m, lang, day) for o, m in roadmaps.occurrence_list(db(), org=org, where=where)]
-    columns = ["org", "measure", "period", "kind", "due", "days_left", "title", "executor_roles"]
+    columns = ["org", "measure", "period", "kind", "due", "days_left", "days_overdue", "title", "executor_roles"]
     emit(rows, fmt=fmt, columns=columns, title=f"Due by {day + dt.timedelta(days=days)} (as of {day})",
          empty=f"nothing due in the {days} days after {day}")
 

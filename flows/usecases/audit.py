@@ -18,7 +18,7 @@ from models.evidence.pack import Seal, build_manifest, with_proofs, write_pack
 from models.store import audit
 from models.store import ledger as ledger_store
 from models.store.db import session_scope
-from models.store.measures import org_codes
+from models.store.measures import check_measure_named, org_codes
 
 
 def verify(engine: Engine, *, org: str | None, store_root: Path, anchor: str | None = None) -> list[VerifyResult]:
@@ -30,10 +30,11 @@ def verify(engine: Engine, *, org: str | None, store_root: Path, anchor: str | N
 
 
 def log(engine: Engine, *, where: ledger_store.LogFilter) -> list[dict[str, Any]]:
-    """The completion log's rows, filtered (an organisation named must exist)."""
+    """The completion log's rows, filtered (an organisation and a measure named must exist)."""
     with session_scope(engine) as session:
         if where.org:
             org_codes(session, org=where.org)
+        check_measure_named(session, org=where.org, code=where.measure)
         return audit.log_rows(session, where=where)
 
 

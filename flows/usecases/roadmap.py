@@ -16,7 +16,7 @@ from models.store import ledger as ledger_store
 from models.store import occurrences
 from models.store import targets as trepo
 from models.store.db import session_scope
-from models.store.measures import ImportReport, import_measures, measures, org_codes
+from models.store.measures import ImportReport, check_measure_named, import_measures, measures, org_codes
 from models.store.tables import LedgerEntry, MeasureRow, OccurrenceRow
 
 
@@ -61,8 +61,9 @@ def measure_list(engine: Engine, *, org: str | None = None) -> list[tuple[str, M
 def occurrence_list(engine: Engine, *, org: str | None = None,
                     where: occurrences.OccurrenceFilter | None = None
                     ) -> list[tuple[OccurrenceRow, MeasureRow]]:
-    """Occurrences with their measures, filtered (an organisation named must exist)."""
+    """Occurrences with their measures, filtered (an organisation and a measure named must exist)."""
     with session_scope(engine) as session:
         if org:
             org_codes(session, org=org)
+        check_measure_named(session, org=org, code=where.measure if where else None)
         return occurrences.find(session, org=org, where=where or occurrences.OccurrenceFilter())

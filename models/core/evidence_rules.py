@@ -55,6 +55,13 @@ def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
 
 
+def numbered(ref: str) -> str:
+    """An evidence reference as a document number: "№ 45-п" for a bare number, anything else as
+    written ("ISO 37001 №77", "No. 12"; never "№ ISO 37001 №77")."""
+    text = ref.strip()
+    return f"№ {text}" if text[:1].isdigit() and "№" not in text else text
+
+
 def describe(kind: CompletionKind) -> str:
     """What a measure of this kind needs, in one phrase (for help and reminders)."""
     if kind is K.CERTIFICATE:

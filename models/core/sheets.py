@@ -5,6 +5,7 @@ an actor or a note typed as "=HYPERLINK(…)" must not run in an auditor's sprea
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections.abc import Sequence
@@ -58,8 +59,15 @@ def write_xlsx(path: Path, sheets: dict[str, tuple[Sequence[dict], Sequence[str]
             header.font = Font(bold=True)
         for r, row in enumerate(rows, start=2):
             for c, column in enumerate(columns, start=1):
-                value = cell(row.get(column))
+                raw = row.get(column)
                 target = sheet.cell(row=r, column=c)
+                if isinstance(raw, dt.datetime):  # a real date-time cell; Excel has no zones: the header names it
+                    if raw.tzinfo is not None:
+                        raise ValueError(f"column {column}: give a local (naive) time, and name its zone in the header")
+                    target.value = raw
+                    target.number_format = "yyyy-mm-dd hh:mm:ss"
+                    continue
+                value = cell(raw)
                 if isinstance(value, str):
                     target.value = ILLEGAL_CHARACTERS_RE.sub("", value)
                     target.data_type = "s"  # never a formula

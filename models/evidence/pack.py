@@ -203,7 +203,6 @@ def with_proofs(manifest: dict[str, Any], chain: list[Entry], checkpoint: notes.
 def write_pack(out: Path, manifest: dict, *, chain: list[Entry], store_root: Path, seal: Seal | None = None) -> None:
     """Write the ZIP atomically (a temporary file renamed into place); sealed, it also holds
     checkpoint.txt, ledger.pub and pack.sig, the signed statement of its SHA256SUMS."""
-    out.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=out.parent, prefix=".pack-", suffix=".zip")
     os.close(handle)
     try:

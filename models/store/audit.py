@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from models.core.evidence_rules import numbered
 from models.core.ledger import (
     ROADMAP_IMPORTED,
     TARGET_READING,
@@ -204,7 +205,7 @@ def summary(event: str, data: dict[str, Any]) -> str:
     """One line a person reads in the log."""
     if event == "completed":
         ev = data.get("evidence") or {}
-        parts = [f"№ {ev['ref']}" + (f" of {ev['date']}" if ev.get("date") else "")] if ev.get("ref") else []
+        parts = [numbered(ev["ref"]) + (f" of {ev['date']}" if ev.get("date") else "")] if ev.get("ref") else []
         parts += [f"valid until {ev['valid_until']}"] if ev.get("valid_until") else []
         parts += [f"{len(ev.get('files') or [])} file(s)"] if ev.get("files") else []
         parts += [f"{len(ev.get('urls') or [])} link(s)"] if ev.get("urls") else []
@@ -233,7 +234,7 @@ def summary(event: str, data: dict[str, Any]) -> str:
     if event == "target_reading":  # esgtrack target record (flows/usecases/targets.py)
         ref = (data.get("evidence") or {}).get("ref")
         return f"{data.get('metric')} {data.get('year')} = {data.get('value')}{data.get('unit') or ''}" + (
-            f"; № {ref}" if ref else "")
+            f"; {numbered(ref)}" if ref else "")
     return ""
 
 

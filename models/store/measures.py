@@ -121,6 +121,19 @@ def get_measure(session: Session, *, org: str, code: str) -> MeasureRow:
     return row
 
 
+def check_measure_named(session: Session, *, org: str | None, code: str | None, field: str = "--measure") -> None:
+    """A filter's measure must be one the organisation (or any, when none is named) has or had:
+    NotFound (exit 2) instead of an empty answer that looks like "nothing happened"."""
+    if not code:
+        return
+    query = select(MeasureRow.code).where(MeasureRow.code == code.upper())
+    if org:
+        query = query.where(MeasureRow.org == org)
+    if session.exec(query.limit(1)).first() is None:
+        raise NotFound(f"no measure {code!r}" + (f" in organisation {org!r}" if org else "")
+                       + " (`esgtrack measures` lists them)", field=field, value=code)
+
+
 def _norm_title(text: str) -> str:
     return " ".join(text.split()).casefold()
 

@@ -75,6 +75,11 @@ def test_upcoming_and_open(db_url, cli, shipped_roadmap):
     cli("roadmap", "import", str(shipped_roadmap))
     rows = json.loads(cli("upcoming", "--as-of", "2025-12-20", "--days", "15", "--format", "json")[1])
     assert rows and all(r["due"] == "2025-12-31" and r["days_left"] == 11 for r in rows)
+    late = json.loads(cli("upcoming", "--as-of", "2026-01-05", "--days", "1", "--format", "json")[1])
+    assert late and all((r["days_left"], r["days_overdue"]) == (None, 5) for r in late if r["due"] == "2025-12-31")
+    assert all(r["days_left"] is None or r["days_left"] >= 0 for r in late)
+    header, *lines = cli("upcoming", "--as-of", "2026-01-05", "--days", "1", "--format", "csv")[1].splitlines()
+    assert "days_overdue" in header and lines and not any(",-" in line for line in lines)
     assert cli("upcoming", "--as-of", "20-12-2025")[0] == 2
     code, out, _ = cli("open", "S10", "--due", "2026-03-18", "--by", "esg-office", "--reason", "new board member")
     assert code == 0 and "S10" in out

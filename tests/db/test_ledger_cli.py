@@ -139,3 +139,18 @@ def test_a_completion_recorded_later_is_judged_by_the_day_it_was_done(cli, kt):
     assert str(rows(kt)[-1]["at"]).startswith("2026-11-16")  # when it was entered (by whom: its actor)
     code, _, err = cli("verify")
     assert code == 0, err  # the occurrence's completion time is the one the entry names
+
+
+@pytest.mark.parametrize("command", [["occurrences", "--measure", "Z1"], ["log", "--measure", "E99"],
+                                     ["occurrences", "--org", "KT", "--measure", "E99"]])
+def test_an_unknown_measure_is_named_not_an_empty_answer(cli, kt, command):
+    code, out, err = cli(*command)
+    assert code == 2 and "--measure" in err and f"no measure '{command[-1]}'" in flat(err), (out, err)
+    assert "nothing" not in out
+
+
+def test_a_known_measure_with_nothing_to_show_is_still_an_answer(cli, kt):
+    code, out, err = cli("log", "--measure", "E6")
+    assert code == 0 and "no ledger entries match" in out, err
+    code, out, err = cli("occurrences", "--measure", "e6", "--format", "json")
+    assert code == 0 and {o["measure"] for o in json.loads(out)} == {"E6"}, err

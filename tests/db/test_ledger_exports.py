@@ -86,11 +86,15 @@ def test_log_xlsx_opens_with_openpyxl(cli, recorded, tmp_path):
     assert code == 0, err
     sheet = openpyxl.load_workbook(out).active
     values = list(sheet.values)
-    assert list(values[0]) == LOG_COLUMNS and len(values) == 5  # header + 2025's entries
-    actors = [row[LOG_COLUMNS.index("actor")] for row in values[1:]]
+    columns = ["org", "seq", "at (Asia/Almaty)", "at_utc", *LOG_COLUMNS[3:]]
+    assert list(values[0]) == columns and len(values) == 5  # header + 2025's entries
+    actors = [row[columns.index("actor")] for row in values[1:]]
     assert actors == ["Айгерім Сәрсенова", NASTY, "esg", "bolat"]
-    cell = sheet.cell(row=3, column=LOG_COLUMNS.index("actor") + 1)
+    cell = sheet.cell(row=3, column=columns.index("actor") + 1)
     assert cell.data_type == "s"  # a string, never a formula
+    local, utc = values[1][2], values[1][3]  # a real date-time in Almaty (UTC+5), and the exact UTC text
+    assert isinstance(local, dt.datetime) and utc.endswith("+00:00")
+    assert local == dt.datetime.fromisoformat(utc).replace(tzinfo=None) + dt.timedelta(hours=5)
 
 
 def test_log_json_and_filters(cli, recorded):
@@ -106,6 +110,8 @@ def test_log_json_and_filters(cli, recorded):
 def test_log_table_and_bad_options(cli, recorded):
     code, out, _ = cli("log", "--measure", "E6")
     assert code == 0 and "E6" in out and "45-п" in out
+    summaries = {e["measure"]: e["summary"] for e in json.loads(cli("log", "--format", "json")[1])}
+    assert summaries["E6"].startswith("№ 45-п of 2025-10-01") and summaries["G8"].startswith("ISO-37001-9;")
     assert cli("log", "--format", "xlsx")[0] == 2
     assert cli("log", "--out", "log.txt")[0] == 2
     assert cli("log", "--event", "deleted")[0] == 2

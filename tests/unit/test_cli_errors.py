@@ -57,3 +57,20 @@ def test_the_cli_runs_at_the_instant_now_names(cli, tmp_path):
     assert cli_app.today() == dt.date(2031, 5, 4)
     code, _, err = cli("--now", "tomorrow", "init")
     assert code == 2 and "--now" in err
+
+
+@pytest.mark.parametrize("command", [
+    ["log", "--format", "csv", "--out", "{missing}/log.csv"],
+    ["evidence-pack", "--period", "2025", "--out", "{missing}/kt.zip"],
+    ["roadmap", "normalise", "{document}", "--out", "{missing}/kt.yaml"],
+    ["checkpoint", "--out", "{missing}/kt.checkpoint"],
+    ["log", "--format", "json", "--out", "{folder}"],
+])
+def test_out_into_a_missing_directory_is_an_error_not_a_new_folder(cli, tmp_path, command):
+    from config import SHIPPED_DOCUMENT
+
+    names = {"missing": str(tmp_path / "no-such-folder"), "folder": str(tmp_path), "document": str(SHIPPED_DOCUMENT)}
+    code, _out, err = cli(*[part.format(**names) for part in command])
+    flat = " ".join(err.split())
+    assert code == 2 and "--out" in flat and ("no such directory" in flat or "this is a directory" in flat), err
+    assert not (tmp_path / "no-such-folder").exists() and "Traceback" not in err

@@ -30,6 +30,15 @@ def test_every_command_has_help():
     assert missing == []
 
 
+def test_help_names_no_file_the_repository_lacks():
+    root = Path(__file__).resolve().parents[2]
+    texts = [f"{path}: {command.help} " + " ".join(p.help or "" for p in command.params)
+             for path, command in all_commands()]
+    named = {(text.split(":")[0], name) for text in texts for name in re.findall(r"\b[\w/.-]+\.md\b", text)}
+    assert len(texts) > 25 and all("DESIGN" not in text for text in texts)
+    assert sorted((path, name) for path, name in named if not (root / name).exists()) == []
+
+
 def test_every_command_is_in_the_readme():
     missing = [path for path, _ in all_commands() if f"esgtrack {path}" not in README]
     assert missing == []

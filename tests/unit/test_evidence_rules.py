@@ -74,3 +74,12 @@ def test_a_progress_check_in_needs_an_update_not_the_final_order():
 @pytest.mark.parametrize("kind", list(K))
 def test_every_kind_is_described(kind):
     assert "--" in describe(kind)
+
+
+@pytest.mark.parametrize("ref, shown", [("45-п", "№ 45-п"), ("ISO 37001 №77", "ISO 37001 №77"),
+                                        ("№ 12", "№ 12"), ("No. 12", "No. 12"), (" 7 ", "№ 7"),
+                                        ("Бұйрық 45", "Бұйрық 45")])
+def test_a_reference_gets_a_number_sign_only_when_it_is_a_bare_number(ref, shown):
+    from models.core.evidence_rules import numbered
+
+    assert numbered(ref) == shown
