@@ -1,7 +1,7 @@
 """Rendering reminders, escalations, alerts and daily digests in kk / ru / en (pure).
 
 An item is the plain dict the planner fills (measure, titles, period, due, step, kind, level,
-completion form, units, executors, others told, record hint …). One message per recipient
+completion form, units, executors, others told, the ESG office's contact …). One message per recipient
 lists all of their items; with a single item the subject is that item's. The words live in
 templates/LANG/labels.j2, the layout in templates/{subject,text,html}.j2; the Teams Adaptive
 Card is built here from the same words.
@@ -120,12 +120,13 @@ def _view(item: PlannedItem, lang: str, as_of: dt.date, others_told: Sequence[st
         "note": {"progress": L.progress, "opened": L.opened}.get(item.occurrence_kind, ""),
         "due_text": format_date(due, lang) if due else "",
         "days": (due - as_of).days if due else None,
-        "completion": _completion(item, lang),
+        "completion": L.progress_form if item.occurrence_kind == "progress" else _completion(item, lang),
         "executors": _in(item.executors, lang),
         "units": _in(item.units, lang),
         "external": str(L.external(party)) if party else "",
         "others": list(others_told if others_told is not None else item.others_told),
-        "record_hint": item.record_hint,
+        "next": item.record_hint or str(L.next_action(
+            kind, item.occurrence_kind, item.contact, _completion(item, lang), item.period)),
     }
 
 
@@ -154,7 +155,7 @@ def _completion(item: PlannedItem, lang: str) -> str:
     kind = labels(lang).kinds.get(item.completion_kind, "")
     if lang == "kk" or not kind:
         return form
-    return f"{kind} ({form})" if form and form.casefold() != kind.casefold() else kind
+    return kind  # the document's Kazakh wording stays out of Russian and English messages
 
 
 # --- Teams -----------------------------------------------------------------------------
@@ -190,9 +191,8 @@ def _card_item(v: dict, L: Any) -> dict:
         if value:
             facts.append({"title": label, "value": value})
     facts.append({"title": L.others_told, "value": "; ".join(v["others"]) or L.nobody_else})
-    if v["record_hint"]:
-        label = L.todo if v["kind"] == StepKind.ALERT else L.record
-        facts.append({"title": label, "value": v["record_hint"]})
+    if v["next"]:
+        facts.append({"title": L.todo, "value": v["next"]})
     head = f"{v['measure']}{' · ' + str(v['period']) if v['period'] else ''} — {v['title']}"
     items = [{"type": "TextBlock", "text": head, "weight": "Bolder", "wrap": True}]
     if v["note"] or v["external"]:

@@ -96,9 +96,10 @@ class PlannedItem:
     units: dict[str, list[str]]      # language → the responsible units' names
     executors: dict[str, list[str]]  # language → the responsible executors' names
     external_party: str | None
-    record_hint: str
+    record_hint: str                 # an operator's instruction (a failed flow); officers get `contact`
     recipient: str
     others_told: tuple[str, ...] = ()
+    contact: str = ""                # whom the officer sends the evidence or progress note to
 
     def payload(self) -> dict[str, Any]:
         return {**asdict(self), "kind": str(self.kind), "others_told": list(self.others_told)}
@@ -117,7 +118,7 @@ class PlannedItem:
             completion_kind=data.get("completion_kind") or "", units=_by_language(data.get("units")),
             executors=_by_language(data.get("executors")), external_party=data.get("external_party"),
             record_hint=data.get("record_hint") or "", recipient=str(data.get("recipient") or ""),
-            others_told=tuple(data.get("others_told") or ()),
+            others_told=tuple(data.get("others_told") or ()), contact=str(data.get("contact") or ""),
         )
 
 
@@ -238,10 +239,20 @@ def fan_out(item: OpenItem, step: Step, directory: Directory, policy: Policy, *,
             role_names: dict[str, dict[str, str]], warnings: list[str]) -> list[PlannedItem]:
     """One step of one occurrence → one item per recipient (who else was told rides along)."""
     people = _recipients(item, step, directory, policy, warnings)
-    labels = {pid: _label(directory, pid, roles) for pid, roles in people.items()}
-    shared = _shared(item, step, as_of, role_names)  # the same for every recipient of the step
-    return [replace(shared, recipient=pid, others_told=tuple(label for other, label in labels.items() if other != pid))
+    shared = replace(_shared(item, step, as_of, role_names),  # the same for every recipient of the step
+                     contact=office_contact(directory, policy))
+    return [replace(shared, recipient=pid, others_told=tuple(
+                _label(directory, other, roles, role_names, directory.person(pid).language)
+                for other, roles in people.items() if other != pid))
             for pid in people]
+
+
+def office_contact(directory: Directory, policy: Policy) -> str:
+    """The ESG office as an officer writes to it: its holder's name and email."""
+    office = directory.holder(policy.esg_office)
+    if office is None:
+        return ""
+    return f"{office.name} <{office.email}>" if office.email else office.name
 
 
 def _audience_roles(item: OpenItem, step: Step, directory: Directory, policy: Policy) -> list[str]:
@@ -282,8 +293,11 @@ def _recipients(item: OpenItem, step: Step, directory: Directory, policy: Policy
     return people
 
 
-def _label(directory: Directory, person_id: str, roles: list[str]) -> str:
-    return f"{directory.person(person_id).name} ({', '.join(roles)})"
+def _label(directory: Directory, person_id: str, roles: list[str], names: dict[str, dict[str, str]],
+           lang: str) -> str:
+    """Another recipient as this one reads it: a name and the roles' names in their language."""
+    shown = [names.get(r, {}).get(lang) or names.get(r, {}).get("kk") or r for r in roles]
+    return f"{directory.person(person_id).name} ({'; '.join(shown)})"
 
 
 def _names(roles: tuple[str, ...], names: dict[str, dict[str, str]]) -> dict[str, list[str]]:
@@ -300,6 +314,5 @@ def _shared(item: OpenItem, step: Step, as_of: dt.date, names: dict[str, dict[st
         completion_kind=item.completion_kind,
         units=_names(item.unit_roles, names), executors=_names(item.executor_roles, names),
         external_party=item.external_party,
-        record_hint=f"esgtrack complete {item.measure} --period {item.period} --org {item.org} --by YOUR_NAME",
-        recipient="",
+        record_hint="", recipient="",
     )

@@ -8,9 +8,10 @@ flow runs; a new year's off-track reading alerts again.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from models.core.directory import Directory
-from models.core.escalation import Plan, PlannedItem, StepKind
+from models.core.escalation import Plan, PlannedItem, StepKind, office_contact
 from models.core.policy import Policy
 from models.core.schedule import is_business_day
 from models.core.targets import Status, TargetView, format_value
@@ -50,8 +51,9 @@ def plan_target_alerts(views: list[TargetView], directory: Directory, policy: Po
         people = _recipients(view, directory, policy, result.warnings)
         for person_id in people:
             others = [directory.person(p).name for p in people if p != person_id]
-            result.items.append(_item(view, step, person_id, others, as_of,
-                                      (role_names or {}).get(view.org, {})))
+            result.items.append(replace(_item(view, step, person_id, others, as_of,
+                                              (role_names or {}).get(view.org, {})),
+                                        contact=office_contact(directory, policy)))
     return result
 
 
@@ -92,7 +94,5 @@ def _item(view: TargetView, step: str, recipient: str, others: list[str], as_of:
         level=0, completion_form="", completion_kind="",
         units=_names(view.unit_roles, names), executors=_names(view.executor_roles, names),
         others_told=tuple(others), external_party=view.external_party,
-        record_hint=f"esgtrack target list --org {view.org}; esgtrack target record "
-                    f"{view.measure} --year YEAR --value VALUE --by YOUR_NAME",
-        recipient=recipient,
+        record_hint="", recipient=recipient,
     )

@@ -79,7 +79,7 @@ def item(measure: str = "E4", recipient: str = "aigerim", *, step: str = "remind
                   "en": ["Corporate Governance and Sustainable Development Department"]},
         "executors": {"kk": ["Бас әкімшілік директор"], "ru": ["Главный административный директор"],
                       "en": ["Chief Administrative Officer"]},
-        "others_told": ["Иван Петров (chief_administrative_officer)"], "external_party": None,
-        "record_hint": f"esgtrack complete {measure} --period 2025 --org KT --by YOUR_NAME",
+        "others_told": ["Иван Петров (Бас әкімшілік директор)"], "external_party": None,
+        "record_hint": "", "contact": "Дана Нұрланқызы <esg@example.kz>",
         "recipient": recipient,
     })

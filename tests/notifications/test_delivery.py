@@ -39,8 +39,9 @@ def test_email_arrives_in_kazakh_and_russian(engine, smtp, directory, tmp_path):
     assert "E4: экологиялық саясатты бекіту" in body
     assert "Директорлар кеңесінің шешімі" in body
     assert "Корпоративтік басқару және тұрақты даму департаменті" in body
-    assert "Иван Петров (chief_administrative_officer)" in body
-    assert "esgtrack complete E4 --period 2025" in body
+    assert "Иван Петров (Бас әкімшілік директор)" in body
+    assert "Не істеу керек" in body and "Орындалғаннан кейін ESG кеңсесіне (Дана Нұрланқызы <esg@example.kz>)" in body
+    assert "esgtrack" not in body.replace("esgtrack жүйесі", "")  # no command an officer cannot run
     assert "<td>Орындау мерзімі</td>" in text_of(kk, "html")
 
     ru, = smtp.to("ivan@example.kz")

@@ -27,7 +27,7 @@ def item(measure="E4", due="2025-12-31", kind="reminder", **extra) -> PlannedIte
         "executors": {"kk": ["Бас әкімшілік директор"], "ru": ["Главный административный директор"],
                       "en": ["Chief Administrative Officer"]},
         "others_told": ["Иван Петров (cao)"], "external_party": None,
-        "record_hint": f"esgtrack complete {measure} --period 2025 --by YOU",
+        "record_hint": "", "contact": "Dana <esg@example.kz>",
     }
     return PlannedItem.from_payload({**base, "recipient": "p", **extra})
 
@@ -35,19 +35,26 @@ def item(measure="E4", due="2025-12-31", kind="reminder", **extra) -> PlannedIte
 @pytest.mark.parametrize(("lang", "subject", "words"), [
     ("kk", "[E4 · 2025] Еске салу: орындау мерзімі 31.12.2025 (14 күн қалды) — Экологиялық саясат",
      ["Құрметті Айгерім!", "Аяқтау нысаны: Бұйрық", "Жауапты орындаушылар: Бас әкімшілік директор",
-      "Сондай-ақ хабардар етілді: Иван Петров (cao)", "Орындалуын қалай тіркеу керек"]),
+      "Сондай-ақ хабардар етілді: Иван Петров (cao)",
+      "Не істеу керек: Орындалғаннан кейін ESG кеңсесіне (Dana <esg@example.kz>) мынаны жіберіңіз: Бұйрық"]),
     ("ru", "[E4 · 2025] Напоминание: срок исполнения 31.12.2025 (осталось 14 дней) — Экологическая политика",
-     ["Здравствуйте, Айгерім!", "Форма завершения: приказ (Бұйрық)", "Ответственные структурные подразделения: ДУР",
-      "Также уведомлены: Иван Петров (cao)", "Как отметить исполнение"]),
+     ["Здравствуйте, Айгерім!", "Форма завершения: приказ\n", "Ответственные структурные подразделения: ДУР",
+      "Также уведомлены: Иван Петров (cao)",
+      "Что сделать: После исполнения направьте в офис ESG (Dana <esg@example.kz>): приказ (номер и дату"]),
     ("en", "[E4 · 2025] Reminder: due date 2025-12-31 (14 days left) — Environmental policy",
-     ["Dear Айгерім,", "Completion form expected: order (Бұйрық)", "Responsible units: SDD",
-      "Also told: Иван Петров (cao)", "How to record completion: esgtrack complete E4"]),
+     ["Dear Айгерім,", "Completion form expected: order\n", "Responsible units: SDD",
+      "Also told: Иван Петров (cao)",
+      "What to do: Once it is done, send the ESG office (Dana <esg@example.kz>) the order (its number and date"]),
 ])
 def test_reminder_in_each_language(lang, subject, words):
     message = render("reminder", [item()], person(lang), as_of=AS_OF)
     assert message.subject == subject
     assert message.text.splitlines()[0] == subject          # the first line names the measure
     assert all(w in message.text for w in words), message.text
+    assert "esgtrack" not in message.text.replace("esgtrack жүйесі", "").replace("by esgtrack", "").replace(
+        "системой esgtrack", "")  # an officer is never told to run a command they do not have
+    if lang != "kk":  # the Kazakh completion form stays out of Russian and English messages
+        assert "Бұйрық" not in message.text and "Бұйрық" not in message.html
     assert message.language == lang and message.measures == ("E4",) and message.kind == "reminder"
     assert f'<html lang="{lang}">' in message.html and "E4" in message.html
 
@@ -124,8 +131,23 @@ def test_a_planned_item_survives_its_stored_payload_and_an_older_payload_still_r
     stored = json.loads(json.dumps(planned.payload()))  # as the outbox's JSON column returns it
     assert PlannedItem.from_payload(stored) == planned
     # a payload written before a key existed, with names as a plain list: read as empty / every language
-    older = {k: v for k, v in stored.items() if k not in {"record_hint", "completion_kind"}}
+    older = {k: v for k, v in stored.items() if k not in {"record_hint", "completion_kind", "contact"}}
     older["units"] = ["ТДД"]
     again = PlannedItem.from_payload(older)
-    assert again.record_hint == "" and again.units == {"kk": ["ТДД"], "ru": ["ТДД"], "en": ["ТДД"]}
+    assert again.record_hint == "" and again.contact == ""
+    assert again.units == {"kk": ["ТДД"], "ru": ["ТДД"], "en": ["ТДД"]}
     assert "ТДД" in render("reminder", [again], person("en"), as_of=AS_OF).text
+
+
+@pytest.mark.parametrize(("lang", "form", "ask"), [
+    ("kk", "Аяқтау нысаны: орындалу барысы туралы анықтама",
+     "2025 жылғы орындалу барысы туралы қысқаша анықтаманы"),
+    ("ru", "Форма завершения: справка о ходе исполнения", "краткую справку о ходе исполнения за 2025 год"),
+    ("en", "Completion form expected: a progress note", "a short progress note for 2025"),
+])
+def test_a_check_in_asks_for_a_progress_note_not_the_final_form(lang, form, ask):
+    message = render("reminder", [item(occurrence_kind="progress")], person(lang), as_of=AS_OF)
+    assert form in message.text and ask in message.text, message.text
+    assert "Бұйрық" not in message.text.replace("Аяқтау нысаны", "")
+    card = json.dumps(message.card, ensure_ascii=False)
+    assert ask in card and "esgtrack complete" not in card

@@ -77,6 +77,15 @@ def test_reminders_go_to_units_and_executors():
     assert ciso.others_told == ("ISEC (isec_unit)",) and ciso.days == 30 and ciso.kind == "reminder"
 
 
+def test_others_told_are_named_by_role_in_the_recipients_language():
+    names = {"isec_unit": {"kk": "АҚ қызметі", "ru": "Служба ИБ", "en": "Information security"},
+             "ciso_role": {"kk": "АҚ директоры", "ru": "Директор по ИБ", "en": "CISO"}}
+    directory = Directory(people={**DIRECTORY.people, "ciso": person("ciso", "ru")}, roles=DIRECTORY.roles)
+    result = plan([item()], directory, POLICY, sent=set(), as_of=dt.date(2025, 12, 1), role_names=names)
+    told = {i.recipient: i.others_told for i in result.items}
+    assert told == {"ciso": ("ISEC (Служба ИБ)",), "isec": ("CISO (АҚ директоры)",)}
+
+
 def test_escalation_levels_reach_their_roles_and_keep_the_responsible():
     levels = {
         "2026-01-05": {"ciso", "isec"},
@@ -144,7 +153,9 @@ def test_items_carry_what_messages_need():
     result = run([item()], dt.date(2025, 12, 1))
     first = result.items[0]
     assert first.measure == "S3" and first.titles["ru"] == "Название"
-    assert first.due == "2025-12-31" and first.record_hint.startswith("esgtrack complete S3 --period 2025")
+    assert first.due == "2025-12-31" and first.record_hint == ""  # officers are never given a command
+    office = DIRECTORY.holder("esg_office")
+    assert office is not None and first.contact == f"{office.name} <{office.email}>"
 
 
 @given(offset=st.integers(-200, 200))
