@@ -131,6 +131,59 @@ def roadmap_normalise(
     console.print(f"wrote {out}: {len(loaded.roadmap.measures)} measures, {len(loaded.roles)} roles")
 
 
+@roadmap_app.command("translate")
+def roadmap_translate(
+    measure: Annotated[str | None, typer.Argument(help="The measure's id, e.g. E17 (none: list the untranslated).")]
+        = None,
+    ru: Annotated[str | None, typer.Option("--ru", help="The Russian title.")] = None,
+    en: Annotated[str | None, typer.Option("--en", help="The English title.")] = None,
+    file: Annotated[Path | None, typer.Option(
+        "--file", help="Titles for many measures: YAML `measures: {E17: {title_ru: …, title_en: …}}` "
+                       "(the form of config/roadmaps/*.i18n.yaml).")] = None,
+    org: OrgOpt = None,
+) -> None:
+    """Give measures their Russian and English titles. A measure a revised edition adds without
+    them is shown to Russian and English readers as its Kazakh title marked "[not translated]";
+    without arguments, list those measures."""
+    code = org_or_default(org)
+    if measure is None and file is None:
+        if ru is not None or en is not None:
+            raise InputError("--ru and --en need the measure's id", field="MEASURE")
+        missing = roadmaps.untranslated_measures(db(), org=code)
+        for row in missing:
+            console.print(f"{row.code}: {row.title}", highlight=False, soft_wrap=True)
+        err_console.print(f"{code}: {len(missing)} measure(s) without a Russian or English title"
+                          + (": `esgtrack roadmap translate ID --ru … --en …`" if missing else ""))
+        return
+    if file is not None and (measure is not None or ru is not None or en is not None):
+        raise InputError("give either --file or a measure with --ru/--en", field="--file")
+    titles = _titles_file(file) if file is not None else {str(measure): (ru, en)}
+    if file is None and ru is None and en is None:
+        raise InputError("give --ru, --en or both", field="--ru")
+    done = roadmaps.translate_titles(db(), org=code, titles=titles)
+    console.print(f"{code}: translated {', '.join(row.code for row in done)}")
+
+
+def _titles_file(path: Path) -> dict[str, tuple[str | None, str | None]]:
+    import yaml
+
+    from models.core.yamltext import SafeLoader
+
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SafeLoader) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InputError(f"cannot read translations: {exc}", file=str(path)) from None
+    entries = data.get("measures") if isinstance(data, dict) else None
+    if not isinstance(entries, dict) or not entries:
+        raise InputError("expected `measures:` with an entry per measure id", file=str(path), field="measures")
+    titles: dict[str, tuple[str | None, str | None]] = {}
+    for code, entry in entries.items():
+        if not isinstance(entry, dict) or not ({"title_ru", "title_en"} & set(entry)):
+            raise InputError("expected title_ru and/or title_en", file=str(path), field=f"measures.{code}")
+        titles[str(code)] = (entry.get("title_ru"), entry.get("title_en"))
+    return titles
+
+
 @app.command("measures")
 def measures_cmd(
     org: OrgOpt = None,

@@ -16,7 +16,15 @@ from models.store import ledger as ledger_store
 from models.store import occurrences
 from models.store import targets as trepo
 from models.store.db import session_scope
-from models.store.measures import ImportReport, check_measure_named, import_measures, measures, org_codes
+from models.store.measures import (
+    ImportReport,
+    check_measure_named,
+    import_measures,
+    measures,
+    org_codes,
+    translate,
+    untranslated_codes,
+)
 from models.store.tables import LedgerEntry, MeasureRow, OccurrenceRow
 
 
@@ -67,3 +75,21 @@ def occurrence_list(engine: Engine, *, org: str | None = None,
             org_codes(session, org=org)
         check_measure_named(session, org=org, code=where.measure if where else None)
         return occurrences.find(session, org=org, where=where or occurrences.OccurrenceFilter())
+
+
+def untranslated_measures(engine: Engine, *, org: str) -> list[MeasureRow]:
+    """The organisation's measures whose Russian or English title is still a placeholder."""
+    with session_scope(engine) as session:
+        org_codes(session, org=org)
+        rows = measures(session, org=org)
+        missing = set(untranslated_codes(rows))
+        return [row for row in rows if row.code in missing]
+
+
+def translate_titles(engine: Engine, *, org: str, titles: dict[str, tuple[str | None, str | None]]
+                     ) -> list[MeasureRow]:
+    """Set Russian and English titles (measure code → (ru, en); None leaves one as it is), all
+    or none: an unknown code or an empty text changes nothing."""
+    with session_scope(engine) as session:
+        org_codes(session, org=org)
+        return [translate(session, org=org, code=code, title_ru=ru, title_en=en) for code, (ru, en) in titles.items()]

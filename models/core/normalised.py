@@ -130,8 +130,6 @@ def enrich(roadmap: Roadmap, catalogue: Catalogue) -> Roadmap:
     measures = []
     for m in roadmap.measures:
         ru, en = catalogue.titles.get(_norm(m.title), ("", ""))
-        if not (ru and en) and catalogue.titles:
-            warnings.append(f"{m.id}: no Russian/English title known; the Kazakh title is used")
         topic_ru, topic_en = catalogue.topics.get(_norm(m.topic), ("", ""))
         measures.append(m.with_(
             title_ru=ru, title_en=en, topic_ru=topic_ru, topic_en=topic_en,

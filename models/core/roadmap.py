@@ -171,6 +171,18 @@ _FORM_KINDS: tuple[tuple[str, CompletionKind], ...] = (
 )
 
 
+UNTRANSLATED = {"ru": "[нет перевода] ", "en": "[not translated] "}
+
+
+def untranslated(lang: str, kazakh: str) -> str:
+    """The visible placeholder for a text not translated yet: the Kazakh text, marked as such."""
+    return UNTRANSLATED[lang] + kazakh
+
+
+def is_untranslated(text: str) -> bool:
+    return not text or any(text.startswith(mark) for mark in UNTRANSLATED.values())
+
+
 def classify_completion_form(text: str) -> CompletionKind:
     lowered = text.casefold()
     for pattern, kind in _FORM_KINDS:

@@ -11,9 +11,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from models.core.errors import NotFound
+from models.core.errors import InputError, NotFound
 from models.core.normalised import LoadedRoadmap
-from models.core.roadmap import Aspect, DueRule, Measure, Recurrence, RecurrenceKind, Target
+from models.core.roadmap import (
+    Aspect,
+    DueRule,
+    Measure,
+    Recurrence,
+    RecurrenceKind,
+    Target,
+    is_untranslated,
+    untranslated,
+)
 from models.store.db import among
 from models.store.tables import MeasureRow, Organisation, RoadmapEdition, RoleRow, stored_id
 
@@ -134,6 +143,41 @@ def check_measure_named(session: Session, *, org: str | None, code: str | None, 
                        + " (`esgtrack measures` lists them)", field=field, value=code)
 
 
+def _translations(m: Measure, row: MeasureRow | None) -> dict[str, str]:
+    """A measure's Russian and English title and topic: the roadmap's; else those stored for the
+    same Kazakh text (`esgtrack roadmap translate`); else a visible placeholder, the Kazakh text
+    marked as not translated."""
+    out = {}
+    for name in ("title", "topic"):
+        kazakh = getattr(m, name)
+        for lang in ("ru", "en"):
+            given = getattr(m, f"{name}_{lang}")
+            kept = getattr(row, f"{name}_{lang}") if row is not None and getattr(row, name) == kazakh else ""
+            out[f"{name}_{lang}"] = given or (kept if not is_untranslated(kept) else "") \
+                or untranslated(lang, kazakh)
+    return out
+
+
+def untranslated_codes(rows: Iterable[MeasureRow]) -> list[str]:
+    """The measures whose Russian or English title is still a placeholder."""
+    return [r.code for r in rows if r.active and (is_untranslated(r.title_ru) or is_untranslated(r.title_en))]
+
+
+def translate(session: Session, *, org: str, code: str, title_ru: str | None, title_en: str | None) -> MeasureRow:
+    """Set a measure's Russian and/or English title (kept by later imports while its Kazakh title
+    is the same)."""
+    row = get_measure(session, org=org, code=code)
+    for lang, text in (("ru", title_ru), ("en", title_en)):
+        if text is None:
+            continue
+        text = " ".join(text.split())
+        if not text or is_untranslated(text):
+            raise InputError("a translation is a non-empty text, not a placeholder", field=f"--{lang}", value=text)
+        setattr(row, f"title_{lang}", text)
+    session.add(row)
+    return row
+
+
 def _norm_title(text: str) -> str:
     return " ".join(text.split()).casefold()
 
@@ -172,9 +216,10 @@ def import_measures(session: Session, *, org: str, loaded: LoadedRoadmap, now: d
         row.code = f"~{row.id}"
         session.add(row)
     session.flush()
+    written: list[MeasureRow] = []
     for position, m in enumerate(incoming):
-        values = _row_values(m, position)
         matched_row = matched.get(m.id)
+        values = {**_row_values(m, position), **_translations(m, matched_row)}
         if matched_row is None:
             matched_row = MeasureRow(org=org, **values)
             report.added.append(m.id)
@@ -183,6 +228,7 @@ def import_measures(session: Session, *, org: str, loaded: LoadedRoadmap, now: d
             for key, value in values.items():
                 setattr(matched_row, key, value)
         session.add(matched_row)
+        written.append(matched_row)
     kept = {row.id for row in matched.values()}
     incoming_ids = {m.id for m in incoming}
     for row in existing:
@@ -195,6 +241,10 @@ def import_measures(session: Session, *, org: str, loaded: LoadedRoadmap, now: d
                 row.code = original[row.id]
             session.add(row)
     session.flush()
+    missing = untranslated_codes(written)
+    if missing:
+        report.warnings.append(f"no Russian or English title for {', '.join(missing)}: Russian and English readers "
+                               "see the Kazakh title marked \"[not translated]\" until `esgtrack roadmap translate`")
     _store_roles(session, org=org, loaded=loaded)
     edition = RoadmapEdition(
         org=org, title=loaded.roadmap.title, source_name=loaded.source_name,

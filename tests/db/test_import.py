@@ -106,3 +106,53 @@ def test_withdrawn_occurrences_of_removed_measures(engine, shipped_document, tmp
     with session_scope(engine) as s:
         opened = occ_store.find(s, org="KT", where=occ_store.OccurrenceFilter(measure="E8"))
         assert all(o.status != "withdrawn" for o, _ in opened)
+
+
+def test_a_new_measure_is_marked_untranslated_until_translated(cli, db_url, shipped_document, tmp_path):
+    """A revised edition's new measure: ru/en readers see its Kazakh title marked as not
+    translated, the import warns, `roadmap translate` fills it in, and a re-import keeps it."""
+    from models.core.roadmap import UNTRANSLATED
+
+    assert cli("roadmap", "import", str(shipped_document))[0] == 0
+    assert cli("roadmap", "translate")[2].split()[1:3] == ["0", "measure(s)"]
+    revised = tmp_path / "roadmap-rev2.txt"
+    revised.write_text(revise(shipped_document.read_text(encoding="utf-8")), encoding="utf-8")
+    code, out, err = cli("roadmap", "import", str(revised))
+    assert code == 0 and "no Russian or English title for E2:" in " ".join(err.split()), err
+    import json
+    shown = {m["id"]: m["title_en"] for m in json.loads(cli("measures", "--format", "json")[1])}
+    assert shown["E2"] == UNTRANSLATED["en"] + "Жаңа іс-шара: су тұтыну мақсаттары."
+    assert not shown["E3"].startswith("[")  # the renumbered measures keep their translations
+    code, out, err = cli("roadmap", "translate")
+    assert code == 0 and out.startswith("E2: Жаңа іс-шара") and "1 measure(s)" in err
+    assert cli("roadmap", "translate", "E2", "--ru", "[нет перевода] x")[0] == 2  # a placeholder is no translation
+    assert cli("roadmap", "translate", "E99", "--en", "x")[0] == 2
+    assert cli("roadmap", "translate", "E2")[0] == 2
+    code, out, err = cli("roadmap", "translate", "E2", "--ru", "Новое мероприятие: цели по водопотреблению",
+                         "--en", "New measure: water consumption targets")
+    assert code == 0 and "translated E2" in out, err
+    shown = {m["id"]: m["title_ru"] for m in json.loads(cli("measures", "--format", "json")[1])}
+    assert shown["E2"] == "Новое мероприятие: цели по водопотреблению"
+    code, _, err = cli("roadmap", "import", str(revised))  # the same edition again: the translation stays
+    assert code == 0 and "no Russian or English title" not in err
+    assert json.loads(cli("measures", "--format", "json")[1])[1]["title_en"] == "New measure: water consumption targets"
+    assert "New measure: water consumption targets" in cli("measures", "--lang", "en", "--format", "csv")[1]
+
+
+def test_translations_from_a_file_land_all_or_none(cli, db_url, shipped_document, tmp_path):
+    revised = tmp_path / "roadmap-rev2.txt"
+    revised.write_text(revise(shipped_document.read_text(encoding="utf-8")), encoding="utf-8")
+    assert cli("roadmap", "import", str(revised))[0] == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("measures:\n  E2: {title_en: New measure}\n  Z9: {title_en: nothing}\n", encoding="utf-8")
+    code, _, err = cli("roadmap", "translate", "--file", str(bad))
+    assert code == 2 and "Z9" in err
+    assert cli("roadmap", "translate")[1].startswith("E2:")  # E2 was not half-translated
+    good = tmp_path / "good.yaml"
+    good.write_text("measures:\n  E2: {title_ru: Новое, title_en: New}\n", encoding="utf-8")
+    assert cli("roadmap", "translate", "--file", str(good))[0] == 0
+    assert "0 measure(s)" in cli("roadmap", "translate")[2]
+    malformed = tmp_path / "malformed.yaml"
+    malformed.write_text("measures: [E2]\n", encoding="utf-8")
+    code, _, err = cli("roadmap", "translate", "--file", str(malformed))
+    assert code == 2 and "malformed.yaml" in err and "measures" in err
