@@ -28,7 +28,7 @@ from flows.usecases.planning import (
 )
 from models.core.errors import InputError
 from models.core.roadmap import ROADMAP_TZ
-from notifications.outbox import deliver_pending
+from notifications.outbox import deliver_pending, summary_line
 
 if TYPE_CHECKING:
     from prefect import Flow
@@ -131,6 +131,7 @@ def daily_deadlines(as_of: dt.date | None = None, org: str | None = None,
                                         now=now or _clock()))
         totals["delivery"] = deliver_outbox(as_of, orgs if org else None, now)
         totals["warnings"] += totals["delivery"]["fanout"]["warnings"]
+        totals["summary"] = run_summary(totals)
     signed = sign_checkpoints(orgs, now)
     totals["checkpoints"] = signed["signed"]
     totals["warnings"] += signed["warnings"]
@@ -140,7 +141,28 @@ def daily_deadlines(as_of: dt.date | None = None, org: str | None = None,
     logger.info("as of %s: %s organisation(s) in %s batch(es), %s step(s) newly claimed, "
                 "%s target alert(s)", as_of, len(orgs), totals["batches"], totals["claimed"],
                 totals["alerts"])
+    if "summary" in totals:
+        logger.info("%s", summary_text(totals["summary"]))
     return totals
+
+
+def run_summary(part: dict[str, Any]) -> dict[str, int]:
+    """The run's counts, each defined once (README, The outbox):
+    steps_claimed: steps this pass newly claimed; steps_expanded / steps_closed: steps the
+    delivery turned into messages / found closed meanwhile (this pass's and any an earlier run
+    left); messages: one per recipient of an expanded step; rows_made: their outbox rows (one
+    per channel) plus target alert rows; then the delivery's rows, which add up:
+    claimed = sent + failed + dead + unknown + cancelled (see DeliveryReport)."""
+    fanout = part["delivery"]["fanout"]
+    return {"steps_claimed": part["claimed"], "steps_expanded": fanout["notices"],
+            "steps_closed": fanout["cancelled"], "messages": fanout["messages"],
+            "rows_made": fanout["rows"] + part["alerts"], **part["delivery"]["summary"]}
+
+
+def summary_text(summary: dict[str, int]) -> str:
+    return (f"{summary['steps_claimed']} step(s) newly claimed; {summary['steps_expanded']} expanded into "
+            f"{summary['messages']} message(s), {summary['steps_closed']} closed meanwhile; "
+            f"{summary['rows_made']} row(s) made (with target alerts); {summary_line(summary)}")
 
 
 def _add(totals: dict[str, Any], part: dict[str, Any]) -> None:
@@ -157,10 +179,10 @@ def daily_batch(orgs: list[str], as_of: dt.date, working_days_only: bool = False
     logger = get_run_logger()
     part = plan_and_claim(orgs, as_of, working_days_only=working_days_only, now=now or _clock())
     part["delivery"] = deliver_outbox(as_of, orgs, now)
+    part["summary"] = run_summary(part)
     for warning in sorted(set(part["warnings"] + part["delivery"]["fanout"]["warnings"])):
         logger.warning(warning)
-    logger.info("%s organisation(s): %s step(s) newly claimed, %s target alert(s), delivery %s",
-                len(orgs), part["claimed"], part["alerts"], part["delivery"].get("counts"))
+    logger.info("%s organisation(s): %s", len(orgs), summary_text(part["summary"]))
     return part
 
 

@@ -26,7 +26,7 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 import apprise
 from apprise.decorators import notify as apprise_notify
 
-from models.core.directory import Person
+from models.core.directory import Directory, Person
 from models.core.errors import InputError
 from notifications.masking import mask_url, query_pairs, redact, secrets_of
 from notifications.messages import Message
@@ -101,6 +101,52 @@ def channels_for(person: Person, settings: Settings) -> list[str]:
         channels.append(TEAMS)
     channels += [APPRISE if i == 0 else f"{APPRISE}-{i + 1}" for i in range(len(person.apprise))]
     return channels or [JOURNAL]
+
+
+def own_channels(person: Person, settings: Settings) -> list[str]:
+    """The person's real channels (channels_for without the journal stand-in)."""
+    return [c for c in channels_for(person, settings) if c != JOURNAL]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One step of a fallback order, resolved: who gets the message and over which channels."""
+
+    name: str             # a route of models.core.directory.ROUTES
+    recipient: str        # the person, or their deputy
+    channels: tuple[str, ...]
+
+
+def resolve(route: str, person: Person, directory: Directory, settings: Settings) -> Route:
+    """What one route of a person's fallback order means now (no channels: it is skipped)."""
+    if route == "deputy":
+        deputy = directory.people.get(person.deputy) if person.deputy else None
+        if deputy is None:
+            return Route(route, person.id, ())
+        return Route(route, deputy.id, tuple(own_channels(deputy, settings)))
+    own = own_channels(person, settings)
+    picked = {"channels": own, "email": [c for c in own if c == EMAIL],
+              "teams": [c for c in own if c == TEAMS], "journal": [JOURNAL],
+              "apprise": [c for c in own if c.startswith(APPRISE)]}[route]
+    return Route(route, person.id, tuple(picked))
+
+
+def first_route(person: Person, directory: Directory, settings: Settings) -> Route:
+    """Where a message to this person goes first: the first route of their order that has a
+    channel; the journal if none has (a message is never without a row)."""
+    return next_route(person, directory, settings, tried=set()) or Route(JOURNAL, person.id, (JOURNAL,))
+
+
+def next_route(person: Person, directory: Directory, settings: Settings,
+               tried: set[tuple[str, str]]) -> Route | None:
+    """The next route of the person's order with a (recipient, channel) not tried yet for this
+    message, narrowed to the untried channels; None when the order is exhausted."""
+    for name in directory.order_of(person):
+        route = resolve(name, person, directory, settings)
+        fresh = tuple(c for c in route.channels if (route.recipient, c) not in tried)
+        if fresh:
+            return Route(name, route.recipient, fresh)
+    return None
 
 
 def target_for(person: Person, channel: str, settings: Settings) -> Target:

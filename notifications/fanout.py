@@ -37,11 +37,12 @@ class FanOut:
     messages: int = 0   # messages they made, one per recipient (each goes out on every
                         # channel of the person: one outbox row per channel)
     cancelled: int = 0  # notices whose occurrence is no longer open on that due date
+    rows: int = 0       # outbox rows the messages made (one per channel of the first route)
     warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return {"notices": self.notices, "messages": self.messages, "cancelled": self.cancelled,
-                "warnings": sorted(set(self.warnings))}
+                "rows": self.rows, "warnings": sorted(set(self.warnings))}
 
 
 def expand_notices(engine: Engine, *, directory: Directory, settings: Settings, policy: Policy, now: dt.datetime,
@@ -62,7 +63,7 @@ def expand_notices(engine: Engine, *, directory: Directory, settings: Settings, 
             after = notices[-1].occurrence_id
             counts, items = _items(session, notices, directory, policy, result)
             if items:
-                enqueue(session, items=items, directory=directory, settings=settings, now=now)
+                result.rows += enqueue(session, items=items, directory=directory, settings=settings, now=now)
             claims.mark_expanded(session, made=counts, now=now)
 
 

@@ -4,6 +4,8 @@ Row life: pending → sending → sent; a refusal → failed (retried with backo
 MAX_ATTEMPTS; no answer in time → unknown (it may have arrived: resent only on request, by
 `esgtrack outbox retry --unknown`); an occurrence completed or waived meanwhile → cancelled.
 Rows one run left in "sending" (it crashed) become unknown once their lease has expired.
+A message whose rows all end dead goes on by the next route of the person's fallback order
+(notifications/fallback.py), in the same run.
 """
 
 from __future__ import annotations
@@ -29,12 +31,16 @@ from models.store import outbox as outbox_rows
 from models.store.db import session_scope
 from notifications import channels
 from notifications.channels import Outcome
+from notifications.fallback import hand_on
 from notifications.fanout import expand_notices
 from notifications.messages import Message, render
 
 BACKOFF = tuple(dt.timedelta(minutes=m) for m in (1, 5, 30, 120, 360))
 MAX_ATTEMPTS = 6
 LEASE = dt.timedelta(hours=1)
+ROUNDS = 8  # claim and send, then hand dead messages on: at most one round per route, and more
+OUTCOMES = (OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.DEAD, OutboxStatus.UNKNOWN,
+            OutboxStatus.CANCELLED)
 
 
 # --- deliver ----------------------------------------------------------------------------
@@ -42,19 +48,56 @@ LEASE = dt.timedelta(hours=1)
 
 @dataclass
 class DeliveryReport:
+    """One delivery run, in rows (one row = one message to one person over one channel).
+
+    claimed = sent + failed + dead + unknown + cancelled: every row the run claimed (first
+    attempts, retries and fallbacks) is counted once, by how it ended. The rest is outside
+    that sum: expired (rows a crashed run had left "sending", now unknown), fallbacks (rows
+    this run added for messages whose routes all ended dead; claimed in this run, so counted
+    above too), and remaining (after the run, in its organisations: failed and pending rows
+    waiting for their time, dead rows no route delivered, dead rows another route delivered)."""
+
     batch_id: str
     claimed: int = 0
     messages: int = 0
     expired: int = 0
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)  # outcome → rows (non-zero only)
+    fallbacks: int = 0
+    remaining: dict[str, int] = field(default_factory=dict)
     problems: list[dict[str, Any]] = field(default_factory=list)  # dead and unknown rows
     fanout: dict[str, Any] = field(default_factory=dict)  # notices expanded into rows first
     seconds: float = 0.0
 
+    @property
+    def summary(self) -> dict[str, int]:
+        """The claimed rows by outcome (zeros included; they add up to claimed), then the rest."""
+        return {"claimed": self.claimed, **{s.value: self.counts.get(s, 0) for s in OUTCOMES},
+                "fallbacks": self.fallbacks, "expired": self.expired,
+                **{f"remaining_{k}": v for k, v in self.remaining.items()}}
+
+    @property
+    def adds_up(self) -> bool:
+        return sum(self.counts.get(s, 0) for s in OUTCOMES) == self.claimed == sum(self.counts.values())
+
     def as_dict(self) -> dict[str, Any]:
         return {"batch_id": self.batch_id, "claimed": self.claimed, "messages": self.messages,
-                "expired": self.expired, "counts": dict(self.counts), "problems": self.problems,
+                "expired": self.expired, "counts": dict(self.counts), "fallbacks": self.fallbacks,
+                "remaining": dict(self.remaining), "summary": self.summary, "problems": self.problems,
                 "fanout": dict(self.fanout), "seconds": self.seconds}
+
+
+def summary_line(summary: dict[str, int]) -> str:
+    """One line for people: the claimed rows by outcome (they add up), then the rest."""
+    line = (f"{summary['claimed']} row(s) claimed = {summary['sent']} sent + {summary['failed']} failed "
+            f"(retried later) + {summary['dead']} dead + {summary['unknown']} unknown + "
+            f"{summary['cancelled']} cancelled")
+    extra = [f"{summary['fallbacks']} by fallback" if summary.get("fallbacks") else "",
+             f"{summary['expired']} expired lease(s) now unknown" if summary.get("expired") else ""]
+    left = {k: summary.get(f"remaining_{k}", 0) for k in ("failed", "pending", "dead", "dead_delivered")}
+    if any(left.values()):
+        extra.append(f"left: {left['failed']} failed, {left['pending']} pending, {left['dead']} dead "
+                     f"undelivered, {left['dead_delivered']} dead but delivered by another route")
+    return "; ".join([line, *[e for e in extra if e]])
 
 
 @dataclass(frozen=True)
@@ -94,17 +137,33 @@ def deliver_pending(engine: Engine, *, directory: Directory, settings: Settings,
     report.fanout = expand_notices(engine, directory=directory, settings=settings, now=now, orgs=orgs,
                                    policy=policy or load_policy(settings.resolved_policy)).as_dict()
     report.expired = expire_leases(engine, now=now, lease=lease)
-    claimed, cancelled = claim(engine, now=now, batch_id=report.batch_id, limit=limit, orgs=orgs)
-    report.claimed = len(claimed) + cancelled
-    _count(report, OutboxStatus.CANCELLED, cancelled)
-    groups = _groups(claimed)
-    report.messages = len(groups)
     retries = _Policy(now, tuple(backoff), max_attempts, as_of or local_date(now))
     with channels.trust_store(getattr(settings, "ca_file", None)):
-        _send_all(engine, groups, directory, settings, retries, report, progress)
+        for _ in range(ROUNDS):
+            left = None if limit is None else limit - report.claimed
+            if left is not None and left <= 0:
+                break
+            _round(engine, report, directory, settings, retries, progress, left, orgs)
+            added = hand_on(engine, directory=directory, settings=settings, now=now, orgs=orgs)
+            report.fallbacks += added
+            if not added:
+                break
     report.problems = problems(engine, batch_id=report.batch_id)
+    with session_scope(engine) as session:
+        report.remaining = outbox_rows.remaining(session, orgs=orgs)
     report.seconds = round(time.monotonic() - started, 3)
     return report
+
+
+def _round(engine: Engine, report: DeliveryReport, directory: Directory, settings: Settings, retries: _Policy,
+           progress: Callable[[int, int], None] | None, limit: int | None, orgs: Sequence[str] | None) -> None:
+    """Claim what is due and send it: one digest per (recipient, channel)."""
+    claimed, cancelled = claim(engine, now=retries.now, batch_id=report.batch_id, limit=limit, orgs=orgs)
+    report.claimed += len(claimed) + cancelled
+    _count(report, OutboxStatus.CANCELLED, cancelled)
+    groups = _groups(claimed)
+    report.messages += len(groups)
+    _send_all(engine, groups, directory, settings, retries, report, progress)
 
 
 def expire_leases(engine: Engine, *, now: dt.datetime, lease: dt.timedelta = LEASE) -> int:

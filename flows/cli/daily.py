@@ -65,11 +65,10 @@ def print_summary(summary: dict) -> None:
         console.print(f"{head} in {summary['batches']} batch run(s): {states} ({summary['seconds']} s); "
                       "each batch run's log in the Prefect UI has its counts")
         return
-    delivery = summary.get("delivery", {})
-    fanout = delivery.get("fanout", {})
-    console.print(f"{head}, {summary['claimed']} step(s) newly claimed, {summary['alerts']} target "
-                  f"alert(s), {fanout.get('messages', 0)} message(s) to recipients made; "
-                  f"delivery: {delivery.get('counts', delivery)} ({summary['seconds']} s)")
+    from flows.daily import summary_text
+
+    console.print(f"{head}, {summary['alerts']} target alert(s) ({summary['seconds']} s): "
+                  f"{summary_text(summary['summary'])}")
     for warning in sorted(set(summary.get("warnings", []))):
         err_console.print(f"[yellow]warning:[/yellow] {warning}")
 

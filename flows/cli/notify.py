@@ -20,6 +20,8 @@ from flows.cli.output import Format, console, emit, err_console
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from notifications.outbox import DeliveryReport
+
 T = TypeVar("T")
 
 directory_app = typer.Typer(help="The people directory: who holds which role, and how to reach them.",
@@ -48,7 +50,8 @@ def directory_load(
 
 @directory_app.command("check")
 def directory_check(org: OrgOpt = None, fmt: FormatOpt = Format.table) -> None:
-    """List roles nobody holds and people without a channel; exit 1 if there are any.
+    """List roles nobody holds, people without a channel and, when real channels are
+    configured, people only the journal reaches; exit 1 if there are any.
 
     Roles needed: the database's measures' (else the shipped roadmap's) and the policy's.
     """
@@ -75,13 +78,21 @@ def _print_check(result: dict[str, Any]) -> None:
     console.print(f"{result['roles_required']} roles needed (from {result['roles_from']} and the policy)")
     rows = [{"problem": "role nobody holds", "id": r} for r in result["unheld_roles"]]
     rows += [{"problem": "no channel (journal only)", "id": p} for p in result["no_channel"]]
+    if result["real_channels"]:
+        rows += [{"problem": "journal only", "id": p,
+                  "detail": "email, but ESGTRACK_SMTP_URL is unset" if p in result["email_without_smtp"] else ""}
+                 for p in result["journal_only"] if p not in result["no_channel"]]
     rows += [{"problem": "unusable URL", "id": f"{b['person']} {b['channel']}", "detail": b["url"]}
              for b in result["invalid_urls"]]
     if rows:
         emit(rows, fmt=Format.table, columns=["problem", "id", "detail"], title="Directory problems")
-    else:
+    elif result["real_channels"]:
         console.print("[green]ok[/green]: every role has a holder, everyone has a channel")
-    if result["email_without_smtp"]:
+    else:
+        console.print("[green]ok[/green] (journal only): every role has a holder; no real channel is "
+                      "configured (no ESGTRACK_SMTP_URL, no Teams or apprise URL), so every message goes "
+                      "to the journal")
+    if result["email_without_smtp"] and not result["real_channels"]:
         err_console.print(f"[yellow]note:[/yellow] ESGTRACK_SMTP_URL is unset: "
                           f"{len(result['email_without_smtp'])} people reachable only by email "
                           "get their messages in the journal")
@@ -89,21 +100,23 @@ def _print_check(result: dict[str, Any]) -> None:
 
 @directory_app.command("show")
 def directory_show(fmt: FormatOpt = Format.table) -> None:
-    """List the people of the directory in use: language, channels (masked), roles, deputy."""
+    """List the people of the directory in use: language, channels (masked), roles, deputy,
+    fallback order."""
     from flows.usecases.admin import people_rows
     from models.core.directory import load_directory
 
     settings = get_settings()
     path = settings.resolved_directory
     rows = people_rows(load_directory(path), settings)
-    emit(rows, fmt=fmt, columns=["id", "name", "language", "channels", "targets", "roles", "deputy"]
-         if fmt is not Format.table else ["id", "name", "language", "channels", "roles", "deputy"],
+    emit(rows, fmt=fmt, columns=["id", "name", "language", "channels", "targets", "roles", "deputy", "fallback"]
+         if fmt is not Format.table else ["id", "name", "language", "channels", "roles", "deputy", "fallback"],
          title=f"Directory {path}")
 
 
 STATUS_HELP = "Only rows in this status: pending, sending, sent, failed, dead, unknown, cancelled."
 COLUMNS = ["id", "org", "measure", "step", "recipient", "channel", "status", "attempts",
            "next_attempt_at", "sent_at", "masked_target", "last_error"]
+FALLBACK_COLUMNS = ["message_key", "hop", "fallback_to", "fallback_reason"]
 
 
 @outbox_app.callback()
@@ -121,7 +134,7 @@ def outbox_list(
 
     listing = admin.list_outbox(db(), status=status, org=org, limit=limit)
     rows, counts, waiting = listing.rows, listing.counts, listing.waiting
-    emit(rows, fmt=fmt, columns=[*COLUMNS, "subject", "idem_key"] if fmt is Format.csv else COLUMNS,
+    emit(rows, fmt=fmt, columns=[*COLUMNS, "subject", "idem_key", *FALLBACK_COLUMNS] if fmt is Format.csv else COLUMNS,
          title="Outbox " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())),
          empty="the outbox is empty")
     if waiting and fmt is Format.table:
@@ -139,7 +152,8 @@ def outbox_retry(
 ) -> None:
     """Deliver now: failed messages (skipping their backoff) and anything due.
 
-    Exits 1 if a message ended dead or unknown."""
+    Exits 1 if a message ended dead or unknown in this run, or if rows remain failed, or dead
+    with no other route having delivered their message."""
     from flows.usecases import admin
     from models.core.directory import load_directory
 
@@ -151,19 +165,26 @@ def outbox_retry(
     if fmt is not Format.table:
         emit([result], fmt=fmt, columns=list(result), json_data=result)
     else:
-        counts = ", ".join(f"{k}: {v}" for k, v in sorted(report.counts.items())) or "nothing due"
-        fanout = report.fanout
-        if fanout.get("notices") or fanout.get("cancelled"):
-            console.print(f"{fanout['notices']} claimed step(s) made {fanout['messages']} message(s) to recipients"
-                          + (f"; {fanout['cancelled']} closed meanwhile" if fanout["cancelled"] else ""))
-        for warning in fanout.get("warnings", []):
-            err_console.print(f"[yellow]warning:[/yellow] {warning}")
-        console.print(f"{report.claimed} rows in {report.messages} messages; {counts} ({report.seconds} s)")
-        if report.problems:
-            emit(report.problems, fmt=Format.table, title="Dead or unknown",
-                 columns=["id", "measure", "recipient", "channel", "status", "attempts", "last_error"])
-    if report.problems:
+        _print_retry(report)
+    if admin.retry_failed(report):
         sys.exit(1)
+
+
+def _print_retry(report: DeliveryReport) -> None:
+    from notifications.outbox import summary_line
+
+    fanout = report.fanout
+    if fanout.get("notices") or fanout.get("cancelled"):
+        console.print(f"{fanout['notices']} claimed step(s) made {fanout['messages']} message(s) to recipients"
+                      + (f"; {fanout['cancelled']} closed meanwhile" if fanout["cancelled"] else ""))
+    for warning in fanout.get("warnings", []):
+        err_console.print(f"[yellow]warning:[/yellow] {warning}")
+    head = "nothing due" if not report.claimed else f"{report.messages} message(s)"
+    console.print(f"{head}: {summary_line(report.summary)} ({report.seconds} s)")
+    if report.problems:
+        emit(report.problems, fmt=Format.table, title="Dead or unknown",
+             columns=["id", "measure", "recipient", "channel", "status", "attempts", "fallback_to",
+                      "last_error"])
 
 
 def _with_progress(run: Callable[[Callable[[int, int], None] | None], T]) -> T:

@@ -76,7 +76,8 @@ def check(engine: Engine | None, settings: Settings, *, org: str | None = None) 
     return {
         "directory": str(path), "roles_from": source, "roles_required": len(required),
         "unheld_roles": list(result.unheld_roles), "no_channel": list(result.no_channel),
-        "email_without_smtp": list(result.email_without_smtp), "invalid_urls": invalid,
+        "email_without_smtp": list(result.email_without_smtp), "journal_only": list(result.journal_only),
+        "real_channels": result.real_channels, "invalid_urls": invalid,
         "ok": result.ok and not invalid,
     }
 
@@ -104,6 +105,7 @@ def people_rows(directory: Directory, settings: Settings) -> list[dict[str, Any]
             "email": person.email or "", "channels": routes,
             "targets": [_masked_target(person, c, settings) for c in routes],
             "roles": directory.roles_of(person.id), "deputy": person.deputy or "",
+            "fallback": list(directory.order_of(person)),
         })
     return rows
 
@@ -115,7 +117,8 @@ def _masked_target(person: Person, channel: str, settings: Settings) -> str:
 def outbox_dicts(rows: Iterable[OutboxMessage]) -> list[dict[str, Any]]:
     keys = ("id", "org", "measure", "step", "kind", "recipient", "channel", "status", "attempts",
             "next_attempt_at", "sent_at", "created_at", "masked_target", "subject", "language",
-            "last_error", "idem_key", "occurrence_id", "batch_id")
+            "last_error", "idem_key", "occurrence_id", "batch_id", "message_key", "hop", "fallback_to",
+            "fallback_reason")
     return [{k: _plain(getattr(r, k)) for k in keys} for r in rows]
 
 
@@ -146,3 +149,10 @@ def retry(engine: Engine, *, directory: Directory, settings: Settings, now: dt.d
     made_due = make_due(engine, now=now, unknown=unknown, dead=dead, orgs=orgs)
     return made_due, deliver_pending(engine, directory=directory, settings=settings, now=now, orgs=orgs,
                                      progress=progress)
+
+
+def retry_failed(report: DeliveryReport) -> bool:
+    """`outbox retry` fails (exit 1) when a message ended dead or unknown in this run, or when
+    rows remain failed, or dead with their message undelivered by any route."""
+    left = report.remaining
+    return bool(report.problems or left.get("failed") or left.get("dead"))

@@ -21,8 +21,13 @@ LANGUAGES = ("kk", "ru", "en")
 TEAMS_SCHEMES = ("workflows://", "workflow://", "https://")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-PERSON_KEYS = {"id", "name", "email", "teams", "apprise", "language", "deputy"}
+PERSON_KEYS = {"id", "name", "email", "teams", "apprise", "language", "deputy", "fallback"}
 ROLE_KEYS = {"holder", "superior"}
+SECTIONS = {"people", "roles", "fallback"}
+# The routes a fallback order names: "channels" is all of the person's own channels at once;
+# "deputy" the deputy's own channels; "journal" the local journal (always there).
+ROUTES = ("channels", "email", "teams", "apprise", "deputy", "journal")
+DEFAULT_FALLBACK = ("channels", "deputy", "journal")
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class Person:
     apprise: tuple[str, ...]
     language: str  # kk | ru | en
     deputy: str | None = None
+    fallback: tuple[str, ...] | None = None  # this person's fallback order; None: the directory's
 
     @property
     def has_channel(self) -> bool:
@@ -51,6 +57,11 @@ class RoleEntry:
 class Directory:
     people: dict[str, Person]
     roles: dict[str, RoleEntry]
+    fallback: tuple[str, ...] = DEFAULT_FALLBACK  # the default fallback order
+
+    def order_of(self, person: Person) -> tuple[str, ...]:
+        """The routes a message to this person takes, in turn, while they fail."""
+        return person.fallback or self.fallback
 
     def holder(self, role_id: str) -> Person | None:
         """The person holding a role; None if the role is unknown or vacant."""
@@ -76,20 +87,28 @@ class DirectoryCheck:
     unheld_roles: tuple[str, ...]     # needed by a measure or the policy, held by nobody
     no_channel: tuple[str, ...]       # people with no email, Teams or apprise URL
     email_without_smtp: tuple[str, ...]  # people reachable only by email while SMTP is unset
+    journal_only: tuple[str, ...] = ()   # people whose own messages can only reach the journal
+    real_channels: bool = False       # SMTP is set or someone has Teams/apprise (not demo mode)
 
     @property
     def ok(self) -> bool:
-        return not (self.unheld_roles or self.no_channel)
+        """Journal-only people fail the check only where real channels exist: an installation
+        running on the journal alone (the demo) is consistent, if not delivering."""
+        return not (self.unheld_roles or self.no_channel or (self.real_channels and self.journal_only))
 
 
 def check_directory(directory: Directory, *, required_roles: Iterable[str],
                     smtp_configured: bool) -> DirectoryCheck:
     """Roles nobody holds, and people nobody can reach except through the journal."""
+    people = directory.people.values()
     unheld = sorted({r for r in required_roles if directory.holder(r) is None})
-    no_channel = sorted(p.id for p in directory.people.values() if not p.has_channel)
-    email_only = sorted(p.id for p in directory.people.values()
+    no_channel = sorted(p.id for p in people if not p.has_channel)
+    email_only = sorted(p.id for p in people
                         if p.email and not (p.teams or p.apprise) and not smtp_configured)
-    return DirectoryCheck(tuple(unheld), tuple(no_channel), tuple(email_only))
+    journal_only = sorted(p.id for p in people
+                          if not ((p.email and smtp_configured) or p.teams or p.apprise))
+    real = smtp_configured or any(p.teams or p.apprise for p in people)
+    return DirectoryCheck(tuple(unheld), tuple(no_channel), tuple(email_only), tuple(journal_only), real)
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -112,7 +131,7 @@ def parse_directory(text: str, *, source: str) -> Directory:
     reader = _Reader(source, lines)
     if not isinstance(data, dict):
         raise reader.error("expected a mapping with people: and roles:", "<root>", data)
-    unknown = set(data) - {"people", "roles"}
+    unknown = set(data) - SECTIONS
     if unknown:
         raise reader.error("unknown section", sorted(unknown)[0], None, data)
     people_raw = data.get("people")
@@ -129,7 +148,8 @@ def parse_directory(text: str, *, source: str) -> Directory:
             raise reader.error("deputy must be the id of another person", f"people[{index}].deputy",
                                person.deputy, people_raw[index])
     roles = reader.roles(data.get("roles"), people, data)
-    return Directory(people=people, roles=roles)
+    default = reader.order(data, "fallback", "fallback") if "fallback" in data else DEFAULT_FALLBACK
+    return Directory(people=people, roles=roles, fallback=default)
 
 
 def _load_yaml(text: str, source: str) -> tuple[object, dict[int, int]]:
@@ -183,9 +203,29 @@ class _Reader:
         language = self.text(item, "language", path) or "kk"
         if language not in LANGUAGES:
             raise self.error("language must be kk, ru or en", f"{path}.language", language, item)
+        deputy = self.text(item, "deputy", path)
+        order = self.order(item, "fallback", f"{path}.fallback") if "fallback" in item else None
+        if order and "deputy" in order and deputy is None:
+            raise self.error("the fallback order names deputy, but there is no deputy:",
+                             f"{path}.fallback[{order.index('deputy')}]", "deputy", item)
         return Person(id=pid, name=self.text(item, "name", path, required=True), email=email,
                       teams=teams, apprise=self.urls(item, path), language=language,
-                      deputy=self.text(item, "deputy", path))
+                      deputy=deputy, fallback=order)
+
+    def order(self, item: dict, key: str, path: str) -> tuple[str, ...]:
+        """A fallback order: a non-empty list of route names, each once."""
+        value = item.get(key)
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not value:
+            raise self.error(f"expected a list of routes ({', '.join(ROUTES)})", path, value, item)
+        for index, route in enumerate(value):
+            if route not in ROUTES:
+                raise self.error(f"unknown channel in the fallback order (known: {', '.join(ROUTES)})",
+                                 f"{path}[{index}]", route, item)
+            if route in value[:index]:
+                raise self.error("named twice in the fallback order", f"{path}[{index}]", route, item)
+        return tuple(value)
 
     @overload
     def text(self, item: dict, key: str, path: str, *, required: Literal[True]) -> str: ...

@@ -94,7 +94,8 @@ def record(session: Session, updates: list[dict[str, Any]]) -> None:
 def problems(session: Session, *, batch_id: str | None = None) -> list[dict[str, Any]]:
     """Dead and unknown rows (of one batch, or all): what the flow and the CLI report."""
     query = sa.select(T.c.id, T.c.org, T.c.measure, T.c.step, T.c.recipient, T.c.channel,
-                      T.c.status, T.c.attempts, T.c.last_error, T.c.masked_target) \
+                      T.c.status, T.c.attempts, T.c.last_error, T.c.masked_target, T.c.hop,
+                      T.c.fallback_to) \
         .where(T.c.status.in_((OutboxStatus.DEAD, OutboxStatus.UNKNOWN))).order_by(T.c.id)
     if batch_id is not None:
         query = query.where(T.c.batch_id == batch_id)
@@ -109,10 +110,61 @@ def make_due(session: Session, *, now: dt.datetime, unknown: bool = False, dead:
     statuses = [OutboxStatus.FAILED] + ([OutboxStatus.UNKNOWN] if unknown else [])
     total = rowcount(session.execute(sa.update(T).where(T.c.status.in_(statuses), scope).values(
         status=OutboxStatus.PENDING, next_attempt_at=now, updated_at=now))) or 0
-    if dead:
-        total += rowcount(session.execute(sa.update(T).where(T.c.status == OutboxStatus.DEAD, scope).values(
-            status=OutboxStatus.PENDING, next_attempt_at=now, attempts=0, updated_at=now))) or 0
+    if dead:  # only rows whose message nothing delivered, at the end of its fallback chain:
+        # resending a row the message moved on from, or one delivered otherwise, would duplicate it
+        end = sa.or_(T.c.fallback_to.is_(None), T.c.fallback_to == "none")
+        total += rowcount(session.execute(sa.update(T).where(
+            T.c.status == OutboxStatus.DEAD, scope, end, ~_delivered()).values(
+            status=OutboxStatus.PENDING, next_attempt_at=now, attempts=0, updated_at=now,
+            fallback_to=None))) or 0
     return total
+
+
+def unsettled(session: Session, *, orgs: Sequence[str] | None = None) -> list[str]:
+    """Messages with a dead row not handed on yet (notifications/fallback.py decides)."""
+    query = sa.select(T.c.message_key).where(T.c.status == OutboxStatus.DEAD, T.c.fallback_to.is_(None),
+                                             T.c.message_key.is_not(None)).distinct()
+    if orgs is not None:
+        query = query.where(among(session, T.c.org, orgs))
+    return list(session.execute(query).scalars())
+
+
+def message_rows(session: Session, *, keys: list[str]) -> list[Row[Any]]:
+    """Every row of these messages, whichever route and hop."""
+    found: list[Row[Any]] = []
+    for part in chunks(keys):
+        found += session.execute(sa.select(
+            T.c.id, T.c.message_key, T.c.hop, T.c.recipient, T.c.channel, T.c.status, T.c.payload,
+            T.c.last_error, T.c.fallback_to).where(T.c.message_key.in_(part)).order_by(T.c.id)).all()
+    return found
+
+
+def mark_fallback(session: Session, *, ids: list[int], to: str, now: dt.datetime) -> None:
+    """Dead rows whose message went on to the route `to` (or "none", "not needed")."""
+    for part in chunks(ids):
+        session.execute(sa.update(T).where(T.c.id.in_(part)).values(fallback_to=to[:64], updated_at=now))
+
+
+def _delivered() -> sa.ColumnElement[bool]:
+    """The row's message reached someone: a row of it (any route, any hop) was sent."""
+    other = T.alias("other")
+    return sa.exists().where(other.c.message_key == T.c.message_key, other.c.status == OutboxStatus.SENT)
+
+
+def remaining(session: Session, *, orgs: Sequence[str] | None = None) -> dict[str, int]:
+    """What is left undone after a delivery: failed rows (retried later), pending rows not due
+    yet, and dead rows whose message no route delivered ("dead") or another one did
+    ("dead_delivered": a sibling channel or a fallback)."""
+    scope = among(session, T.c.org, orgs) if orgs is not None else sa.true()
+    delivered = _delivered()
+    query = sa.select(
+        sa.func.count().filter(T.c.status == OutboxStatus.FAILED),
+        sa.func.count().filter(T.c.status == OutboxStatus.PENDING),
+        sa.func.count().filter(T.c.status == OutboxStatus.DEAD, ~delivered),
+        sa.func.count().filter(T.c.status == OutboxStatus.DEAD, delivered),
+    ).where(scope, T.c.status.in_((OutboxStatus.FAILED, OutboxStatus.PENDING, OutboxStatus.DEAD)))
+    failed, pending, dead, dead_delivered = session.execute(query).one()
+    return {"failed": failed, "pending": pending, "dead": dead, "dead_delivered": dead_delivered}
 
 
 def list_rows(session: Session, *, status: str | None = None, org: str | None = None,

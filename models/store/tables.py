@@ -251,6 +251,7 @@ class OutboxMessage(SQLModel, table=True):
         sa.UniqueConstraint("idem_key", name="uq_outbox_idem_key"),
         sa.Index("ix_outbox_status_next", "status", "next_attempt_at"),
         sa.Index("ix_outbox_org_occurrence", "org", "occurrence_id"),
+        sa.Index("ix_outbox_message_key", "message_key"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -276,6 +277,14 @@ class OutboxMessage(SQLModel, table=True):
     created_at: dt.datetime = Field(sa_column=_ts())
     sent_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     updated_at: dt.datetime = Field(sa_column=_ts())
+    # Fallback (notifications/fallback.py): the rows of one message share message_key
+    # (occurrence:step:recipient); hop 0 is the first route of the person's fallback order,
+    # hop N the Nth route tried after all rows of the one before ended dead.
+    message_key: str | None = Field(default=None, max_length=300)
+    hop: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    fallback_reason: str | None = None          # on a fallback row: why it exists (masked)
+    fallback_to: str | None = Field(default=None, max_length=64)  # on a dead row: the route that
+    # took the message on, "none" (the order is exhausted) or "not needed" (delivered otherwise)
 
 
 class LedgerEntry(SQLModel, table=True):

@@ -59,23 +59,27 @@ def test_steps_claimed_before_notices_existed_stay_claimed(engine, db_url, impor
     from models.store.db import session_scope
     from models.store.measures import role_names_of
     from models.store.occurrences import open_items
-    from models.store.tables import NoticeRow
-    from notifications.enqueue import enqueue
+    from models.store.tables import NoticeRow, OutboxMessage, table_of
     from tests.conftest import morning
 
-    config = alembic_config(db_url)
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0005")
+    OUTBOX = table_of(OutboxMessage)  # noqa: N806 - a table
+
     settings = get_settings()
     directory, policy = load_directory_for(settings), load_policy_for(settings)
     as_of = dt.date(2026, 1, 14)
-    with session_scope(engine) as session:  # what 0005's daily pass claimed: outbox rows
+    with session_scope(engine) as session:  # what 0005's daily pass planned (read with today's tables)
         names = role_names_of(session, orgs=["KT"])["KT"]
         start, end = ladder_window(policy, as_of)
         planned = plan(open_items(session, orgs=["KT"], start=start, end=end), directory, policy,
                        sent=set(), as_of=as_of, role_names=names)
-        enqueue(session, items=planned.items, directory=directory, settings=settings, now=morning(as_of))
+    rows = enqueue_rows(planned.items, directory, settings, morning(as_of))
+    config = alembic_config(db_url)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0005")
+    with session_scope(engine) as session:  # ... and claimed: outbox rows
+        old = sa.table("outbox_message", *(sa.column(k, OUTBOX.c[k].type) for k in rows[0]))
+        session.execute(sa.insert(old), rows)
     upgrade(engine)
     steps = {(i.occurrence_id, i.step) for i in planned.items}
     with session_scope(engine) as session:
@@ -86,3 +90,16 @@ def test_steps_claimed_before_notices_existed_stay_claimed(engine, db_url, impor
     again = plan_batch(engine, orgs=["KT"], as_of=as_of, settings=settings, directory=directory, policy=policy,
                        now=morning(as_of))
     assert again.claimed == 0
+
+
+def enqueue_rows(items, directory, settings, now):
+    """The rows enqueue makes, with only the columns 0005 had (message_key and the fallback
+    columns came with 0010)."""
+    from notifications.channels import first_route
+    from notifications.enqueue import route_rows
+
+    later = {"message_key", "hop", "fallback_reason", "fallback_to"}
+    rows = [row for item in items for row in route_rows(
+        item, first_route(directory.person(item.recipient), directory, settings), hop=0, reason=None,
+        directory=directory, settings=settings, now=now)]
+    return [{k: v for k, v in row.items() if k not in later} for row in rows]

@@ -43,6 +43,10 @@ def test_daily_flow_reminds_and_escalates_exactly_once(db_url, imported, smtp):
     summary = daily_deadlines(as_of=AS_OF, now=morning(AS_OF))
     assert summary["claimed"] == len({(i.occurrence_id, i.step) for i in items})
     assert summary["delivery"]["fanout"]["messages"] == len(items)  # as the dry run planned
+    counts = summary["summary"]  # each category once; the delivery's rows add up to those claimed
+    assert counts["claimed"] == sum(counts[k] for k in ("sent", "failed", "dead", "unknown", "cancelled"))
+    assert counts["steps_claimed"] == counts["steps_expanded"] + counts["steps_closed"]
+    assert counts["messages"] == len(items) and counts["rows_made"] == counts["claimed"] == counts["sent"]
     got = inboxes(smtp)
     assert set(got) == expected and set(got.values()) == {1}  # one digest each
     esg = smtp.to("esg.office@example.kz")[0]  # Kazakh-speaking holder of the ESG office

@@ -85,13 +85,26 @@ def test_outbox_retry_reports_dead_messages_with_exit_1(cli, db_url, monkeypatch
     with session_scope(engine) as session:
         queue.enqueue(session, items=[item("E4", "esg-head")], directory=load_directory(EXAMPLE_DIRECTORY),
                        settings=get_settings(), now=NOW)
-    for _ in range(outbox.MAX_ATTEMPTS - 1):
+    for _ in range(outbox.MAX_ATTEMPTS - 1):  # rows remain failed: exit 1, counts that add up
         code, out, _ = cli("outbox", "retry")
-        assert code == 0 and "failed: 1" in out
+        assert code == 1 and "1 row(s) claimed = 0 sent + 1 failed" in out
+        assert "left: 1 failed, 0 pending, 0 dead undelivered" in out
+    code, out, _ = cli("outbox", "retry", "--format", "json")
+    result = json.loads(out)
+    # esg-head's email ends dead; the message goes on to the deputy's email (the same relay: failed)
+    summary = result["summary"]
+    assert code == 1 and summary["claimed"] == 2 and summary["dead"] == 1 and summary["failed"] == 1
+    assert summary["claimed"] == sum(summary[k] for k in ("sent", "failed", "dead", "unknown", "cancelled"))
+    assert result["fallbacks"] == 1 and result["problems"][0]["fallback_to"] == "deputy esg-analyst"
     code, out, _ = cli("outbox", "retry")
-    assert code == 1 and "dead" in out and "E4" in out
-    code, out, _ = cli("outbox", "retry")
-    assert code == 0 and "nothing due" in out
+    assert code == 1 and "failed" in out
+    code, out, _ = cli("outbox", "--format", "json")
+    first, fallback = json.loads(out)
+    assert (first["recipient"], first["status"], first["hop"], first["fallback_to"]) == (
+        "esg-head", "dead", 0, "deputy esg-analyst")
+    assert (fallback["recipient"], fallback["channel"], fallback["hop"]) == ("esg-analyst", "email", 1)
+    assert "esg-head email" in fallback["fallback_reason"] and "order channels → deputy → journal" in \
+        fallback["fallback_reason"]
 
 
 def test_outbox_shows_claimed_steps_and_retry_turns_them_into_messages(cli, db_url, imported):
@@ -112,3 +125,33 @@ def test_outbox_shows_claimed_steps_and_retry_turns_them_into_messages(cli, db_u
     rows = json.loads(out)
     assert len(rows) > batch.claimed and {r["status"] for r in rows} == {"sent"}  # to the journal
     assert "not yet turned into messages" not in err
+
+
+def test_directory_check_fails_on_journal_only_people_when_real_channels_exist(cli, tmp_path, monkeypatch):
+    code, out, _ = cli("directory", "check")  # the example, nothing real configured: the demo
+    assert code == 0 and "ok" in out and "journal" in out and "no real channel" in " ".join(out.split())
+
+    teams = tmp_path / "teams.yaml"  # one person on Teams, no SMTP relay: the other 40 reach only the journal
+    teams.write_text(EXAMPLE_DIRECTORY.read_text("utf-8").replace(
+        "    teams: null", "    teams: workflows://teams.example.kz/wf/sig/", 1), "utf-8")
+    monkeypatch.setenv("ESGTRACK_DIRECTORY", str(teams))
+    get_settings.cache_clear()
+    code, out, _ = cli("directory", "check", "--format", "json")
+    result = json.loads(out)
+    assert code == 1 and not result["ok"] and result["real_channels"]
+    assert len(result["journal_only"]) == 40 and "esg-head" not in result["journal_only"]
+    code, out, _ = cli("directory", "check")
+    assert code == 1 and "journal only" in out and "everyone has a channel" not in out
+
+    monkeypatch.setenv("ESGTRACK_SMTP_URL", "mailto://127.0.0.1:2525?from=esg@example.kz")
+    get_settings.cache_clear()
+    code, out, _ = cli("directory", "check", "--format", "json")
+    assert code == 0 and json.loads(out)["journal_only"] == []
+
+
+def test_bad_fallback_order_exits_2_naming_file_and_field(cli, tmp_path, monkeypatch):
+    bad = tmp_path / "bad-fallback.yaml"
+    bad.write_text(EXAMPLE_DIRECTORY.read_text("utf-8").replace(
+        "language: ru, deputy: esg-head}", "language: ru, deputy: esg-head, fallback: [teams, fax]}", 1), "utf-8")
+    code, _, err = cli("directory", "load", str(bad))
+    assert code == 2 and "bad-fallback.yaml" in err and "people[1].fallback[1]" in err and "fax" in err

@@ -3,6 +3,7 @@ visibly dead (or unknown, when a send timed out and may have arrived)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import threading
@@ -28,6 +29,7 @@ def deliver(engine, directory, settings, now=NOW, **kw):
 
 
 def test_smtp_port_closed_retries_with_backoff_then_dead(engine, directory, tmp_path):
+    directory = dataclasses.replace(directory, fallback=("channels",))  # no fallback: see test_fallback.py
     port = free_port()
     secret_url = f"mailtos://esg:hunter2secret@127.0.0.1:{port}?from=esg@example.kz"
     settings = make_settings(tmp_path, smtp_url=SecretStr(secret_url))

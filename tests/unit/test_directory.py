@@ -101,3 +101,38 @@ def test_missing_file_is_an_input_error(tmp_path):
     with pytest.raises(InputError) as err:
         load_directory(tmp_path / "nope.yaml")
     assert "nope.yaml" in str(err.value)
+
+
+def test_fallback_orders_per_person_and_by_default():
+    d = parse_directory(GOOD, source="d.yaml")
+    assert d.order_of(d.person("a")) == ("channels", "deputy", "journal")  # the built-in default
+    text = "fallback: [channels, journal]\n" + GOOD.replace(
+        "deputy: b}", "deputy: b, fallback: [teams, email, deputy]}")
+    d = parse_directory(text, source="d.yaml")
+    assert d.order_of(d.person("a")) == ("teams", "email", "deputy")
+    assert d.order_of(d.person("b")) == ("channels", "journal")
+
+
+@pytest.mark.parametrize(("text", "field", "value"), [
+    (GOOD.replace("deputy: b}", "deputy: b, fallback: [teams, sms]}"), "people[0].fallback[1]", "sms"),
+    (GOOD.replace("deputy: b}", "deputy: b, fallback: [email, email]}"), "people[0].fallback[1]", "email"),
+    (GOOD.replace("language: ru}", "language: ru, fallback: [email, deputy]}"), "people[1].fallback[1]", "deputy"),
+    (GOOD.replace("deputy: b}", "deputy: b, fallback: []}"), "people[0].fallback", []),
+    ("fallback: [channels, pager]\n" + GOOD, "fallback[1]", "pager"),
+])
+def test_a_bad_fallback_order_names_the_file_field_and_value(text, field, value):
+    with pytest.raises(InputError) as err:
+        parse_directory(text, source="d.yaml")
+    assert err.value.file == "d.yaml" and err.value.field == field and err.value.value == value
+    assert err.value.line is not None and field in str(err.value)
+
+
+def test_journal_only_people_fail_the_check_only_where_real_channels_exist():
+    d = parse_directory(GOOD, source="d.yaml")  # c has Teams: a real channel exists
+    unset = check_directory(d, required_roles=(), smtp_configured=False)
+    assert unset.real_channels and unset.journal_only == ("a", "b") and not unset.ok
+    assert check_directory(d, required_roles=(), smtp_configured=True).ok
+    demo = parse_directory(GOOD.replace('teams: "workflows://host.example.kz/wf1/sig1/", ', "email: c@example.kz, "),
+                           source="d.yaml")
+    result = check_directory(demo, required_roles=(), smtp_configured=False)
+    assert not result.real_channels and result.journal_only == ("a", "b", "c") and result.ok
