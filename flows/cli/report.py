@@ -64,15 +64,18 @@ def status_cmd(
 
 @app.command("report")
 def report_cmd(
-    period: Annotated[int, typer.Option("--period", help="The year the report covers.")],
+    period: Annotated[int, typer.Option(
+        "--period", help="The year the report covers: within the roadmap's horizon, begun by --as-of.")],
     out: Annotated[Path, typer.Option("--out", help="The file to write.")],
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="md, html or pdf.")] = ReportFormat.html,
     lang: LangOpt = Lang.kk,
     org: OrgOpt = None,
     as_of: AsOfOpt = None,
 ) -> None:
-    """Write the Board committee's report for a year: progress per aspect and topic, overdue
-    items, targets with charts, completed items with their evidence."""
+    """Write the Board committee's report for a year: a cover with the roadmap edition and Board
+    decision, progress per aspect and topic (done and waived apart), overdue measures and, apart,
+    overdue interim check-ins, targets with charts, the period's reschedules and waivers, and
+    completed items with their evidence."""
     from flows.usecases import reports
     from flows.usecases.planning import load_policy_for
 

@@ -4,10 +4,12 @@ Kazakh letters ә ғ қ ң ө ұ ү һ і)."""
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Sequence
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from flows.reports.labels import metric_name
 from models.core.progress import TOTAL, GroupRow
 from models.core.targets import TargetView, trajectory
 from models.core.targets import format_value as fmt_value
@@ -40,7 +42,8 @@ def _png(fig: Figure) -> bytes:
 
 
 def progress_chart(rows: Sequence[GroupRow], words: dict[str, str]) -> bytes:
-    """Horizontal stacked bars per group: done on time, late, waived, open, overdue."""
+    """Horizontal stacked bars per group: done on time, late, waived, open, overdue; the
+    figure beside a bar is the part done (waived items are not done)."""
     plt = _pyplot()
     rows = [r for r in rows if r.group != TOTAL]
     fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(rows) + 1.2))
@@ -55,7 +58,8 @@ def progress_chart(rows: Sequence[GroupRow], words: dict[str, str]) -> bytes:
         ax.barh(labels, values, left=left, color=COLOURS[key], label=name)
         left = [a + b for a, b in zip(left, values, strict=True)]
     for y, row in enumerate(rows):
-        pct = row.counts.percent
+        c = row.counts
+        pct = 100.0 * (c.done_on_time + c.done_late) / c.due if c.due else None
         ax.text(left[y] + 0.2, y, "—" if pct is None else f"{pct:.0f} %", va="center")
     ax.invert_yaxis()
     ax.set_xlabel(words["due"])
@@ -82,7 +86,9 @@ def target_chart(view: TargetView, words: dict[str, str], first_year: int) -> by
     values = [spec.target_value, *(p.value for p in path), *(r.value for r in view.readings)]
     if min(values) >= 0:  # shares and quantities: the axis starts at zero, honestly scaled
         ax.set_ylim(0, max(values) * 1.15 or 1)
-    ax.set_title(f"{view.measure} · {spec.metric}", fontsize=9)
+    # wrapped between words, never inside one
+    ax.set_title(textwrap.fill(f"{view.measure} · {metric_name(spec.metric, words)}", 60,
+                               break_long_words=False, break_on_hyphens=False), fontsize=9)
     ax.set_ylabel(spec.unit or "")
     ax.set_xlim(min([first_year, spec.target_year, *(r.year for r in view.readings)]) - 0.5,
                 spec.target_year + 0.5)

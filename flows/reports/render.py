@@ -1,5 +1,6 @@
 """The Board report as Markdown or one self-contained HTML page (jinja2 templates in
-templates/report/; charts as PNG, embedded as data: URIs in HTML, files beside Markdown)."""
+templates/report/; charts as PNG, embedded as data: URIs in HTML, files beside Markdown).
+The "% done" column counts done items only: waived ones have their own column."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup, escape
 
-from flows.reports.board import BoardReport
+from flows.reports.board import BoardReport, done_percent
 from flows.reports.labels import REPORT_TEMPLATES
 from flows.reports.status import percent_text
 from models.core.progress import FIELDS, TOTAL, GroupRow
@@ -42,12 +43,12 @@ def data_uri(png: bytes) -> str:
 
 def _progress_table(w: dict) -> Callable[[list[GroupRow], str], str]:
     def render(rows: list[GroupRow], head: str) -> str:
-        lines = [f"| {head} | " + " | ".join(w[c] for c in COLUMNS) + f" | {w['percent_complete']} |",
+        lines = [f"| {head} | " + " | ".join(w[c] for c in COLUMNS) + f" | {w['percent_done']} |",
                  "|---|" + "---:|" * (len(COLUMNS) + 1)]
         for row in rows:
             label = f"**{_cell(row.label)}**" if row.group == TOTAL else _cell(row.label)
             values = " | ".join(str(getattr(row.counts, c)) for c in COLUMNS)
-            lines.append(f"| {label} | {values} | {percent_text(row.counts.percent)} |")
+            lines.append(f"| {label} | {values} | {percent_text(done_percent(row.counts))} |")
         return "\n".join(lines)
     return render
 
@@ -55,12 +56,12 @@ def _progress_table(w: dict) -> Callable[[list[GroupRow], str], str]:
 def _progress_html(w: dict) -> Callable[[list[GroupRow], str], Markup]:
     def render(rows: list[GroupRow], head: str) -> Markup:
         cells = "".join(f"<th>{escape(w[c])}</th>" for c in COLUMNS)
-        out = [f"<table><tr><th>{escape(head)}</th>{cells}<th>{escape(w['percent_complete'])}</th></tr>"]
+        out = [f"<table><tr><th>{escape(head)}</th>{cells}<th>{escape(w['percent_done'])}</th></tr>"]
         for row in rows:
             css = ' class="total"' if row.group == TOTAL else ""
             values = "".join(f'<td class="n">{getattr(row.counts, c)}</td>' for c in COLUMNS)
             out.append(f"<tr{css}><td>{escape(row.label)}</td>{values}"
-                       f'<td class="n">{escape(percent_text(row.counts.percent))}</td></tr>')
+                       f'<td class="n">{escape(percent_text(done_percent(row.counts)))}</td></tr>')
         return Markup("\n".join(out) + "</table>")
     return render
 
