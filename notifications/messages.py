@@ -153,9 +153,10 @@ def _in(names: dict[str, list[str]], lang: str) -> list[str]:
 def _completion(item: PlannedItem, lang: str) -> str:
     form = item.completion_form.strip()
     kind = labels(lang).kinds.get(item.completion_kind, "")
-    if lang == "kk" or not kind:
+    if lang == "kk":
         return form
-    return kind  # the document's Kazakh wording stays out of Russian and English messages
+    # the roadmap's translation, else the kind: the Kazakh wording stays out of ru/en messages
+    return item.completion_forms.get(lang) or kind or form
 
 
 # --- Teams -----------------------------------------------------------------------------

@@ -46,6 +46,7 @@ class OpenItem:
     unit_roles: tuple[str, ...]
     external_party: str | None = None
     external: bool = False
+    completion_forms: dict[str, str] = field(default_factory=dict)  # ru/en translations, when known
 
 
 def open_item(occ: Any, m: Any) -> OpenItem:
@@ -57,6 +58,8 @@ def open_item(occ: Any, m: Any) -> OpenItem:
         completion_form=m.completion_form, completion_kind=m.completion_kind,
         executor_roles=tuple(m.executor_roles), unit_roles=tuple(m.unit_roles),
         external_party=m.external_party, external=m.external_dependency,
+        completion_forms={lang: text for lang in ("ru", "en")
+                          if (text := getattr(m, f"completion_form_{lang}", ""))},
     )
 
 
@@ -100,6 +103,7 @@ class PlannedItem:
     recipient: str
     others_told: tuple[str, ...] = ()
     contact: str = ""                # whom the officer sends the evidence or progress note to
+    completion_forms: dict[str, str] = field(default_factory=dict)  # the form in ru/en, when translated
 
     def payload(self) -> dict[str, Any]:
         return {**asdict(self), "kind": str(self.kind), "others_told": list(self.others_told)}
@@ -119,6 +123,7 @@ class PlannedItem:
             executors=_by_language(data.get("executors")), external_party=data.get("external_party"),
             record_hint=data.get("record_hint") or "", recipient=str(data.get("recipient") or ""),
             others_told=tuple(data.get("others_told") or ()), contact=str(data.get("contact") or ""),
+            completion_forms=dict(data.get("completion_forms") or {}),
         )
 
 
@@ -311,7 +316,7 @@ def _shared(item: OpenItem, step: Step, as_of: dt.date, names: dict[str, dict[st
         titles=dict(item.titles), period=item.period, occurrence_kind=item.kind,
         due=item.due.isoformat(), days=(item.due - as_of).days, step=step.id,
         kind=step.kind, level=step.level, completion_form=item.completion_form,
-        completion_kind=item.completion_kind,
+        completion_kind=item.completion_kind, completion_forms=dict(item.completion_forms),
         units=_names(item.unit_roles, names), executors=_names(item.executor_roles, names),
         external_party=item.external_party,
         record_hint="", recipient="",

@@ -53,6 +53,7 @@ class Catalogue:
     roles: list[Role] = field(default_factory=list)
     titles: dict[str, tuple[str, str]] = field(default_factory=dict)  # normalised kk → (ru, en)
     topics: dict[str, tuple[str, str]] = field(default_factory=dict)
+    forms: dict[str, tuple[str, str]] = field(default_factory=dict)  # completion forms
 
     def role_id(self, name: str) -> str | None:
         key = _norm(name)
@@ -103,6 +104,7 @@ def catalogue_from_yaml(path: Path) -> Catalogue:
         roles=list(roles),
         titles={_norm(m.title): (m.title_ru, m.title_en) for m in roadmap.measures},
         topics={_norm(m.topic): (m.topic_ru, m.topic_en) for m in roadmap.measures},
+        forms={_norm(m.completion_form): (m.completion_form_ru, m.completion_form_en) for m in roadmap.measures},
     )
 
 
@@ -119,9 +121,10 @@ def catalogue_from_i18n(i18n: Path, document: Path) -> Catalogue:
         entry = (data.get("measures") or {}).get(m.id) or {}
         titles[_norm(m.title)] = (entry.get("title_ru", ""), entry.get("title_en", ""))
     topics = {_norm(k): (v.get("ru", ""), v.get("en", "")) for k, v in (data.get("topics") or {}).items()}
+    forms = {_norm(k): (v.get("ru", ""), v.get("en", "")) for k, v in (data.get("completion_forms") or {}).items()}
     roles = [Role(r["id"], r.get("kind", "unit"), tuple(r.get("kk", [])), r.get("ru", ""), r.get("en", ""))
              for r in data.get("roles") or []]
-    return Catalogue(roles=roles, titles=titles, topics=topics)
+    return Catalogue(roles=roles, titles=titles, topics=topics, forms=forms)
 
 
 def enrich(roadmap: Roadmap, catalogue: Catalogue) -> Roadmap:
@@ -131,8 +134,10 @@ def enrich(roadmap: Roadmap, catalogue: Catalogue) -> Roadmap:
     for m in roadmap.measures:
         ru, en = catalogue.titles.get(_norm(m.title), ("", ""))
         topic_ru, topic_en = catalogue.topics.get(_norm(m.topic), ("", ""))
+        form_ru, form_en = catalogue.forms.get(_norm(m.completion_form), ("", ""))
         measures.append(m.with_(
             title_ru=ru, title_en=en, topic_ru=topic_ru, topic_en=topic_en,
+            completion_form_ru=form_ru, completion_form_en=form_en,
             executor_roles=_role_ids(m.executors, catalogue, warnings, m.id),
             unit_roles=_role_ids(m.units, catalogue, warnings, m.id),
         ))
@@ -274,6 +279,8 @@ class _Reader:
             line=int(item.get("line", 0)),
             title_ru=str(item.get("title_ru", "")), title_en=str(item.get("title_en", "")),
             topic_ru=str(item.get("topic_ru", "")), topic_en=str(item.get("topic_en", "")),
+            completion_form_ru=str(item.get("completion_form_ru", "")),
+            completion_form_en=str(item.get("completion_form_en", "")),
             executor_roles=tuple(item.get("executor_roles", [])),
             unit_roles=tuple(item.get("unit_roles", [])),
             due=self._due(due, f"{path}.due"),

@@ -105,6 +105,8 @@ class Measure:
     title_en: str = ""
     topic_ru: str = ""
     topic_en: str = ""
+    completion_form_ru: str = ""
+    completion_form_en: str = ""
     executor_roles: tuple[str, ...] = ()
     unit_roles: tuple[str, ...] = ()
     due: DueRule = field(default_factory=DueRule)
@@ -131,6 +133,8 @@ class Measure:
             "deadline_text": self.deadline_text,
             "recurrence": self.recurrence.as_dict(),
             "completion_form": self.completion_form,
+            "completion_form_ru": self.completion_form_ru,
+            "completion_form_en": self.completion_form_en,
             "completion_kind": self.completion_kind.value,
             "executors": list(self.executors),
             "units": list(self.units),

@@ -98,6 +98,8 @@ class MeasureRow(SQLModel, table=True):
     due_day: int = 31
     due_year_offset: int = 0
     completion_form: str
+    completion_form_ru: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    completion_form_en: str = Field(default="", sa_column_kwargs={"server_default": ""})
     completion_kind: str = Field(max_length=32)
     executors: list = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))
     units: list = Field(default_factory=list, sa_column=sa.Column(sa.JSON, nullable=False))

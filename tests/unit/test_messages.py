@@ -151,3 +151,13 @@ def test_a_check_in_asks_for_a_progress_note_not_the_final_form(lang, form, ask)
     assert "Бұйрық" not in message.text.replace("Аяқтау нысаны", "")
     card = json.dumps(message.card, ensure_ascii=False)
     assert ask in card and "esgtrack complete" not in card
+
+
+def test_the_roadmaps_translation_of_the_completion_form_is_shown_when_known():
+    translated = item(completion_form="Басқарма төрағасы бекіткен есеп", completion_kind="report",
+                      completion_forms={"ru": "Отчёт, утверждённый Председателем Правления",
+                                        "en": "Report approved by the Chairman of the Management Board"})
+    for lang, line in (("ru", "Форма завершения: Отчёт, утверждённый Председателем Правления"),
+                       ("en", "Completion form expected: Report approved by the Chairman of the Management Board"),
+                       ("kk", "Аяқтау нысаны: Басқарма төрағасы бекіткен есеп")):
+        assert line in render("reminder", [translated], person(lang), as_of=AS_OF).text
