@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from flows.reports.labels import party_name
 from flows.reports.status import status_markdown, status_report
 from models.core.policy import Policy
 from models.core.schedule import OccurrenceStatus, end_of_day, local_date
@@ -38,7 +39,7 @@ def overdue_by_level(session: Session, *, orgs: list[str], as_of: dt.date, polic
     groups: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for o, m in occurrences.open_in_due_order(session, orgs=orgs, due_until=end_of_day(as_of - dt.timedelta(days=1))):
         days = (as_of - local_date(o.due_at)).days
-        external = f"external: {m.external_party}" if m.external_dependency else ""
+        external = f"external: {party_name(m.external_party or '', 'en')}" if m.external_dependency else ""
         owner = ", ".join(m.executor_roles or m.unit_roles) or external
         groups[level_of(days, policy)].append({"org": o.org, "measure": m.code, "period": o.period,
                                                "days_overdue": days, "owner": owner})

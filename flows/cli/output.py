@@ -51,8 +51,10 @@ def _cell(value: object) -> str:
 
 
 def emit(rows: Sequence[Mapping[str, Any]], *, fmt: Format, columns: Sequence[str], title: str = "",
-         out: Path | None = None, json_data: object = None, empty: str = "nothing to show") -> None:
-    """Print rows in the chosen format (to --out if given). JSON prints json_data if given."""
+         out: Path | None = None, json_data: object = None, empty: str = "nothing to show",
+         headers: Mapping[str, str] | None = None) -> None:
+    """Print rows in the chosen format (to --out if given). JSON prints json_data if given; a
+    table shows `headers` (column → its name in the reader's language) over its columns."""
     if fmt is Format.json:
         text = to_json(list(rows) if json_data is None else json_data) + "\n"
     elif fmt is Format.csv:
@@ -65,7 +67,7 @@ def emit(rows: Sequence[Mapping[str, Any]], *, fmt: Format, columns: Sequence[st
             return
         table = Table(title=title or None, show_lines=False, header_style="bold")
         for column in columns:
-            table.add_column(column, overflow="fold")
+            table.add_column((headers or {}).get(column, column), overflow="fold")
         for row in rows:
             table.add_row(*(_cell(row.get(c)) for c in columns))
         console.print(table)

@@ -54,12 +54,26 @@ def status_cmd(
     if fmt is Format.json:
         emit([], fmt=fmt, columns=[], json_data=report.as_dict())
         return
+    from flows.cli.words import headers
+    from flows.reports.labels import words
+
+    w = words(lang.value)
     columns = ["org", "group", "label", *FIELDS, "percent_complete"]
     emit(status_rows(report), fmt=fmt, columns=columns if fmt is Format.csv else columns[:1] + columns[2:],
-         title=f"Status as of {day}, by {by.value}", empty="nothing imported yet")
+         title=w["title_status"].format(day=day, by=w[by.value]), empty=w["empty_imported"],
+         headers={**headers(lang.value, columns), "label": w[by.value]})
     if fmt is Format.table and report.targets:
-        emit(target_rows(report, lang.value), fmt=fmt, title="Targets",
-             columns=["org", "measure", "metric", "target", "latest", "expected", "status"])
+        target_columns = ["org", "measure", "metric", "target", "latest", "expected", "status"]
+        emit(shown_targets(target_rows(report, lang.value), lang.value), fmt=fmt, title=w["targets"],
+             columns=target_columns, headers=headers(lang.value, target_columns))
+
+
+def shown_targets(rows: list[dict[str, str]], lang: str) -> list[dict[str, str]]:
+    """Target rows for people: the metric's name and the judgement in the language."""
+    from flows.reports.labels import metric_name, words
+
+    w = words(lang)
+    return [{**row, "metric": metric_name(row["metric"], w), "status": row["status_text"]} for row in rows]
 
 
 @app.command("report")

@@ -193,38 +193,40 @@ def measures_cmd(
 ) -> None:
     """List the roadmap's measures (JSON: one object per measure: id, aspect, title, deadline,
     completion form, executors, units — the README's "Reading it" section)."""
+    from flows.cli import words
+
+
     if aspect and aspect.upper() not in {"E", "S", "G"}:
         raise InputError("aspect must be E, S or G", field="--aspect", value=aspect)
-    items = [{"org": code, **measure_from_row(row).contract_dict(), "shown_title": title_in(row, lang)}
-             for code, row in roadmaps.measure_list(db(), org=org)
+    found = [(code, row) for code, row in roadmaps.measure_list(db(), org=org)
              if not aspect or row.aspect == aspect.upper()]
     if fmt is Format.json:
-        emit([], fmt=fmt, columns=[], json_data=[{k: v for k, v in i.items() if k != "shown_title"}
-                                                  for i in items])
+        emit([], fmt=fmt, columns=[], json_data=[{"org": code, **measure_from_row(row).contract_dict()}
+                                                  for code, row in found])
         return
-    rows = [{**i, "title": i["shown_title"], "kind": i["recurrence"]["kind"],
-             "years": _years(i["recurrence"]), "target": _target(i["target"]),
-             "executors": i["executors"] or ([f"external: {i['external_party']}"]
-                                             if i["external_dependency"] else [])}
-            for i in items]
+    language = lang.value
+    w = words.words(language)
+    names = roadmaps.role_names(db(), orgs=sorted({code for code, _ in found}))
+    rows = [{"org": code, "id": row.code, "title": title_in(row, lang),
+             "deadline_text": words.deadline_in(row, language), "kind": w[f"rec_{row.kind}"],
+             "years": _years({"start_year": row.start_year, "end_year": row.end_year}),
+             "completion_form": words.form_in(row, language),
+             "executors": words.responsible(row, names.get(code, {}), language),
+             "units": words.names_in(row.unit_roles, names.get(code, {}), language),
+             "target": words.target_in(row.target, language)}
+            for code, row in found]
     columns = ["org", "id", "title", "deadline_text", "kind", "years", "completion_form",
                "executors", "units", "target"]
     emit(rows, fmt=fmt, columns=columns if fmt is Format.csv else
          ["id", "title", "deadline_text", "kind", "years", "completion_form", "executors", "target"],
-         title="Measures", empty="no measures: run `esgtrack roadmap import PATH` first")
+         title=w["title_measures"], headers=words.headers(language, columns),
+         empty="no measures: run `esgtrack roadmap import PATH` first")
 
 
 def _years(rec: dict[str, Any]) -> str:
     if rec["start_year"] is None:
         return ""
     return str(rec["start_year"]) if rec["start_year"] == rec["end_year"] else f"{rec['start_year']}–{rec['end_year']}"
-
-
-def _target(target: dict[str, Any] | None) -> str:
-    if not target:
-        return ""
-    sign = "≥" if target.get("direction", "at_least") == "at_least" else "≤"
-    return f"{target['metric']} {sign} {target['value']:g}{target['unit']} by {target['year']}"
 
 
 def occurrence_dict(occ: OccurrenceRow, measure: MeasureRow, lang: Lang, as_of: dt.date | None = None
@@ -263,10 +265,30 @@ def occurrences_cmd(
         raise InputError("status must be open, done, waived or withdrawn", field="--status", value=status)
     if aspect and aspect.upper() not in {"E", "S", "G"}:
         raise InputError("aspect must be E, S or G", field="--aspect", value=aspect)
+    from flows.cli import words
+
     where = OccurrenceFilter(period=period, status=status, aspect=aspect, executor=executor, measure=measure)
-    rows = [occurrence_dict(o, m, lang) for o, m in roadmaps.occurrence_list(db(), org=org, where=where)]
-    emit(rows, fmt=fmt, columns=[*OCC_COLUMNS, "occurrence_id", "completion_form", "late"]
-         if fmt is Format.csv else OCC_COLUMNS, title="Occurrences")
+    found = roadmaps.occurrence_list(db(), org=org, where=where)
+    rows = [occurrence_dict(o, m, lang) for o, m in found]
+    columns = [*OCC_COLUMNS, "occurrence_id", "completion_form", "late"] if fmt is Format.csv else OCC_COLUMNS
+    emit(_in_language(rows, found, lang.value, fmt), fmt=fmt, columns=columns,
+         title=words.words(lang.value)["title_occurrences"], headers=words.headers(lang.value, columns),
+         empty=words.words(lang.value)["empty"])
+
+
+def _in_language(rows: list[dict[str, Any]], found: list[tuple[OccurrenceRow, MeasureRow]], lang: str,
+                 fmt: Format) -> list[dict[str, Any]]:
+    """Occurrence rows for people (tables, CSV): status, kind, completion form and who is
+    responsible in the language; JSON keeps the contract's ids."""
+    if fmt is Format.json:
+        return rows
+    from flows.cli import words
+
+    names = roadmaps.role_names(db(), orgs=sorted({o.org for o, _ in found}))
+    return [{**row, "status": words.status_word(row["status"], lang), "kind": words.kind_word(row["kind"], lang),
+             "completion_form": words.form_in(m, lang),
+             "executor_roles": words.responsible(m, names.get(o.org, {}), lang)}
+            for row, (o, m) in zip(rows, found, strict=True)]
 
 
 @app.command("upcoming")
@@ -279,14 +301,20 @@ def upcoming_cmd(
     lang: LangOpt = Lang.kk,
 ) -> None:
     """What falls due in the next N days (and what is overdue), as of a date."""
+    from flows.cli import words
+
     day = as_of_date(as_of)
     start = end_of_day(day - dt.timedelta(days=1))
     where = OccurrenceFilter(status=OccurrenceStatus.OPEN, due_from=None if overdue else start,
                              due_to=end_of_day(day + dt.timedelta(days=days)))
-    rows = [occurrence_dict(o, m, lang, day) for o, m in roadmaps.occurrence_list(db(), org=org, where=where)]
+    found = roadmaps.occurrence_list(db(), org=org, where=where)
+    rows = [occurrence_dict(o, m, lang, day) for o, m in found]
     columns = ["org", "measure", "period", "kind", "due", "days_left", "days_overdue", "title", "executor_roles"]
-    emit(rows, fmt=fmt, columns=columns, title=f"Due by {day + dt.timedelta(days=days)} (as of {day})",
-         empty=f"nothing due in the {days} days after {day}")
+    w = words.words(lang.value)
+    emit(_in_language(rows, found, lang.value, fmt), fmt=fmt, columns=columns,
+         headers=words.headers(lang.value, columns),
+         title=w["title_upcoming"].format(end=day + dt.timedelta(days=days), day=day),
+         empty=w["empty_upcoming"].format(days=days, day=day))
 
 
 @app.command("open")

@@ -109,9 +109,14 @@ def target_list(org: OrgOpt = None, as_of: AsOfOpt = None, fmt: FormatOpt = Form
     if fmt is Format.json:
         emit([], fmt=fmt, columns=[], json_data=[v.as_dict() for v in views])
         return
+    from flows.cli.report import shown_targets
+    from flows.cli.words import headers
+    from flows.reports.labels import words
     from flows.reports.status import StatusReport
 
     rows = target_rows(StatusReport(day, "aspect", lang.value, None, targets=views), lang.value)
-    emit(rows, fmt=fmt, columns=["org", "measure", "metric", "target", "baseline", "latest",
-                                 "expected", "status"], title=f"Targets as of {day}",
+    columns = ["org", "measure", "metric", "target", "baseline", "latest", "expected", "status"]
+    w = words(lang.value)
+    emit(shown_targets(rows, lang.value), fmt=fmt, columns=columns, headers=headers(lang.value, columns),
+         title=f"{w['targets']} — {w['as_of'].lower()} {day}",
          empty="no targets: import the roadmap, or `esgtrack target set`")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from icalendar import Alarm, Calendar, Event
 from sqlmodel import Session
 
-from flows.reports.labels import words
+from flows.reports.labels import form_in, party_name, words
 from flows.reports.status import localized
 from models.core.roadmap import ROADMAP_TZ
 from models.core.schedule import local_date
@@ -56,16 +56,16 @@ def _description(item: FeedItem, lang: str) -> str:
     lines = [f"{item.measure} · {item.period} — {item.title}"]
     if item.kind in ("progress", "opened"):
         lines.append(f"({w['kind_' + item.kind]})")
+    progress = item.kind == "progress"
     if item.completion_form:
-        lines.append(f"{w['completion_form']}: {item.completion_form}")
+        lines.append(f"{w['completion_form']}: {w['progress_note'] if progress else item.completion_form}")
     if item.executors:
         lines.append(f"{w['executors']}: {'; '.join(item.executors)}")
     elif item.external_party:
-        lines.append(f"{w['external']}: {item.external_party}")
+        lines.append(f"{w['external']}: {party_name(item.external_party, lang)}")
     if item.units:
         lines.append(f"{w['units']}: {'; '.join(item.units)}")
-    lines.append(f"{w['record_hint']}: esgtrack complete {item.measure} --period {item.period} "
-                 f"--org {item.org} --by YOUR_NAME")
+    lines.append(f"{w['record_hint']}: {w['calendar_next_progress' if progress else 'calendar_next']}")
     lines.append(f"{w['organisation']}: {item.org}")
     return "\n".join(lines)
 
@@ -126,7 +126,7 @@ def feed_items(session: Session, *, orgs: list[str], lang: str, roles: set[str] 
         items.append(FeedItem(
             occurrence_id=stored_id(occ), org=occ.org, measure=m.code, aspect=m.aspect, period=occ.period,
             kind=occ.kind, due=local_date(occ.due_at), title=localized(m, "title", lang),
-            completion_form=m.completion_form, executors=tuple(map(role_name, m.executor_roles)),
+            completion_form=form_in(m, lang), executors=tuple(map(role_name, m.executor_roles)),
             units=tuple(map(role_name, m.unit_roles)), external_party=m.external_party,
             updated_at=occ.updated_at))
     return items

@@ -52,3 +52,14 @@ def document(title: str) -> dict[str, dict[str, str]]:
     """A roadmap document's `title` and Board `decision` in kk / ru / en ({} when unknown)."""
     documents = {_key(k): v for k, v in (catalogue().get("documents") or {}).items()}
     return documents.get(_key(title)) or {}
+
+
+def form_in(row: Any, lang: str) -> str:
+    """A measure's completion form: the document's words in Kazakh; the roadmap's translation,
+    else the form's kind ("order", "annual report"), in Russian and English."""
+    if lang == "kk":
+        return str(row.completion_form)
+    from notifications.messages import labels
+
+    return getattr(row, f"completion_form_{lang}", "") or labels(lang).kinds.get(row.completion_kind) \
+        or str(row.completion_form)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from flows.reports.labels import words
+from flows.reports.labels import party_name, words
 from models.core.errors import InputError
 from models.core.progress import FIELDS, TOTAL, Bucket, GroupRow, tally
 from models.core.schedule import OccurrenceStatus, end_of_day
@@ -84,7 +84,8 @@ def group_keys(m: MeasureRow, by: str, lang: str, names: dict[str, dict[str, str
     roles = list(m.executor_roles if by == "executor" else m.unit_roles)
     if not roles:
         key = f"external:{m.external_party}" if m.external_dependency else "none"
-        labels[key] = f"{w['external']}: {m.external_party}" if m.external_dependency else w["none"]
+        labels[key] = f"{w['external']}: {party_name(m.external_party or '', lang)}" if m.external_dependency \
+            else w["none"]
         return [key]
     for role in roles:
         labels[role] = names.get(role, {}).get(lang) or role

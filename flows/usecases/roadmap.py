@@ -22,6 +22,7 @@ from models.store.measures import (
     import_measures,
     measures,
     org_codes,
+    role_names_of,
     translate,
     untranslated_codes,
 )
@@ -93,3 +94,9 @@ def translate_titles(engine: Engine, *, org: str, titles: dict[str, tuple[str | 
     with session_scope(engine) as session:
         org_codes(session, org=org)
         return [translate(session, org=org, code=code, title_ru=ru, title_en=en) for code, (ru, en) in titles.items()]
+
+
+def role_names(engine: Engine, *, orgs: list[str]) -> dict[str, dict[str, dict[str, str]]]:
+    """organisation → role id → its names in kk / ru / en."""
+    with session_scope(engine) as session:
+        return role_names_of(session, orgs=orgs)

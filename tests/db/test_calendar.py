@@ -2,6 +2,7 @@
 policy's offsets, stable UIDs, the person's language."""
 
 import datetime as dt
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -56,6 +57,11 @@ def test_all_open_occurrences_become_events_with_alarms(engine, imported, cli, d
         alarms = event.walk("VALARM")
         assert [-a.decoded("TRIGGER").days for a in alarms] == OFFSETS
         assert all(str(a["ACTION"]) == "DISPLAY" and str(a["DESCRIPTION"]) for a in alarms)
+        described = str(event["DESCRIPTION"])  # English throughout: no Kazakh form, no command to run
+        form = "a progress note" if occ.kind == "progress" else m.completion_form_en
+        assert f"Completion form: {form}" in described and "esgtrack" not in described
+        assert not re.search("[әғқңөұүһі]", described), described
+        assert "What to do: " in described
 
 
 def test_reexport_keeps_uids_and_a_moved_deadline_raises_the_sequence(engine, imported, cli, db_url, tmp_path):
