@@ -92,6 +92,10 @@ def _print_check(result: dict[str, Any]) -> None:
         console.print("[green]ok[/green] (journal only): every role has a holder; no real channel is "
                       "configured (no ESGTRACK_SMTP_URL, no Teams or apprise URL), so every message goes "
                       "to the journal")
+    if result["untranslated"]:
+        err_console.print(f"[yellow]warning:[/yellow] {', '.join(result['untranslated'])}: no Russian or English "
+                          f"title yet; {', '.join(result['readers'])} readers see the Kazakh title marked "
+                          "as not translated (`esgtrack roadmap translate`)", highlight=False, soft_wrap=True)
     if result["email_without_smtp"] and not result["real_channels"]:
         err_console.print(f"[yellow]note:[/yellow] ESGTRACK_SMTP_URL is unset: "
                           f"{len(result['email_without_smtp'])} people reachable only by email "

@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from config.settings import get_settings
-from flows.cli.app import AsOfOpt, FormatOpt, LangOpt, OrgOpt, app, as_of_date, db, now
+from flows.cli.app import AsOfOpt, FormatOpt, LangOpt, OrgOpt, app, as_of_date, db, now, out_file
 from flows.cli.output import Format, Lang, console, emit, err_console
 from models.core.directory import Directory
 from models.core.errors import InputError
@@ -80,7 +80,7 @@ def shown_targets(rows: list[dict[str, str]], lang: str) -> list[dict[str, str]]
 def report_cmd(
     period: Annotated[int, typer.Option(
         "--period", help="The year the report covers: within the roadmap's horizon, begun by --as-of.")],
-    out: Annotated[Path, typer.Option("--out", help="The file to write.")],
+    out: Annotated[Path, typer.Option("--out", help="The file to write.", callback=out_file)],
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="md, html or pdf.")] = ReportFormat.html,
     lang: LangOpt = Lang.kk,
     org: OrgOpt = None,
@@ -98,7 +98,6 @@ def report_cmd(
     settings = get_settings()
     report = reports.board_report(db(), org=org, period=period, as_of=day, lang=lang.value,
                                   policy=load_policy_for(settings), directory=_directory_or_none())
-    out.parent.mkdir(parents=True, exist_ok=True)
     if fmt is ReportFormat.pdf:
         from flows.reports.pdf import render_pdf
 
@@ -124,7 +123,7 @@ def _directory_or_none() -> Directory | None:
 
 @app.command("calendar")
 def calendar_cmd(
-    out: Annotated[Path, typer.Option("--out", help="The .ics file to write.")],
+    out: Annotated[Path, typer.Option("--out", help="The .ics file to write.", callback=out_file)],
     person: Annotated[str | None, typer.Option(
         "--person",
         help="A person id in the directory: the occurrences of the roles they hold, in their language.")] = None,
@@ -151,7 +150,6 @@ def calendar_cmd(
     items = reports.calendar_items(db(), org=org, lang=language, roles=roles, unit=unit, external=external)
     data = build_calendar(items, lang=language, reminder_days=policy.reminder_days,
                           now=now(), name=name)
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     console.print(f"wrote {out}: {len(items)} events, {len(policy.reminder_days)} alarms each ({language})")
 

@@ -18,6 +18,7 @@ from flows.reports.labels import metric_name, party_name, words
 from flows.reports.provenance import Cover, check_period, covers, period_changes
 from flows.reports.status import localized, percent_text, status_report, target_rows
 from models.core.directory import Directory
+from models.core.evidence_rules import numbered
 from models.core.ledger import COMPLETED
 from models.core.policy import Policy
 from models.core.progress import FIELDS, TOTAL, Counts, GroupRow
@@ -173,7 +174,7 @@ def evidence_texts(evidence: dict[str, Any]) -> list[str]:
     texts = []
     if evidence.get("ref"):
         date = f" ({evidence['date']})" if evidence.get("date") else ""
-        texts.append(f"№ {evidence['ref']}{date}")
+        texts.append(f"{numbered(evidence['ref'])}{date}")
     texts += [f"{f.get('name', '?')} (sha256 {str(f.get('sha256', ''))[:12]}…)"
               for f in evidence.get("files") or []]
     texts += list(evidence.get("urls") or [])

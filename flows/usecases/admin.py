@@ -24,7 +24,7 @@ from models.core.policy import SPECIAL_RECIPIENTS, load_policy
 from models.store import claims
 from models.store import outbox as outbox_rows
 from models.store.db import session_scope
-from models.store.measures import roles_in_use
+from models.store.measures import measures, org_codes, roles_in_use, untranslated_codes
 from models.store.tables import OutboxMessage
 from notifications import channels
 from notifications.outbox import DeliveryReport, deliver_pending, make_due
@@ -73,13 +73,25 @@ def check(engine: Engine | None, settings: Settings, *, org: str | None = None) 
     result = check_directory(directory, required_roles=required,
                              smtp_configured=channels.smtp_base(settings) is not None)
     invalid = invalid_urls(directory)
+    readers = sorted({p.language for p in directory.people.values()} - {"kk"})
     return {
         "directory": str(path), "roles_from": source, "roles_required": len(required),
         "unheld_roles": list(result.unheld_roles), "no_channel": list(result.no_channel),
         "email_without_smtp": list(result.email_without_smtp), "journal_only": list(result.journal_only),
         "real_channels": result.real_channels, "invalid_urls": invalid,
+        "untranslated": untranslated(engine, org=org) if readers else [], "readers": readers,
         "ok": result.ok and not invalid,
     }
+
+
+def untranslated(engine: Engine | None, *, org: str | None = None) -> list[str]:
+    """Measures (ORG:CODE) whose Russian or English title is still a placeholder: a warning of
+    `directory check` when someone reads Russian or English."""
+    if engine is None:
+        return []
+    with session_scope(engine) as session:
+        return [f"{code}:{m}" for code in org_codes(session, org=org)
+                for m in untranslated_codes(measures(session, org=code))]
 
 
 def invalid_urls(directory: Directory) -> list[dict[str, str]]:

@@ -56,10 +56,10 @@ def _iso(day: dt.date | None) -> str | None:
 
 
 def numbered(ref: str) -> str:
-    """An evidence reference as a document number: "№ 45-п" for a bare number, anything else as
-    written ("ISO 37001 №77", "No. 12"; never "№ ISO 37001 №77")."""
+    """An evidence reference as a document number: "№ 45-п", "№ АР-17"; one that carries its
+    own number sign stays as written ("ISO 37001 №77", "No. 12": never "№ ISO 37001 №77")."""
     text = ref.strip()
-    return f"№ {text}" if text[:1].isdigit() and "№" not in text else text
+    return text if any(sign in text.casefold() for sign in ("№", "no.", "#")) else f"№ {text}"
 
 
 def describe(kind: CompletionKind) -> str:

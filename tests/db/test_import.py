@@ -123,6 +123,8 @@ def test_a_new_measure_is_marked_untranslated_until_translated(cli, db_url, ship
     shown = {m["id"]: m["title_en"] for m in json.loads(cli("measures", "--format", "json")[1])}
     assert shown["E2"] == UNTRANSLATED["en"] + "Жаңа іс-шара: су тұтыну мақсаттары."
     assert not shown["E3"].startswith("[")  # the renumbered measures keep their translations
+    _, _, err = cli("directory", "check")  # the example directory has Russian and English readers
+    assert "KT:E2: no Russian or English title yet; en, ru readers see" in " ".join(err.split()), err
     code, out, err = cli("roadmap", "translate")
     assert code == 0 and out.startswith("E2: Жаңа іс-шара") and "1 measure(s)" in err
     assert cli("roadmap", "translate", "E2", "--ru", "[нет перевода] x")[0] == 2  # a placeholder is no translation
@@ -135,6 +137,7 @@ def test_a_new_measure_is_marked_untranslated_until_translated(cli, db_url, ship
     assert shown["E2"] == "Новое мероприятие: цели по водопотреблению"
     code, _, err = cli("roadmap", "import", str(revised))  # the same edition again: the translation stays
     assert code == 0 and "no Russian or English title" not in err
+    assert "no Russian or English title" not in cli("directory", "check")[2]
     assert json.loads(cli("measures", "--format", "json")[1])[1]["title_en"] == "New measure: water consumption targets"
     assert "New measure: water consumption targets" in cli("measures", "--lang", "en", "--format", "csv")[1]
 

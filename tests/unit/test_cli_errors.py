@@ -64,6 +64,8 @@ def test_the_cli_runs_at_the_instant_now_names(cli, tmp_path):
     ["evidence-pack", "--period", "2025", "--out", "{missing}/kt.zip"],
     ["roadmap", "normalise", "{document}", "--out", "{missing}/kt.yaml"],
     ["checkpoint", "--out", "{missing}/kt.checkpoint"],
+    ["report", "--period", "2025", "--out", "{missing}/board.pdf"],
+    ["calendar", "--all", "--out", "{missing}/roadmap.ics"],
     ["log", "--format", "json", "--out", "{folder}"],
 ])
 def test_out_into_a_missing_directory_is_an_error_not_a_new_folder(cli, tmp_path, command):

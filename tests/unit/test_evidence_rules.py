@@ -78,8 +78,8 @@ def test_every_kind_is_described(kind):
 
 @pytest.mark.parametrize("ref, shown", [("45-п", "№ 45-п"), ("ISO 37001 №77", "ISO 37001 №77"),
                                         ("№ 12", "№ 12"), ("No. 12", "No. 12"), (" 7 ", "№ 7"),
-                                        ("Бұйрық 45", "Бұйрық 45")])
-def test_a_reference_gets_a_number_sign_only_when_it_is_a_bare_number(ref, shown):
+                                        ("АР-17", "№ АР-17"), ("#5", "#5")])
+def test_a_reference_gets_a_number_sign_unless_it_has_one(ref, shown):
     from models.core.evidence_rules import numbered
 
     assert numbered(ref) == shown
