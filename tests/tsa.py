@@ -96,7 +96,8 @@ class LocalTSA:
         self.config = folder / "openssl.cnf"
         self.config.write_text(CONFIG.format(folder=folder))
         self.mode = "ok"
-        self.requests = 0
+        self.requests = 0  # timestamps issued
+        self.posts = 0  # requests received, whatever the answer
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/tsa"
@@ -123,6 +124,7 @@ class LocalTSA:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
+                tsa.posts += 1
                 query = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 if tsa.mode == "refuse" or self.headers.get("Content-Type") != "application/timestamp-query":
                     self.send_error(500, "refused")

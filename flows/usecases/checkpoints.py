@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -119,7 +120,8 @@ class Signed:
     warning: str | None = None
 
 
-def checkpoint(engine: Engine, settings: Settings, *, org: str, now: dt.datetime) -> Signed:
+def checkpoint(engine: Engine, settings: Settings, *, org: str, now: dt.datetime,
+               tsa: TsaRun | None = None) -> Signed:
     """The organisation's ledger as a signed checkpoint, saved under the data directory
     (checkpoints/ORG/SIZE.checkpoint, its timestamp token as SIZE.tsr). Only a ledger that
     verifies and extends the newest saved checkpoint is signed: CheckFailed otherwise, and when
@@ -133,7 +135,7 @@ def checkpoint(engine: Engine, settings: Settings, *, org: str, now: dt.datetime
         except notes.NoteError as exc:
             raise CheckFailed(f"the newest saved checkpoint of {org}: {exc}") from None
         _extends(org, last, leaves)
-    signed = stamped(settings, *sign_tree(settings, org=org, leaves=leaves, now=now))
+    signed = stamped(settings, *sign_tree(settings, org=org, leaves=leaves, now=now), tsa=tsa)
     path = checkpoint_dir(settings, org) / f"{signed.made.size}.checkpoint"
     path.parent.mkdir(parents=True, exist_ok=True)
     if signed.token is not None:
@@ -171,7 +173,19 @@ def trusted_tsa(settings: Settings, cert: Path | None = None) -> list[x509.Certi
         raise InputError(f"cannot read the TSA certificate: {exc}", field=field, value=str(path)) from None
 
 
-def stamped(settings: Settings, made: notes.Checkpoint, note: str) -> Signed:
+class TsaUnavailable(Exception):
+    """The TSA could not be reached, refused, or answered with a token that does not verify."""
+
+
+@dataclass
+class TsaRun:
+    """One run's dealings with the TSA (the daily flow checkpoints many ledgers): once it has
+    failed, the run's later checkpoints do not wait for it again."""
+
+    failure: str | None = None
+
+
+def stamped(settings: Settings, made: notes.Checkpoint, note: str, *, tsa: TsaRun | None = None) -> Signed:
     """The signed checkpoint with its RFC 3161 token, as ESGTRACK_TSA_MODE asks: off, none;
     best-effort, a TSA that fails gives a warning instead; required, CheckFailed."""
     mode = settings.resolved_tsa_mode
@@ -181,8 +195,12 @@ def stamped(settings: Settings, made: notes.Checkpoint, note: str) -> Signed:
         raise InputError(f"trusted time is {mode} but no TSA is set", field="ESGTRACK_TSA_URL")
     trusted = trusted_tsa(settings)
     try:
+        if tsa is not None and tsa.failure:
+            raise TsaUnavailable(f"{tsa.failure} (earlier in this run; not asked again)")
         token, stamp = fetch_token(settings.tsa_url, note.encode("utf-8"), trusted, timeout=settings.tsa_timeout)
     except TsaUnavailable as exc:
+        if tsa is not None and not tsa.failure:
+            tsa.failure = str(exc)
         if mode == "required":
             raise CheckFailed(f"no trusted time for the checkpoint of {made.origin} ({exc}); trusted time is "
                               "required, so nothing was signed") from None
@@ -191,14 +209,11 @@ def stamped(settings: Settings, made: notes.Checkpoint, note: str) -> Signed:
     return Signed(made, note, token=token, stamp=stamp)
 
 
-class TsaUnavailable(Exception):
-    """The TSA could not be reached, refused, or answered with a token that does not verify."""
-
-
 def fetch_token(url: str, message: bytes, trusted: list[x509.Certificate], *, timeout: float
                 ) -> tuple[bytes, timestamps.Stamp]:
     """Ask the TSA to timestamp `message`; its response (DER), checked with the trusted
     certificates and against the request's nonce before it is kept."""
+    shown = _shown(url)
     query, nonce = timestamps.request(message)
     ask = urllib.request.Request(url, data=query, method="POST",
                                  headers={"Content-Type": timestamps.MEDIA_QUERY})
@@ -206,13 +221,20 @@ def fetch_token(url: str, message: bytes, trusted: list[x509.Certificate], *, ti
         with urllib.request.urlopen(ask, timeout=timeout) as answer:
             response = answer.read()
     except urllib.error.HTTPError as exc:
-        raise TsaUnavailable(f"the TSA at {url} answered HTTP {exc.code}") from None
+        raise TsaUnavailable(f"the TSA at {shown} answered HTTP {exc.code}") from None
     except (urllib.error.URLError, OSError) as exc:
-        raise TsaUnavailable(f"the TSA at {url} could not be reached ({getattr(exc, 'reason', exc)})") from None
+        raise TsaUnavailable(f"the TSA at {shown} could not be reached ({getattr(exc, 'reason', exc)})") from None
     try:
         return response, timestamps.verify(response, message, trusted, nonce=nonce)
     except timestamps.TimestampError as exc:
-        raise TsaUnavailable(f"the TSA at {url} answered with no valid token: {exc}") from None
+        raise TsaUnavailable(f"the TSA at {shown} answered with no valid token: {exc}") from None
+
+
+def _shown(url: str) -> str:
+    """A TSA URL for messages and logs: without credentials or query (they may hold secrets)."""
+    parts = urllib.parse.urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}" + ("?…" if parts.query else "")
 
 
 def check_token(token: bytes, note: str, trusted: list[x509.Certificate]) -> timestamps.Stamp:
@@ -257,9 +279,10 @@ def checkpoint_grown(engine: Engine, settings: Settings, *, orgs: list[str], now
         heads = ledger_store.head_seqs(session, orgs=orgs)
     grown = [org for org in orgs if heads.get(org, 0) and heads[org] != last_size(settings, org)]
     signed, refused = [], []
+    tsa = TsaRun()
     for org in grown:
         try:
-            made = checkpoint(engine, settings, org=org, now=now)
+            made = checkpoint(engine, settings, org=org, now=now, tsa=tsa)
             signed.append(org)
             if made.warning:
                 refused.append(made.warning)

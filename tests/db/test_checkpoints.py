@@ -222,6 +222,20 @@ def test_best_effort_signs_without_trusted_time_and_says_so(cli, ledger, local_t
     assert sorted(p.name for p in folder.iterdir()) == ["4.checkpoint", "5.checkpoint", "6.checkpoint", "6.tsr"]
 
 
+def test_a_run_asks_a_failing_tsa_once(cli, ledger, local_tsa, shipped_roadmap):
+    """The daily flow checkpoints every grown ledger; a TSA that is down costs one wait, not one
+    per organisation, and every checkpoint says it has no trusted time."""
+    from config.settings import get_settings
+    from flows.usecases import checkpoints
+
+    assert cli("roadmap", "import", str(shipped_roadmap), "--org", "KC")[0] == 0
+    local_tsa.mode = "refuse"
+    signed, warnings = checkpoints.checkpoint_grown(ledger, get_settings(), orgs=["KC", "KT"], now=LATER)
+    assert signed == ["KC", "KT"] and local_tsa.posts == 1
+    assert len(warnings) == 2 and "not asked again" in warnings[1] and "HTTP 500" in warnings[1]
+    assert "http://127.0.0.1:" in warnings[0] and "/tsa" in warnings[0]
+
+
 def test_required_trusted_time_signs_nothing_without_a_token(cli, ledger, local_tsa, tmp_path, monkeypatch):
     from config.settings import get_settings
     from flows.usecases import checkpoints
@@ -246,3 +260,10 @@ def test_required_trusted_time_signs_nothing_without_a_token(cli, ledger, local_
     get_settings.cache_clear()
     code, _, err = cli("checkpoint")
     assert code == 2 and "ESGTRACK_TSA_URL" in err and "trusted time is required but no TSA is set" in err
+
+
+def test_a_tsa_url_is_shown_without_its_secrets():
+    from flows.usecases.checkpoints import _shown
+
+    assert _shown("https://user:secret@tsa.example.kz:8443/tsr?token=abc") == "https://tsa.example.kz:8443/tsr?…"
+    assert _shown("http://127.0.0.1:8318/tsa") == "http://127.0.0.1:8318/tsa"
