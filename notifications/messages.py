@@ -74,7 +74,7 @@ def render(kind: str, items: Sequence[PlannedItem], recipient: Person, *, as_of:
         kind = "digest"
     ids = list(dict.fromkeys(v["measure"] for v in views))
     context = {
-        "lang": lang, "name": recipient.name, "kind": kind, "items": views,
+        "lang": lang, "name": recipient.name_in(lang), "kind": kind, "items": views,
         "day": format_date(as_of, lang), "ids": ", ".join(ids),
         "overdue": sum(1 for v in views if (v["days"] or 0) < 0),
     }

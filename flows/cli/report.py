@@ -164,5 +164,6 @@ def _person_scope(person_id: str, policy: Policy, lang: Lang | None) -> tuple[se
     person = directory.person(person_id)
     roles = set(directory.roles_of(person_id))
     language = lang.value if lang else person.language
-    return roles, policy.esg_office in roles, language, f"{words(language)['calendar_name']} — {person.name}"
+    name = f"{words(language)['calendar_name']} — {person.name_in(language)}"
+    return roles, policy.esg_office in roles, language, name
 

@@ -120,7 +120,7 @@ def _owner(m: MeasureRow, names: dict[str, dict[str, str]], lang: str, directory
     for role in roles:
         name = names.get(role, {}).get(lang) or role
         person = directory.holder(role) if directory is not None else None
-        parts.append(f"{name} ({person.name})" if person else name)
+        parts.append(f"{name} ({person.name_in(lang)})" if person else name)
     return "; ".join(parts)
 
 

@@ -21,7 +21,7 @@ LANGUAGES = ("kk", "ru", "en")
 TEAMS_SCHEMES = ("workflows://", "workflow://", "https://")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]*$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-PERSON_KEYS = {"id", "name", "email", "teams", "apprise", "language", "deputy", "fallback"}
+PERSON_KEYS = {"id", "name", "names", "email", "teams", "apprise", "language", "deputy", "fallback"}
 ROLE_KEYS = {"holder", "superior"}
 SECTIONS = {"people", "roles", "fallback"}
 # The routes a fallback order names: "channels" is all of the person's own channels at once;
@@ -40,10 +40,16 @@ class Person:
     language: str  # kk | ru | en
     deputy: str | None = None
     fallback: tuple[str, ...] | None = None  # this person's fallback order; None: the directory's
+    names: tuple[tuple[str, str], ...] = ()  # (language, name): a list's or a post's name in ru / en
 
     @property
     def has_channel(self) -> bool:
         return bool(self.email or self.teams or self.apprise)
+
+    def name_in(self, lang: str) -> str:
+        """The name a reader of this language sees: `names` when given (a distribution list's,
+        a post's), else `name` (a person's own name is the same in every language)."""
+        return dict(self.names).get(lang) or self.name
 
 
 @dataclass(frozen=True)
@@ -210,7 +216,20 @@ class _Reader:
                              f"{path}.fallback[{order.index('deputy')}]", "deputy", item)
         return Person(id=pid, name=self.text(item, "name", path, required=True), email=email,
                       teams=teams, apprise=self.urls(item, path), language=language,
-                      deputy=deputy, fallback=order)
+                      deputy=deputy, fallback=order, names=self.names(item, path))
+
+    def names(self, item: dict, path: str) -> tuple[tuple[str, str], ...]:
+        raw = item.get("names")
+        if raw is None:
+            return ()
+        if not isinstance(raw, dict):
+            raise self.error("expected a mapping of language to name, e.g. {ru: …, en: …}", f"{path}.names", raw, item)
+        for lang, text in raw.items():
+            if lang not in LANGUAGES:
+                raise self.error("language must be kk, ru or en", f"{path}.names.{lang}", lang, item)
+            if not isinstance(text, str) or not text.strip():
+                raise self.error("expected a name", f"{path}.names.{lang}", text, item)
+        return tuple((str(lang), " ".join(str(text).split())) for lang, text in raw.items())
 
     def order(self, item: dict, key: str, path: str) -> tuple[str, ...]:
         """A fallback order: a non-empty list of route names, each once."""

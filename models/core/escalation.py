@@ -302,7 +302,7 @@ def _label(directory: Directory, person_id: str, roles: list[str], names: dict[s
            lang: str) -> str:
     """Another recipient as this one reads it: a name and the roles' names in their language."""
     shown = [names.get(r, {}).get(lang) or names.get(r, {}).get("kk") or r for r in roles]
-    return f"{directory.person(person_id).name} ({'; '.join(shown)})"
+    return f"{directory.person(person_id).name_in(lang)} ({'; '.join(shown)})"
 
 
 def _names(roles: tuple[str, ...], names: dict[str, dict[str, str]]) -> dict[str, list[str]]:

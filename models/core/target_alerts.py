@@ -50,7 +50,8 @@ def plan_target_alerts(views: list[TargetView], directory: Directory, policy: Po
             continue
         people = _recipients(view, directory, policy, result.warnings)
         for person_id in people:
-            others = [directory.person(p).name for p in people if p != person_id]
+            lang = directory.person(person_id).language
+            others = [directory.person(p).name_in(lang) for p in people if p != person_id]
             result.items.append(replace(_item(view, step, person_id, others, as_of,
                                               (role_names or {}).get(view.org, {})),
                                         contact=office_contact(directory, policy)))

@@ -219,7 +219,8 @@ def test_no_kazakh_in_russian_or_english_reports(progressed, cli, tmp_path):
     from config.settings import get_settings
     from flows.usecases.planning import load_directory_for
 
-    people = [p.name for p in load_directory_for(get_settings()).people.values()]
+    # people's own names are proper names; a distribution list's has its ru/en name (`names`)
+    people = [p.name for p in load_directory_for(get_settings()).people.values() if not p.names]
     title = '"Қазақтелеком" АҚ ESG практикаларын дамытудың 2025-2032 жылдарға арналған жол картасы'
     allowed = sorted([title, *people, *ABBREVIATIONS], key=len, reverse=True)
     for lang in ("ru", "en"):

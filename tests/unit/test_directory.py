@@ -136,3 +136,19 @@ def test_journal_only_people_fail_the_check_only_where_real_channels_exist():
                            source="d.yaml")
     result = check_directory(demo, required_roles=(), smtp_configured=False)
     assert not result.real_channels and result.journal_only == ("a", "b", "c") and result.ok
+
+
+def test_a_lists_name_can_be_given_per_language():
+    from models.core.directory import parse_directory
+
+    text = ("people:\n  - {id: md, name: Басқарушы директорлар, language: kk,\n"
+            "     names: {ru: Управляющие директора, en: Managing directors}}\nroles: {md: {holder: md}}\n")
+    md = parse_directory(text, source="d.yaml").people["md"]
+    assert (md.name_in("kk"), md.name_in("ru"), md.name_in("en")) == \
+        ("Басқарушы директорлар", "Управляющие директора", "Managing directors")
+    for bad, field in (("names: [x]", "people[0].names"), ("names: {de: X}", "people[0].names.de"),
+                       ("names: {ru: ''}", "people[0].names.ru")):
+        with pytest.raises(InputError) as caught:
+            parse_directory(f"people:\n  - {{id: md, name: M, {bad}}}\nroles: {{md: {{holder: md}}}}\n",
+                            source="d.yaml")
+        assert caught.value.field == field and caught.value.file == "d.yaml"
