@@ -7,6 +7,7 @@ when a message's rows all end dead."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from sqlmodel import Session
@@ -69,11 +70,16 @@ def route_rows(item: PlannedItem, route: channels.Route, *, hop: int, reason: st
                masks: dict[tuple[str, str], str] | None = None) -> list[dict[str, Any]]:
     """The rows that carry one message over one route (one per channel), due now."""
     masks = {} if masks is None else masks
+    carried = item
+    if route.recipient != item.recipient:  # a deputy's copy says whom it stands in for
+        deputy, person = directory.people.get(route.recipient), directory.people.get(item.recipient)
+        if deputy is not None and person is not None:
+            carried = replace(item, standing_in_for=person.name_in(deputy.language))
     rows = []
     for channel in route.channels:
         if (route.recipient, channel) not in masks:
             masks[route.recipient, channel] = _masked(directory.people.get(route.recipient), channel, settings)
-        rows.append(_row(item, route.recipient, channel, masks[route.recipient, channel], now)
+        rows.append(_row(carried, route.recipient, channel, masks[route.recipient, channel], now)
                     | {"idem_key": row_key(item, hop, route.recipient, channel), "hop": hop,
                        "fallback_reason": reason})
     return rows

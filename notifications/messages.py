@@ -117,7 +117,9 @@ def _view(item: PlannedItem, lang: str, as_of: dt.date, others_told: Sequence[st
         "measure": item.measure or "?", "period": item.period,
         "org": item.org, "kind": kind, "level": item.level,
         "title": title, "short_title": _shorten(title),
-        "note": {"progress": L.progress, "opened": L.opened}.get(item.occurrence_kind, ""),
+        "note": "; ".join(n for n in ({"progress": L.progress, "opened": L.opened}.get(item.occurrence_kind, ""),
+                                      str(L.deputy_for(item.standing_in_for)) if item.standing_in_for else "")
+                          if n),
         "due_text": format_date(due, lang) if due else "",
         "days": (due - as_of).days if due else None,
         "completion": L.progress_form if item.occurrence_kind == "progress" else _completion(item, lang),

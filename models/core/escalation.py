@@ -104,6 +104,7 @@ class PlannedItem:
     others_told: tuple[str, ...] = ()
     contact: str = ""                # whom the officer sends the evidence or progress note to
     completion_forms: dict[str, str] = field(default_factory=dict)  # the form in ru/en, when translated
+    standing_in_for: str = ""        # a deputy's copy: the name of the person it could not reach
 
     def payload(self) -> dict[str, Any]:
         return {**asdict(self), "kind": str(self.kind), "others_told": list(self.others_told)}
@@ -124,6 +125,7 @@ class PlannedItem:
             record_hint=data.get("record_hint") or "", recipient=str(data.get("recipient") or ""),
             others_told=tuple(data.get("others_told") or ()), contact=str(data.get("contact") or ""),
             completion_forms=dict(data.get("completion_forms") or {}),
+            standing_in_for=str(data.get("standing_in_for") or ""),
         )
 
 
