@@ -70,7 +70,7 @@ def route_rows(item: PlannedItem, route: channels.Route, *, hop: int, reason: st
                masks: dict[tuple[str, str], str] | None = None) -> list[dict[str, Any]]:
     """The rows that carry one message over one route (one per channel), due now."""
     masks = {} if masks is None else masks
-    carried = item
+    carried = replace(item, standing_in_for="")  # the item may come from a deputy's row (a later hop)
     if route.recipient != item.recipient:  # a deputy's copy says whom it stands in for
         deputy, person = directory.people.get(route.recipient), directory.people.get(item.recipient)
         if deputy is not None and person is not None:

@@ -180,6 +180,9 @@ def _titles_file(path: Path) -> dict[str, tuple[str | None, str | None]]:
     for code, entry in entries.items():
         if not isinstance(entry, dict) or not ({"title_ru", "title_en"} & set(entry)):
             raise InputError("expected title_ru and/or title_en", file=str(path), field=f"measures.{code}")
+        for key in ("title_ru", "title_en"):
+            if entry.get(key) is not None and not isinstance(entry[key], str):
+                raise InputError("expected a text", file=str(path), field=f"measures.{code}.{key}", value=entry[key])
         titles[str(code)] = (entry.get("title_ru"), entry.get("title_en"))
     return titles
 

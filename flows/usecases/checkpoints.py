@@ -6,6 +6,7 @@ extends a checkpoint handed out earlier."""
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import os
 import urllib.error
 import urllib.parse
@@ -191,13 +192,17 @@ def stamped(settings: Settings, made: notes.Checkpoint, note: str, *, tsa: TsaRu
     mode = settings.resolved_tsa_mode
     if mode == "off":
         return Signed(made, note)
-    if not settings.tsa_url:
-        raise InputError(f"trusted time is {mode} but no TSA is set", field="ESGTRACK_TSA_URL")
-    trusted = trusted_tsa(settings)
+    try:
+        url, trusted = tsa_url(settings, mode), trusted_tsa(settings)
+    except InputError as exc:  # misconfigured: required refuses to sign, best-effort says why it has no time
+        if mode == "required":
+            raise
+        return Signed(made, note, warning=f"the checkpoint of {made.origin} ({made.size} entries) has no "
+                                          f"trusted time: {exc}")
     try:
         if tsa is not None and tsa.failure:
             raise TsaUnavailable(f"{tsa.failure} (earlier in this run; not asked again)")
-        token, stamp = fetch_token(settings.tsa_url, note.encode("utf-8"), trusted, timeout=settings.tsa_timeout)
+        token, stamp = fetch_token(url, note.encode("utf-8"), trusted, timeout=settings.tsa_timeout)
     except TsaUnavailable as exc:
         if tsa is not None and not tsa.failure:
             tsa.failure = str(exc)
@@ -209,21 +214,39 @@ def stamped(settings: Settings, made: notes.Checkpoint, note: str, *, tsa: TsaRu
     return Signed(made, note, token=token, stamp=stamp)
 
 
+def tsa_url(settings: Settings, mode: str) -> str:
+    """ESGTRACK_TSA_URL, checked: an http(s) URL with a host (InputError otherwise)."""
+    url = settings.tsa_url
+    if not url:
+        raise InputError(f"trusted time is {mode} but no TSA is set", field="ESGTRACK_TSA_URL")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError as exc:
+        raise InputError(f"not a usable URL ({exc})", field="ESGTRACK_TSA_URL", value=_shown(url)) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputError("expected an http:// or https:// URL with a host", field="ESGTRACK_TSA_URL",
+                         value=_shown(url))
+    return url
+
+
 def fetch_token(url: str, message: bytes, trusted: list[x509.Certificate], *, timeout: float
                 ) -> tuple[bytes, timestamps.Stamp]:
     """Ask the TSA to timestamp `message`; its response (DER), checked with the trusted
     certificates and against the request's nonce before it is kept."""
     shown = _shown(url)
     query, nonce = timestamps.request(message)
-    ask = urllib.request.Request(url, data=query, method="POST",
-                                 headers={"Content-Type": timestamps.MEDIA_QUERY})
     try:
+        ask = urllib.request.Request(url, data=query, method="POST",
+                                     headers={"Content-Type": timestamps.MEDIA_QUERY})
         with urllib.request.urlopen(ask, timeout=timeout) as answer:
             response = answer.read()
     except urllib.error.HTTPError as exc:
         raise TsaUnavailable(f"the TSA at {shown} answered HTTP {exc.code}") from None
     except (urllib.error.URLError, OSError) as exc:
         raise TsaUnavailable(f"the TSA at {shown} could not be reached ({getattr(exc, 'reason', exc)})") from None
+    except (http.client.HTTPException, ValueError) as exc:  # a connection cut short, not HTTP at all
+        raise TsaUnavailable(f"the TSA at {shown} gave no usable answer ({type(exc).__name__}: {exc})") from None
     try:
         return response, timestamps.verify(response, message, trusted, nonce=nonce)
     except timestamps.TimestampError as exc:
@@ -233,8 +256,8 @@ def fetch_token(url: str, message: bytes, trusted: list[x509.Certificate], *, ti
 def _shown(url: str) -> str:
     """A TSA URL for messages and logs: without credentials or query (they may hold secrets)."""
     parts = urllib.parse.urlsplit(url)
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname or ''}{port}{parts.path}" + ("?…" if parts.query else "")
+    host = parts.netloc.rpartition("@")[2]  # the port as written, even one that is not a number
+    return f"{parts.scheme}://{host}{parts.path}" + ("?…" if parts.query else "")
 
 
 def check_token(token: bytes, note: str, trusted: list[x509.Certificate]) -> timestamps.Stamp:

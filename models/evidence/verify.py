@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,7 +153,13 @@ def _same(result: PackResult, what: str, listed: Any, expected: list[dict], key:
     if not isinstance(listed, list):
         result.fail(f"manifest.json has no list of {what}s")
         return
-    found = {tuple(item.get(k) for k in key): item for item in _plain(listed)}
+    items = _plain(listed)
+    counts = Counter(tuple(item.get(k) for k in key) for item in items)
+    for at, count in sorted(counts.items(), key=str):
+        if count > 1:  # a reader takes the first copy, a check the last: one copy or none
+            seq = at[0] if isinstance(at[0], int) else None
+            result.fail(f"manifest.json lists the {what} of entry {at[0]} {count} times", seq)
+    found = {tuple(item.get(k) for k in key): item for item in items}
     for item in _plain(expected):
         at = tuple(item[k] for k in key)
         seq = item["seq"]
@@ -172,7 +179,17 @@ def _same(result: PackResult, what: str, listed: Any, expected: list[dict], key:
 
 def _check_editions(result: PackResult, manifest: dict, imports: dict[Any, dict]) -> None:
     """Every roadmap edition the chain records an import of, as the import entry says."""
-    listed = {e.get("edition_id"): e for e in _plain(manifest.get("roadmap_editions") or [])}
+    editions = _plain(manifest.get("roadmap_editions") or [])
+    listed = {e.get("edition_id"): e for e in editions}
+    recorded = {entry["edition_id"] for entry in _plain(list(imports.values()))}
+    for edition_id, count in Counter(e.get("edition_id") for e in editions).items():
+        if count > 1 or edition_id not in recorded:
+            result.fail(f"manifest.json lists roadmap edition {edition_id}"
+                        + (f" {count} times" if count > 1 else ", which no import entry of the chain records"))
+    current = manifest.get("current_edition")
+    last = editions[-1].get("edition_id") if editions else None
+    if current != last:
+        result.fail(f"manifest.json names {current} its current edition, not the last edition it lists")
     for entry in _plain(list(imports.values())):
         edition_id = entry["edition_id"]
         mine = listed.get(edition_id)

@@ -267,3 +267,43 @@ def test_a_tsa_url_is_shown_without_its_secrets():
 
     assert _shown("https://user:secret@tsa.example.kz:8443/tsr?token=abc") == "https://tsa.example.kz:8443/tsr?…"
     assert _shown("http://127.0.0.1:8318/tsa") == "http://127.0.0.1:8318/tsa"
+
+
+def test_a_tsa_that_is_not_http_or_a_bad_url_leaves_no_crash(cli, ledger, monkeypatch, tmp_path):
+    """Best-effort: a TSA that answers garbage over the socket, or a URL that cannot be used,
+    leaves the checkpoint without trusted time and says why; required: nothing is signed."""
+    import socket
+    import threading
+
+    from config.settings import get_settings
+    from tests.tsa import LocalTSA
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def garbage() -> None:
+        for _ in range(2):
+            conn, _ = server.accept()
+            conn.recv(65536)
+            conn.sendall(b"NOT HTTP AT ALL\r\n\r\n")
+            conn.close()
+
+    threading.Thread(target=garbage, daemon=True).start()
+    with LocalTSA(tmp_path / "tsa") as tsa:  # its CA: a certificate to check with
+        monkeypatch.setenv("ESGTRACK_TSA_CERT", str(tsa.ca_pem))
+        monkeypatch.setenv("ESGTRACK_TSA_URL", f"http://127.0.0.1:{server.getsockname()[1]}/tsa")
+        get_settings.cache_clear()
+        code, _, err = cli("checkpoint")
+        assert code == 0 and "gave no usable answer" in " ".join(err.split()), err
+        monkeypatch.setenv("ESGTRACK_TSA_URL", "tsa.example.kz/tsr")  # no scheme
+        get_settings.cache_clear()
+        assert cli("complete", "G8", "--period", "2025", "--by", "bolat", "--evidence-ref", "ISO-9",
+                   "--valid-until", "2099-01-01", now=LATER)[0] == 0
+        code, _, err = cli("checkpoint")
+        assert code == 0 and "expected an http:// or https:// URL" in " ".join(err.split()), err
+        monkeypatch.setenv("ESGTRACK_TSA_MODE", "required")
+        get_settings.cache_clear()
+        code, _, err = cli("checkpoint")
+        assert code == 2 and "ESGTRACK_TSA_URL" in err
+    server.close()

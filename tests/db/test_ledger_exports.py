@@ -240,6 +240,10 @@ def _first(items, **where):
     ("occurrence_events", "has events [] but the ledger says"),
     ("occurrence_dropped", "which the manifest omits"),
     ("superseded", "has superseded True but the ledger says False"),
+    ("completion_twice", "lists the completion of entry 2 2 times"),
+    ("event_twice", "lists the event of entry 3 2 times"),
+    ("edition_invented", "lists roadmap edition 99, which no import entry of the chain records"),
+    ("current_edition", "names 99 its current edition"),
 ])
 def test_the_manifest_is_re_derived_from_the_chain(cli, recorded, tmp_path, case, expected):
     """An attacker edits what the chain says inside manifest.json and recomputes SHA256SUMS:
@@ -262,6 +266,16 @@ def test_the_manifest_is_re_derived_from_the_chain(cli, recorded, tmp_path, case
             m["occurrences"] = [o for o in m["occurrences"] if o["measure"] != "G8"]
         elif case == "superseded":
             _first(m["completions"], seq=2)["superseded"] = True
+        elif case == "completion_twice":  # a forged copy first: a reader taking the first sees it
+            forged = {**_first(m["completions"], seq=2), "actor": "mallory"}
+            m["completions"].insert(0, forged)
+        elif case == "event_twice":
+            m["events"].append({**_first(m["events"], seq=3), "actor": "mallory"})
+        elif case == "edition_invented":
+            m["roadmap_editions"].append({**m["roadmap_editions"][0], "edition_id": 99, "sha256": "00"})
+            m["current_edition"] = 99
+        elif case == "current_edition":
+            m["current_edition"] = 99
         return json.dumps(m).encode()
 
     bad = _fix_sums(rewrite(pack(cli, tmp_path), tmp_path / "bad.zip", manifest_json=edit))

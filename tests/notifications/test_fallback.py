@@ -120,6 +120,22 @@ def test_a_person_without_a_channel_reaches_their_deputy_first(engine, smtp, tmp
     assert "направлено вам как заместителю: до адресата (Айгерім Сейітқызы) сообщение не дошло" in body, body
 
 
+def test_a_message_back_to_the_person_is_not_a_deputys_copy(engine, tmp_path):
+    """aigerim has no channel: her deputy is written to first; when that dies the journal keeps
+    it for her, without the deputy's "sent to you as deputy" note."""
+    directory = parse_directory(people("workflows://h.example.kz/a/b/",
+                                       default="fallback: [channels, deputy, journal]"), source="fallback.yaml")
+    closed = f"mailto://127.0.0.1:{free_port()}?from=esg@example.kz"
+    settings = make_settings(tmp_path, smtp_url=SecretStr(closed))
+    enqueue(engine, [item("E9", "aigerim")], directory, settings)
+    for minutes in (0, 1, 2):
+        deliver(engine, directory, settings, now=NOW + minutes * MINUTE)
+    hops = [(r.recipient, r.channel, r.status, r.payload.get("standing_in_for")) for r in rows(engine)]
+    assert hops == [("ivan", "email", "dead", "Айгерім Сейітқызы"), ("aigerim", "journal", "sent", "")]
+    record, = [json.loads(x) for x in settings.journal_path.read_text("utf-8").splitlines()]
+    assert record["recipient"] == "aigerim" and "орынбасар" not in json.dumps(record, ensure_ascii=False)
+
+
 def test_two_deliverers_hand_on_a_message_once(engine, smtp, https, tmp_path):
     directory = parse_directory(people(https.workflows_url()), source="fallback.yaml")
     settings = make_settings(tmp_path, smtp_url=SecretStr(smtp.url()), ca_file=https.ca_file)

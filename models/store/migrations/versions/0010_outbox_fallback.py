@@ -25,6 +25,9 @@ def upgrade() -> None:
     # Every key so far is message_key:channel (notifications/enqueue.py idem_key).
     op.execute("UPDATE outbox_message SET message_key = "
                "substr(idem_key, 1, length(idem_key) - length(channel) - 1)")
+    # Rows that died before fallback existed were reported then: the upgrade does not suddenly
+    # hand them on (an operator who wants that runs `esgtrack outbox retry --dead`).
+    op.execute("UPDATE outbox_message SET fallback_to = 'none' WHERE status = 'dead'")
     op.create_index('ix_outbox_message_key', 'outbox_message', ['message_key'], unique=False)
 
 
