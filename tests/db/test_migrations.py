@@ -103,3 +103,41 @@ def enqueue_rows(items, directory, settings, now):
         item, first_route(directory.person(item.recipient), directory, settings), hop=0, reason=None,
         directory=directory, settings=settings, now=now)]
     return [{k: v for k, v in row.items() if k not in later} for row in rows]
+
+
+def test_messages_dead_before_fallback_are_not_handed_on_by_the_upgrade(engine, db_url, imported):
+    """0010 marks rows that were already dead "none": the first delivery after the upgrade
+    sends nobody a months-old message; `outbox retry --dead` still can."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from config.settings import get_settings
+    from flows.usecases.planning import load_directory_for
+    from models.core.escalation import PlannedItem
+    from models.store.db import session_scope
+    from models.store.tables import OutboxMessage, table_of
+    from notifications import fallback, outbox
+    from tests.conftest import NOW
+
+    OUTBOX = table_of(OutboxMessage)  # noqa: N806 - a table
+    settings = get_settings()
+    directory = load_directory_for(settings)
+    item = PlannedItem.from_payload({"org": "KT", "occurrence_id": 1, "measure": "E1", "period": 2025,
+                                     "due": "2025-12-31", "step": "remind-30", "kind": "reminder",
+                                     "recipient": "esg-head", "titles": {"kk": "E1"}})
+    rows = enqueue_rows([item], directory, settings, NOW)
+    config = alembic_config(db_url)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0009")
+    with session_scope(engine) as session:
+        old = sa.table("outbox_message", *(sa.column(k, OUTBOX.c[k].type) for k in rows[0]))
+        session.execute(sa.insert(old), [{**r, "status": "dead", "attempts": 6} for r in rows])
+    upgrade(engine)
+    with session_scope(engine) as session:
+        marked = session.execute(sa.select(OUTBOX.c.fallback_to, OUTBOX.c.message_key)).all()
+    assert marked and all(m.fallback_to == "none" and m.message_key for m in marked)
+    later = NOW + dt.timedelta(days=1)
+    assert fallback.hand_on(engine, directory=directory, settings=settings, now=later) == 0
+    assert outbox.make_due(engine, now=later, dead=True) == len(marked)  # on request, resent
