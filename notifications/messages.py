@@ -153,12 +153,17 @@ def _in(names: dict[str, list[str]], lang: str) -> list[str]:
 
 
 def _completion(item: PlannedItem, lang: str) -> str:
-    form = item.completion_form.strip()
-    kind = labels(lang).kinds.get(item.completion_kind, "")
+    return completion_text(lang, item.completion_form.strip(), item.completion_kind,
+                           item.completion_forms.get(lang, ""))
+
+
+def completion_text(lang: str, form: str, kind: str, translated: str) -> str:
+    """A completion form for a reader: the document's words in Kazakh; in Russian and English the
+    roadmap's translation, else the form's kind ("order", "annual report"), so that the Kazakh
+    wording stays out (messages, tables, reports and calendars all say it this way)."""
     if lang == "kk":
         return form
-    # the roadmap's translation, else the kind: the Kazakh wording stays out of ru/en messages
-    return item.completion_forms.get(lang) or kind or form
+    return translated or labels(lang).kinds.get(kind, "") or form
 
 
 # --- Teams -----------------------------------------------------------------------------

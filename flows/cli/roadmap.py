@@ -215,7 +215,7 @@ def measures_cmd(
              "years": _years({"start_year": row.start_year, "end_year": row.end_year}),
              "completion_form": words.form_in(row, language),
              "executors": words.responsible(row, names.get(code, {}), language),
-             "units": words.names_in(row.unit_roles, names.get(code, {}), language),
+             "units": words.role_names_in(row.unit_roles, names.get(code, {}), language),
              "target": words.target_in(row.target, language)}
             for code, row in found]
     columns = ["org", "id", "title", "deadline_text", "kind", "years", "completion_form",

@@ -5,14 +5,15 @@ values; CSV keeps its field names as headers and shows the values in the languag
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from flows.reports.labels import form_in, metric_name, party_name, words
+from models.core.escalation import role_names_in
 from models.core.roadmap import RecurrenceKind
 from models.store.tables import MeasureRow
 
-__all__ = ["deadline_in", "form_in", "headers", "kind_word", "names_in", "responsible", "status_word",
+__all__ = ["deadline_in", "form_in", "headers", "kind_word", "responsible", "role_names_in", "status_word",
            "target_in", "words"]
 
 
@@ -44,17 +45,12 @@ def deadline_in(row: MeasureRow, lang: str) -> str:
     return w["deadline_once" if kind is RecurrenceKind.ONCE else "deadline_by"].format(year=year)
 
 
-def names_in(roles: Iterable[str], names: dict[str, dict[str, str]], lang: str) -> list[str]:
-    """Role ids as the roles' names in the language (Kazakh when a role has no translation)."""
-    return [names.get(r, {}).get(lang) or names.get(r, {}).get("kk") or r for r in roles]
-
-
 def responsible(row: MeasureRow, names: dict[str, dict[str, str]], lang: str) -> list[str]:
     """Who answers for a measure: its executors' role names, else its units', else the external
     party it depends on."""
     roles = list(row.executor_roles or row.unit_roles)
     if roles:
-        return names_in(roles, names, lang)
+        return role_names_in(roles, names, lang)
     if row.external_dependency:
         return [f"{words(lang)['external']}: {party_name(row.external_party or '', lang)}"]
     return []

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from flows.reports.labels import form_in, party_name, words
 from flows.reports.status import localized
+from models.core.escalation import role_names_in
 from models.core.roadmap import ROADMAP_TZ
 from models.core.schedule import local_date
 from models.store import occurrences
@@ -122,11 +123,10 @@ def feed_items(session: Session, *, orgs: list[str], lang: str, roles: set[str] 
         named = set(m.executor_roles) | set(m.unit_roles)
         if roles is not None and not (named & roles or (external and m.external_dependency and not m.executor_roles)):
             continue
-        role_name = lambda r, org=occ.org: names[org].get(r, {}).get(lang) or r  # noqa: E731
         items.append(FeedItem(
             occurrence_id=stored_id(occ), org=occ.org, measure=m.code, aspect=m.aspect, period=occ.period,
             kind=occ.kind, due=local_date(occ.due_at), title=localized(m, "title", lang),
-            completion_form=form_in(m, lang), executors=tuple(map(role_name, m.executor_roles)),
-            units=tuple(map(role_name, m.unit_roles)), external_party=m.external_party,
+            completion_form=form_in(m, lang), executors=tuple(role_names_in(m.executor_roles, names[occ.org], lang)),
+            units=tuple(role_names_in(m.unit_roles, names[occ.org], lang)), external_party=m.external_party,
             updated_at=occ.updated_at))
     return items

@@ -57,9 +57,7 @@ def document(title: str) -> dict[str, dict[str, str]]:
 def form_in(row: Any, lang: str) -> str:
     """A measure's completion form: the document's words in Kazakh; the roadmap's translation,
     else the form's kind ("order", "annual report"), in Russian and English."""
-    if lang == "kk":
-        return str(row.completion_form)
-    from notifications.messages import labels
+    from notifications.messages import completion_text
 
-    return getattr(row, f"completion_form_{lang}", "") or labels(lang).kinds.get(row.completion_kind) \
-        or str(row.completion_form)
+    return completion_text(lang, str(row.completion_form), str(row.completion_kind),
+                           getattr(row, f"completion_form_{lang}", ""))

@@ -303,12 +303,17 @@ def _recipients(item: OpenItem, step: Step, directory: Directory, policy: Policy
 def _label(directory: Directory, person_id: str, roles: list[str], names: dict[str, dict[str, str]],
            lang: str) -> str:
     """Another recipient as this one reads it: a name and the roles' names in their language."""
-    shown = [names.get(r, {}).get(lang) or names.get(r, {}).get("kk") or r for r in roles]
-    return f"{directory.person(person_id).name_in(lang)} ({'; '.join(shown)})"
+    return f"{directory.person(person_id).name_in(lang)} ({'; '.join(role_names_in(roles, names, lang))})"
 
 
-def _names(roles: tuple[str, ...], names: dict[str, dict[str, str]]) -> dict[str, list[str]]:
-    return {lang: [names.get(r, {}).get(lang) or r for r in roles] for lang in LANGS}
+def role_names_in(roles: Iterable[str], names: dict[str, dict[str, str]], lang: str) -> list[str]:
+    """Role ids as the roles' names in one language (models.store.measures.role_names already
+    falls back to the Kazakh name); a role the names lack keeps its id."""
+    return [names.get(r, {}).get(lang) or r for r in roles]
+
+
+def names_by_language(roles: tuple[str, ...], names: dict[str, dict[str, str]]) -> dict[str, list[str]]:
+    return {lang: role_names_in(roles, names, lang) for lang in LANGS}
 
 
 def _shared(item: OpenItem, step: Step, as_of: dt.date, names: dict[str, dict[str, str]]) -> PlannedItem:
@@ -319,7 +324,7 @@ def _shared(item: OpenItem, step: Step, as_of: dt.date, names: dict[str, dict[st
         due=item.due.isoformat(), days=(item.due - as_of).days, step=step.id,
         kind=step.kind, level=step.level, completion_form=item.completion_form,
         completion_kind=item.completion_kind, completion_forms=dict(item.completion_forms),
-        units=_names(item.unit_roles, names), executors=_names(item.executor_roles, names),
+        units=names_by_language(item.unit_roles, names), executors=names_by_language(item.executor_roles, names),
         external_party=item.external_party,
         record_hint="", recipient="",
     )

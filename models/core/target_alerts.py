@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import replace
 
 from models.core.directory import Directory
-from models.core.escalation import Plan, PlannedItem, StepKind, office_contact
+from models.core.escalation import Plan, PlannedItem, StepKind, names_by_language, office_contact
 from models.core.policy import Policy
 from models.core.schedule import is_business_day
 from models.core.targets import Status, TargetView, format_value
@@ -81,10 +81,6 @@ def alert_texts(view: TargetView) -> dict[str, str]:
             for lang in LANGS}
 
 
-def _names(roles: tuple[str, ...], names: dict[str, dict[str, str]]) -> dict[str, list[str]]:
-    return {lang: [names.get(r, {}).get(lang) or r for r in roles] for lang in LANGS}
-
-
 def _item(view: TargetView, step: str, recipient: str, others: list[str], as_of: dt.date,
           names: dict[str, dict[str, str]]) -> PlannedItem:
     j = view.judgement
@@ -93,7 +89,7 @@ def _item(view: TargetView, step: str, recipient: str, others: list[str], as_of:
         titles=alert_texts(view), period=j.reading.year if j.reading else as_of.year,
         occurrence_kind="alert", due=None, days=None, step=step, kind=StepKind.ALERT,
         level=0, completion_form="", completion_kind="",
-        units=_names(view.unit_roles, names), executors=_names(view.executor_roles, names),
+        units=names_by_language(view.unit_roles, names), executors=names_by_language(view.executor_roles, names),
         others_told=tuple(others), external_party=view.external_party,
         record_hint="", recipient=recipient,
     )

@@ -78,8 +78,9 @@ def _completion(entry: Entry, superseded: bool) -> dict:
 
 def derived(chain: list[Entry], period: int) -> dict[str, Any]:
     """What a manifest holds that follows from the chain alone: the period's entries, its
-    completions (superseded or not), events and evidence files, and the roadmap editions the
-    imports record. build_manifest writes them; verify_pack re-derives them and compares."""
+    completions (superseded or not), events and evidence files, the roadmap editions the
+    imports record, and each occurrence's state. build_manifest writes them; verify_pack
+    re-derives them and compares."""
     mine = [e for e in chain if e.period == period]
     state = state_from_events(chain)
     completions = [_completion(e, e.occurrence_id is None or e.occurrence_id not in state
@@ -98,7 +99,7 @@ def derived(chain: list[Entry], period: int) -> dict[str, Any]:
                                            "ledger_entry": {"seq": e.seq, "hash": e.hash}}
                 for e in chain if e.event == ROADMAP_IMPORTED}
     return {"mine": mine, "completions": completions, "evidence": evidence, "events": events,
-            "editions": editions}
+            "editions": editions, "state": state}
 
 
 EDITION_FIELDS = ("edition_id", "title", "source_name", "sha256", "horizon", "measure_count")

@@ -18,7 +18,7 @@ from typing import Any
 from cryptography import x509
 
 from models.core import merkle
-from models.core.ledger import Entry, disagreement, state_from_events, verify_chain
+from models.core.ledger import Entry, Facts, disagreement, verify_chain
 from models.evidence.pack import derived, occurrence_row
 from models.evidence.standalone import member_problems, seal_problems, token_problems
 from models.evidence.store import CHUNK
@@ -140,7 +140,7 @@ def _check_manifest(result: PackResult, manifest: dict, chain: list[Entry],
     _check_editions(result, manifest, says["editions"])
     _check_rows(result, manifest, says)
     _check_files(result, says["evidence"], zf, names)
-    _check_states(result, manifest, chain)
+    _check_states(result, manifest, says["state"])
 
 
 def _plain(value: Any) -> Any:
@@ -235,8 +235,7 @@ def _check_files(result: PackResult, evidence: list[dict], zf: zipfile.ZipFile, 
             result.files += 1
 
 
-def _check_states(result: PackResult, manifest: dict, chain: list[Entry]) -> None:
-    state = state_from_events(chain)
+def _check_states(result: PackResult, manifest: dict, state: dict[int, Facts]) -> None:
     for o in manifest.get("occurrences", []):
         found = disagreement(state.get(o["occurrence_id"]), status=o["status"], completed_at=o.get("completed_at"),
                              late=o.get("late"), due=o.get("due") or "", rescheduled=bool(o.get("rescheduled")),
