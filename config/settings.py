@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -75,6 +77,39 @@ class Settings(BaseSettings):
         description="Seconds to wait for the TSA's answer.",
     )
 
+    base_url: str | None = Field(
+        default=None,
+        description="Public address of the web portal (esgtrack web), e.g. https://esg.example.kz: every "
+        "message then carries a link, signed for its recipient, to their obligations. Unset: no link.",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that signs officers' links and staff sessions (32+ characters); default a random "
+        "key made once in the data directory (secret.key). Changing it revokes every link and session.",
+    )
+    upload_max_mb: float = Field(
+        default=25.0, gt=0, le=1024,
+        description="Largest evidence file an officer may upload through the portal, in MB.",
+    )
+    prefect_ui_url: str | None = Field(
+        default=None,
+        description="The Prefect UI the ESG office dashboard links to; default PREFECT_UI_URL, else "
+        "http://127.0.0.1:4200.",
+    )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="Single sign-on: the OpenID Connect issuer URL (its /.well-known/openid-configuration "
+        "is read). Staff sign in there; their email must match a portal account's.",
+    )
+    oidc_client_id: str | None = Field(
+        default=None,
+        description="Single sign-on: the client id registered with the identity provider.",
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        default=None,
+        description="Single sign-on: the client secret registered with the identity provider.",
+    )
+
     @property
     def resolved_tsa_mode(self) -> str:
         return self.tsa_mode or ("best-effort" if self.tsa_url else "off")
@@ -82,6 +117,15 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'esgtrack.db'}"
+
+    @property
+    def portal_url(self) -> str:
+        """Where the portal is reached: ESGTRACK_BASE_URL, else `esgtrack web`'s default address."""
+        return (self.base_url or "http://127.0.0.1:8000").rstrip("/")
+
+    @property
+    def secret_file(self) -> Path:
+        return self.home / "secret.key"
 
     @property
     def journal_path(self) -> Path:
@@ -108,6 +152,28 @@ class Settings(BaseSettings):
     def resolved_policy(self) -> Path:
         """ESGTRACK_POLICY if set, else the shipped config/policy.yaml."""
         return self.policy or DEFAULT_POLICY
+
+
+def signing_key(settings: Settings) -> bytes:
+    """The key that signs links and sessions: ESGTRACK_SECRET_KEY, else the data directory's
+    secret.key (made once, readable by its owner only)."""
+    if settings.secret_key is not None:
+        value = settings.secret_key.get_secret_value()
+        if len(value) < 32:
+            from models.core.errors import InputError
+
+            raise InputError("the secret key must be at least 32 characters", field="ESGTRACK_SECRET_KEY")
+        return value.encode()
+    path = settings.secret_file
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first: use theirs
+            return path.read_bytes().strip()
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+    return path.read_bytes().strip()
 
 
 @lru_cache(maxsize=1)

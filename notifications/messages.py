@@ -61,9 +61,10 @@ def labels(lang: str) -> Any:  # a jinja2 TemplateModule: its words and macros a
 
 
 def render(kind: str, items: Sequence[PlannedItem], recipient: Person, *, as_of: dt.date,
-           others_told: Sequence[str] | None = None) -> Message:
+           others_told: Sequence[str] | None = None, link: str | None = None) -> Message:
     """One message to one person about one or more items, in the person's language.
-    kind is reminder, escalation, alert or digest (several items make a digest anyway)."""
+    kind is reminder, escalation, alert or digest (several items make a digest anyway). `link`:
+    the person's signed link to their obligations in the portal (a button on the Teams card)."""
     if not items:
         raise ValueError("render() needs at least one item")
     lang = recipient.language if recipient.language in LANGUAGES else "kk"
@@ -76,7 +77,7 @@ def render(kind: str, items: Sequence[PlannedItem], recipient: Person, *, as_of:
     context = {
         "lang": lang, "name": recipient.name_in(lang), "kind": kind, "items": views,
         "day": format_date(as_of, lang), "ids": ", ".join(ids),
-        "overdue": sum(1 for v in views if (v["days"] or 0) < 0),
+        "overdue": sum(1 for v in views if (v["days"] or 0) < 0), "link": link,
     }
     env = _env()
     subject = " ".join(env.get_template("subject.j2").render(context).split())
@@ -183,8 +184,11 @@ def adaptive_card(subject: str, context: dict) -> dict:
         body.append({"type": "TextBlock", "text": f"+{len(views) - CARD_ITEMS} {L.more_items}",
                      "wrap": True, "isSubtle": True})
     body.append({"type": "TextBlock", "text": L.footer, "wrap": True, "isSubtle": True, "size": "Small"})
-    return {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard",
+    card = {"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard",
             "version": "1.4", "body": body, "msteams": {"width": "Full"}}
+    if context.get("link"):
+        card["actions"] = [{"type": "Action.OpenUrl", "title": L.open_portal, "url": context["link"]}]
+    return card
 
 
 def _card_item(v: dict, L: Any) -> dict:

@@ -20,7 +20,8 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from config.settings import Settings
+from config.settings import Settings, signing_key
+from models.core import links
 from models.core.delivery import OutboxStatus
 from models.core.directory import Directory
 from models.core.errors import InputError
@@ -134,10 +135,12 @@ def deliver_pending(engine: Engine, *, directory: Directory, settings: Settings,
     started = time.monotonic()
     channels.check_settings(settings)  # bad settings stop here, before anything is claimed
     report = DeliveryReport(batch_id=uuid.uuid4().hex[:16])
+    policy = policy or load_policy(settings.resolved_policy)
     report.fanout = expand_notices(engine, directory=directory, settings=settings, now=now, orgs=orgs,
-                                   policy=policy or load_policy(settings.resolved_policy)).as_dict()
+                                   policy=policy).as_dict()
     report.expired = expire_leases(engine, now=now, lease=lease)
-    retries = _Policy(now, tuple(backoff), max_attempts, as_of or local_date(now))
+    retries = _Policy(now, tuple(backoff), max_attempts, as_of or local_date(now),
+                      PortalLinks.of(settings, policy, now))
     with channels.trust_store(getattr(settings, "ca_file", None)):
         for _ in range(ROUNDS):
             left = None if limit is None else limit - report.claimed
@@ -192,11 +195,32 @@ def _groups(claimed: list[Claimed]) -> list[Group]:
 
 
 @dataclass(frozen=True)
+class PortalLinks:
+    """Signs each message's link to its recipient's obligations (ESGTRACK_BASE_URL set)."""
+
+    base: str
+    key: bytes
+    valid: dt.timedelta
+    now: dt.datetime
+
+    @classmethod
+    def of(cls, settings: Settings, policy: Policy, now: dt.datetime) -> PortalLinks | None:
+        if not settings.base_url:
+            return None
+        return cls(settings.base_url, signing_key(settings), dt.timedelta(days=policy.link_days), now)
+
+    def for_person(self, org: str, person: str) -> str:
+        token = links.issue(org=org, person=person, purpose="my", now=self.now, valid=self.valid, key=self.key)
+        return links.url(self.base, token, "my")
+
+
+@dataclass(frozen=True)
 class _Policy:
     now: dt.datetime
     backoff: tuple[dt.timedelta, ...]
     max_attempts: int
     as_of: dt.date
+    links: PortalLinks | None = None
 
     def after_failure(self, attempts: int) -> tuple[str, dt.datetime | None]:
         if attempts >= self.max_attempts or not self.backoff:
@@ -211,7 +235,7 @@ def _send_all(engine: Engine, groups: list[Group], directory: Directory, setting
     done = 0
     with ThreadPoolExecutor(max_workers=settings.notify_workers,
                             thread_name_prefix="esgtrack-send") as pool:
-        futures = [pool.submit(_deliver_group, g, directory, settings, as_of) for g in groups]
+        futures = [pool.submit(_deliver_group, g, directory, settings, as_of, policy.links) for g in groups]
         for future in as_completed(futures):
             group, result = future.result()
             pending += _updates(group, result, policy, report)
@@ -224,8 +248,8 @@ def _send_all(engine: Engine, groups: list[Group], directory: Directory, setting
     _record(engine, pending)
 
 
-def _deliver_group(group: Group, directory: Directory, settings: Settings, as_of: dt.date
-                   ) -> tuple[Group, channels.SendResult]:
+def _deliver_group(group: Group, directory: Directory, settings: Settings, as_of: dt.date,
+                   portal: PortalLinks | None = None) -> tuple[Group, channels.SendResult]:
     """Render and send one group's message (runs on the pool); never raises."""
     person = directory.people.get(group.recipient)
     if person is None:
@@ -235,7 +259,8 @@ def _deliver_group(group: Group, directory: Directory, settings: Settings, as_of
         group.masked = target.masked
         items = [PlannedItem.from_payload(r.payload) for r in group.rows]
         kind = items[0].kind if len(items) == 1 else "digest"
-        group.message = render(kind, items, person, as_of=as_of)
+        link = portal.for_person(group.rows[0].org, person.id) if portal else None
+        group.message = render(kind, items, person, as_of=as_of, link=link)
     except InputError as exc:
         return group, channels.SendResult(Outcome.INVALID, exc.message)
     except Exception as exc:

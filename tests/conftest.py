@@ -80,7 +80,9 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     home = tmp_path / "esgtrack-home"
     monkeypatch.setenv("ESGTRACK_HOME", str(home))
     for name in ("ESGTRACK_DATABASE_URL", "ESGTRACK_DIRECTORY", "ESGTRACK_POLICY", "ESGTRACK_SMTP_URL", "ESGTRACK_ORG",
-                 "ESGTRACK_TSA_URL", "ESGTRACK_TSA_MODE", "ESGTRACK_TSA_CERT"):
+                 "ESGTRACK_TSA_URL", "ESGTRACK_TSA_MODE", "ESGTRACK_TSA_CERT", "ESGTRACK_BASE_URL",
+                 "ESGTRACK_SECRET_KEY", "ESGTRACK_UPLOAD_MAX_MB", "ESGTRACK_OIDC_ISSUER", "ESGTRACK_OIDC_CLIENT_ID",
+                 "ESGTRACK_OIDC_CLIENT_SECRET"):
         monkeypatch.delenv(name, raising=False)
     get_settings.cache_clear()
     yield home

@@ -6,7 +6,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from config.settings import get_settings
-from flows.cli import checkpoints, daily, ledger, notify, report, roadmap, targets  # noqa: F401  (register their commands)
+from flows.cli import checkpoints, daily, ledger, notify, report, roadmap, targets, web  # noqa: F401  (register their commands)
 from flows.cli.app import app as command_line  # not bound as `app`: flows.cli.app is the module
 from flows.cli.output import err_console
 from models.core.errors import EsgtrackError

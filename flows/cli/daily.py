@@ -105,7 +105,7 @@ def demo_cmd(
     day = as_of_date(as_of) if as_of else DEMO_AS_OF
     home = home or get_settings().home / "demo"
     with console.status("importing the roadmap, starting Prefect, running daily-deadlines …"):
-        result = run_demo(home=home, as_of=day)
+        result = run_demo(home=home, as_of=day, now=now())
     m = result["loaded"].roadmap.measures
     console.rule("[bold]esgtrack demo")
     console.print(f"Imported {len(m)} measures (E {sum(x.aspect == 'E' for x in m)}, "
@@ -127,3 +127,10 @@ Where to look:
   its signed checkpoint   {home / "checkpoints"}   (ESGTRACK_HOME={home} esgtrack verify --checkpoint FILE)
   the Prefect UI          start `prefect server start`, export PREFECT_API_URL=http://127.0.0.1:4200/api,
                           then `esgtrack demo` again: the run and its artifacts appear under Runs.""")
+    web = result["portal"]
+    console.print(f"""
+The web portal: start it with `ESGTRACK_HOME={home} esgtrack web`, then open
+  an officer's link ({web["officer"]}, valid {web["days"]} days)
+    {web["link"]}
+  the ESG office and the auditor sign in at {web["login"]}
+    office / {web["office"]}      auditor / {web["auditor"]}""", soft_wrap=True)

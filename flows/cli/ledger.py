@@ -6,7 +6,6 @@ flows, apprise for delivery), not every library of every command."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import sys
 from enum import StrEnum
@@ -359,14 +358,6 @@ def log_cmd(
     _write_log(rows, fmt, out)
 
 
-def _local_time(at: str) -> dt.datetime:
-    """An entry's time in Almaty, without its zone (for a spreadsheet cell)."""
-    parsed = pendulum.parse(at)
-    assert isinstance(parsed, pendulum.DateTime), f"not a date-time: {at!r}"
-    local = parsed.in_timezone(ROADMAP_TZ)
-    return dt.datetime(local.year, local.month, local.day, local.hour, local.minute, local.second)
-
-
 def _when(at: str) -> str:
     """An entry's time for people: Almaty local, to the minute."""
     parsed = pendulum.parse(at)
@@ -379,10 +370,9 @@ def _write_log(rows: list[dict[str, Any]], fmt: LogFormat, out: Path | None) -> 
     if fmt is LogFormat.xlsx:
         if out is None:  # as log_cmd says before reading the log
             raise InputError("--format xlsx writes a file: give --out FILE.xlsx", field="--out")
-        local = f"at ({ROADMAP_TZ})"  # Excel keeps no zone: a real date-time, its zone in the header
-        shown = [{**r, local: _local_time(r["at"]), "at_utc": r["at"]} for r in rows]
-        columns = [c for column in audit.LOG_COLUMNS for c in ((local, "at_utc") if column == "at" else (column,))]
-        write_xlsx(out, {"ledger": (shown, columns)})
+        from flows.reports.ledger_export import xlsx_sheet
+
+        write_xlsx(out, {"ledger": xlsx_sheet(rows)})
     elif fmt is LogFormat.csv:
         data = csv_bytes(rows, audit.LOG_COLUMNS)
         if out is None:

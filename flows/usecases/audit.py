@@ -38,6 +38,14 @@ def log(engine: Engine, *, where: ledger_store.LogFilter) -> list[dict[str, Any]
         return audit.log_rows(session, where=where)
 
 
+def entry(engine: Engine, *, org: str, seq: int) -> dict[str, Any] | None:
+    """One entry of the organisation's chain as a log row, with its payload text (the hashed
+    canonical JSON); None: the organisation has no entry of this seq."""
+    with session_scope(engine) as session:
+        found = ledger_store.entry_at(session, org=org, seq=seq)
+        return {**audit.log_row(found), "payload": found.payload} if found else None
+
+
 def write_evidence_pack(engine: Engine, settings: Settings, *, org: str, period: int, out: Path,
                         now: dt.datetime, generated_by: str
                         ) -> tuple[dict[str, Any], VerifyResult, checkpoints.Signed | None]:

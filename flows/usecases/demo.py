@@ -157,8 +157,10 @@ def _step_order(step: str) -> tuple[bool, int, str]:
     return (kind != "remind", -number if kind == "remind" else number, step)
 
 
-def run_demo(*, home: Path, as_of: dt.date = DEMO_AS_OF, org: str = "KT") -> dict[str, Any]:
-    """The whole demo; returns what the CLI prints."""
+def run_demo(*, home: Path, as_of: dt.date = DEMO_AS_OF, org: str = "KT",
+             now: dt.datetime | None = None) -> dict[str, Any]:
+    """The whole demo; returns what the CLI prints. `now` (the real time of the run) dates the
+    portal's links, which are opened after the demo; default the morning of `as_of`."""
     prepare_home(home)
 
     engine = database.engine()
@@ -168,4 +170,28 @@ def run_demo(*, home: Path, as_of: dt.date = DEMO_AS_OF, org: str = "KT") -> dic
 
     summary = run_daily_pass(as_of, org, now=moment(as_of.isoformat()))
     return {"home": home, "loaded": loaded, "report": report, "history": history,
-            "summary": summary, "sent": sent_summary(engine)}
+            "summary": summary, "sent": sent_summary(engine),
+            "portal": portal_access(engine, org, now or moment(as_of.isoformat()))}
+
+
+DEMO_OFFICER = "cto"  # Дмитрий Ковалёв (Russian; the page switches to kk / en): responsible for E2–E4
+
+
+def portal_access(engine: Engine, org: str, now: dt.datetime) -> dict[str, str]:
+    """What opens the portal after the demo: an officer's signed link, and two staff accounts
+    (the ESG office, an auditor) with passwords made for this demo only."""
+    import secrets
+
+    from flows.usecases import portal, staff
+    from flows.usecases.planning import load_policy_for
+
+    settings = get_settings()
+    passwords = {name: secrets.token_urlsafe(12) for name in ("office", "auditor")}
+    staff.add_user(engine, org=org, username="office", name="ESG Office (demo)", role="esg_office",
+                   password=passwords["office"], email=None, now=now)
+    staff.add_user(engine, org=org, username="auditor", name="Internal Audit (demo)", role="auditor",
+                   password=passwords["auditor"], email=None, now=now)
+    policy = load_policy_for(settings)
+    link = portal.link_url(settings, policy, org=org, person=DEMO_OFFICER, now=now)
+    return {"officer": DEMO_OFFICER, "link": link, "days": str(policy.link_days),
+            "login": settings.portal_url + "/login", **passwords}

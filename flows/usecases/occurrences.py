@@ -61,7 +61,7 @@ def _in_status(session: Session, ref: OccurrenceRef, statuses: tuple[str, ...], 
     return occ, m
 
 
-def _append(session: Session, occ: OccurrenceRow, m: MeasureRow, *, event: str, actor: str,
+def append_event(session: Session, occ: OccurrenceRow, m: MeasureRow, *, event: str, actor: str,
             now: dt.datetime, data: dict[str, Any]) -> LedgerEntry:
     occ.updated_at = now
     session.add(occ)
@@ -75,21 +75,23 @@ def _append(session: Session, occ: OccurrenceRow, m: MeasureRow, *, event: str, 
 
 def complete(session: Session, *, ref: OccurrenceRef, actor: str, evidence: Evidence,
              files: list[Path], store_root: Path, now: dt.datetime,
-             completed_on: dt.date | None = None) -> Recorded:
+             completed_on: dt.date | None = None, stored_files: tuple[dict, ...] = (),
+             extra: dict[str, Any] | None = None) -> Recorded:
     """Record a completion: the evidence must fit the measure's completion form; files are
     copied into the evidence store (after validation, before the commit). `completed_on`
     back-fills one done earlier (not in the future): it is judged late or on time by that day,
-    and the entry keeps both that day and when, and by whom, it was entered."""
+    and the entry keeps both that day and when, and by whom, it was entered. `stored_files`
+    are already in the store (a portal submission's); `extra` joins the entry's data."""
     actor = _require(actor, "--by", "who records it")
     if completed_on is not None and completed_on > local_date(now):
         raise InputError(f"the completion date is after today ({local_date(now)})", field="--completed-on",
                          value=completed_on.isoformat())
     evidence_store.check_readable(files)
     occ, m = _in_status(session, ref, (OccurrenceStatus.OPEN,), "reopen it first (esgtrack reopen) to record it again")
-    evidence = replace(evidence, files=tuple(p.name for p in files))
+    evidence = replace(evidence, files=tuple(p.name for p in files) + tuple(f["name"] for f in stored_files))
     evidence_rules.check(CompletionKind(m.completion_kind), evidence, measure=m.code,
                          today=local_date(now), progress=occ.kind == OccurrenceKind.PROGRESS)
-    stored = [evidence_store.store(store_root, path).as_dict() for path in files]
+    stored = [*stored_files, *(evidence_store.store(store_root, path).as_dict() for path in files)]
     done_at = now if completed_on is None or completed_on == local_date(now) else end_of_day(completed_on)
     occ.status, occ.completed_at, occ.late = OccurrenceStatus.DONE, done_at, done_at > occ.due_at
     late_days = (local_date(done_at) - local_date(occ.due_at)).days if occ.late else 0
@@ -98,7 +100,8 @@ def complete(session: Session, *, ref: OccurrenceRef, actor: str, evidence: Evid
                                "evidence": {**evidence.as_dict(), "files": stored}}
     if done_at != now:  # back-filled: the entry's time is when it was entered
         data.update(completed_on=completed_on.isoformat() if completed_on else None, completed_at=iso_utc(done_at))
-    return Recorded(occ, m, _append(session, occ, m, event=L.COMPLETED, actor=actor, now=now, data=data))
+    data.update(extra or {})
+    return Recorded(occ, m, append_event(session, occ, m, event=L.COMPLETED, actor=actor, now=now, data=data))
 
 
 def reopen(session: Session, *, ref: OccurrenceRef, actor: str, reason: str,
@@ -110,7 +113,7 @@ def reopen(session: Session, *, ref: OccurrenceRef, actor: str, reason: str,
     data = {"reason": reason, "previous_status": occ.status,
             "previous_completed_at": iso_utc(occ.completed_at) if occ.completed_at else None}
     occ.status, occ.completed_at, occ.late = OccurrenceStatus.OPEN, None, None
-    return Recorded(occ, m, _append(session, occ, m, event=L.REOPENED, actor=actor, now=now, data=data))
+    return Recorded(occ, m, append_event(session, occ, m, event=L.REOPENED, actor=actor, now=now, data=data))
 
 
 def reschedule(session: Session, *, ref: OccurrenceRef, actor: str, to: dt.date, reason: str,
@@ -135,7 +138,7 @@ def reschedule(session: Session, *, ref: OccurrenceRef, actor: str, to: dt.date,
     data = {"from": old.isoformat(), "to": to.isoformat(), "reason": reason, "approved_by": approved_by}
     if backdated:
         data["backdate"] = (backdate or "").strip()
-    return Recorded(occ, m, _append(session, occ, m, event=L.RESCHEDULED, actor=actor, now=now, data=data))
+    return Recorded(occ, m, append_event(session, occ, m, event=L.RESCHEDULED, actor=actor, now=now, data=data))
 
 
 def waive(session: Session, *, ref: OccurrenceRef, actor: str, reason: str, approved_by: str,
@@ -147,7 +150,7 @@ def waive(session: Session, *, ref: OccurrenceRef, actor: str, reason: str, appr
     occ.status, occ.completed_at, occ.late = OccurrenceStatus.WAIVED, None, None
     data = {"ground": "not_applicable" if not_applicable else "waived", "reason": reason,
             "approved_by": approved_by}
-    return Recorded(occ, m, _append(session, occ, m, event=L.WAIVED, actor=actor, now=now, data=data))
+    return Recorded(occ, m, append_event(session, occ, m, event=L.WAIVED, actor=actor, now=now, data=data))
 
 
 def open_as_needed(session: Session, *, org: str, code: str, due: dt.date, actor: str, reason: str,
@@ -158,7 +161,7 @@ def open_as_needed(session: Session, *, org: str, code: str, due: dt.date, actor
     actor = _require(actor, "--by", "who opens it")
     m = session.get(MeasureRow, occ.measure_id)
     assert m is not None  # open_occurrence has just read it, in this transaction
-    return Recorded(occ, m, _append(session, occ, m, event=L.OCCURRENCE_OPENED, actor=actor, now=now,
+    return Recorded(occ, m, append_event(session, occ, m, event=L.OCCURRENCE_OPENED, actor=actor, now=now,
                                     data={"reason": reason.strip()}))
 
 

@@ -28,8 +28,13 @@ RESCHEDULED = "rescheduled"
 WAIVED = "waived"
 TARGET_READING = "target_reading"  # esgtrack target record (flows/usecases/targets.py)
 TARGET_SET = "target_set"  # esgtrack target set: a target defined or changed
+# The portal's maker-checker (flows/usecases/portal.py): an officer submits a completion or asks
+# for a new deadline; the ESG office accepts (completed / rescheduled) or returns it with a reason.
+SUBMITTED = "submitted"
+RESCHEDULE_REQUESTED = "reschedule_requested"
+RETURNED = "returned"
 EVENTS = (ROADMAP_IMPORTED, OCCURRENCE_OPENED, COMPLETED, REOPENED, RESCHEDULED, WAIVED,
-          TARGET_READING, TARGET_SET)
+          TARGET_READING, TARGET_SET, SUBMITTED, RESCHEDULE_REQUESTED, RETURNED)
 
 
 def iso_utc(moment: dt.datetime) -> str:

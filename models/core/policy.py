@@ -30,6 +30,8 @@ class Policy:
     esg_office: str
     reminders_shift: str
     escalations_shift: str
+    link_days: int = 30            # an officer's signed link to their obligations stays valid this long
+    calendar_link_days: int = 400  # a calendar subscription link (Outlook re-reads it for a year)
 
 
 def load_policy(path: Path) -> Policy:
@@ -57,6 +59,7 @@ def parse_policy(text: str, *, source: str) -> Policy:
                          field="escalation.levels", value=[lv.after_days for lv in levels])
     days = tuple(f.day_list(reminders, "days_before", "reminders"))
     shifts = data.get("business_days") or {}
+    links = data.get("links", {})
     return Policy(
         reminder_days=tuple(sorted(set(days), reverse=True)),
         reminder_to=f.names(reminders, "to", "reminders"),
@@ -69,6 +72,8 @@ def parse_policy(text: str, *, source: str) -> Policy:
         esg_office=str(data.get("esg_office", "esg_office")),
         reminders_shift=f.choice(shifts, "reminders", "business_days", ("before", "after", "none"), "before"),
         escalations_shift=f.choice(shifts, "escalations", "business_days", ("before", "after", "none"), "after"),
+        link_days=f.days(links, "valid_days", "links", default=30, minimum=1),
+        calendar_link_days=f.days(links, "calendar_valid_days", "links", default=400, minimum=1),
     )
 
 

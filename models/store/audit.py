@@ -201,16 +201,28 @@ def log_row(entry: Entry) -> dict[str, Any]:
     }
 
 
+def _evidence_parts(ev: dict[str, Any]) -> list[str]:
+    parts = [numbered(ev["ref"]) + (f" of {ev['date']}" if ev.get("date") else "")] if ev.get("ref") else []
+    parts += [f"valid until {ev['valid_until']}"] if ev.get("valid_until") else []
+    parts += [f"{len(ev.get('files') or [])} file(s)"] if ev.get("files") else []
+    parts += [f"{len(ev.get('urls') or [])} link(s)"] if ev.get("urls") else []
+    return parts
+
+
 def summary(event: str, data: dict[str, Any]) -> str:
     """One line a person reads in the log."""
     if event == "completed":
-        ev = data.get("evidence") or {}
-        parts = [numbered(ev["ref"]) + (f" of {ev['date']}" if ev.get("date") else "")] if ev.get("ref") else []
-        parts += [f"valid until {ev['valid_until']}"] if ev.get("valid_until") else []
-        parts += [f"{len(ev.get('files') or [])} file(s)"] if ev.get("files") else []
-        parts += [f"{len(ev.get('urls') or [])} link(s)"] if ev.get("urls") else []
+        parts = _evidence_parts(data.get("evidence") or {})
         parts += [f"late by {data.get('days_late', 0)} day(s)"] if data.get("late") else ["on time"]
+        sub = data.get("submission")
+        parts += [f"submitted by {sub.get('by')} (submission #{sub.get('id')})"] if isinstance(sub, dict) else []
         return "; ".join(parts)
+    if event == "submitted":
+        return "; ".join([f"submission #{data.get('submission')}", *_evidence_parts(data.get("evidence") or {})])
+    if event == "reschedule_requested":
+        return f"submission #{data.get('submission')}: {data.get('from')} → {data.get('to')}: {data.get('reason')}"
+    if event == "returned":
+        return f"submission #{data.get('submission')} returned: {data.get('reason')}"
     if event == "rescheduled":
         return f"{data['from']} → {data['to']}, approved by {data['approved_by']}: {data['reason']}"
     if event == "waived":

@@ -77,6 +77,12 @@ def find_hash(session: Session, *, hash: str) -> LedgerEntry | None:
     return session.exec(select(LedgerEntry).where(LedgerEntry.hash == hash.lower())).first()
 
 
+def entry_at(session: Session, *, org: str, seq: int) -> Entry | None:
+    """An organisation's entry of this seq, as stored (unverified); None: it has none."""
+    row = session.exec(select(LedgerEntry).where(LedgerEntry.org == org, LedgerEntry.seq == seq)).first()
+    return to_entry(row) if row else None
+
+
 @dataclass(frozen=True)
 class LogFilter:
     org: str | None = None

@@ -315,6 +315,69 @@ class LedgerEntry(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
+class StaffUser(SQLModel, table=True):
+    """A person of the ESG office, an auditor or an administrator who signs in to the portal
+    (esgtrack users add). Officers never have one: they open signed links."""
+
+    __tablename__ = "staff_user"
+    __table_args__ = (sa.UniqueConstraint("username", name="uq_staff_user_username"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org: str = Field(max_length=32)
+    username: str = Field(max_length=120)
+    name: str = ""
+    email: str | None = Field(default=None, max_length=254)  # single sign-on matches on it
+    role: str = Field(max_length=16)                         # esg_office | auditor | admin
+    password_hash: str | None = None                         # argon2id; None: single sign-on only
+    active: bool = True
+    created_at: dt.datetime = Field(sa_column=_ts())
+
+
+class Submission(SQLModel, table=True):
+    """What an officer sent from the portal for the ESG office to decide (maker-checker): a
+    completion with its evidence, or a request to move a deadline."""
+
+    __tablename__ = "submission"
+    __table_args__ = (sa.Index("ix_submission_org_state", "org", "state"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    org: str = Field(max_length=32)
+    occurrence_id: int = Field(foreign_key="occurrence.id")
+    measure: str = Field(max_length=16)
+    period: int
+    person: str = Field(max_length=120)             # the officer (a directory person id)
+    kind: str = Field(max_length=16)                # completion | reschedule
+    state: str = Field(default="pending", max_length=16)  # pending | accepted | returned
+    payload: dict = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
+    created_at: dt.datetime = Field(sa_column=_ts())
+    decided_at: dt.datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    decided_by: str | None = Field(default=None, max_length=200)
+    reason: str | None = None                       # why it was returned
+
+
+class LinkRevocation(SQLModel, table=True):
+    """Every link of this person issued before `revoked_before` no longer opens."""
+
+    __tablename__ = "link_revocation"
+
+    org: str = Field(primary_key=True, max_length=32)
+    person: str = Field(primary_key=True, max_length=120)
+    revoked_before: dt.datetime = Field(sa_column=_ts())
+    revoked_by: str = Field(max_length=200)
+    reason: str = ""
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A failed sign-in (per user name and per client address): the portal throttles on them."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (sa.Index("ix_login_attempt_key_at", "key", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200)
+    at: dt.datetime = Field(sa_column=_ts())
+
+
 class _Keyed(Protocol):
     @property
     def id(self) -> int | None: ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from pydantic import SecretStr
@@ -135,3 +136,36 @@ def test_enqueue_is_idempotent(engine, directory, tmp_path, smtp):
     keys = sorted(r.idem_key for r in rows(engine))
     assert keys == ["KT/E4:remind-14:aigerim:email", "KT/E4:remind-14:ivan:email",
                     "KT/E4:remind-14:nobody:journal"]
+
+
+def test_messages_carry_a_link_signed_for_their_recipient(engine, smtp, https, tmp_path):
+    """With ESGTRACK_BASE_URL set, the email has the person's link to their obligations and the
+    Teams card a button to it; each link opens for its own person and organisation only."""
+    from config.settings import signing_key
+    from models.core import links
+    from models.core.policy import load_policy
+
+    directory = make_directory(teams=https.workflows_url())
+    settings = make_settings(tmp_path, smtp_url=SecretStr(smtp.url()), ca_file=https.ca_file,
+                             base_url="https://esg.example.kz")
+    enqueue(engine, [item("S3", "john"), item("E4", "ivan")], directory, settings)
+    report = outbox.deliver_pending(engine, directory=directory, settings=settings, now=NOW)
+    assert report.problems == []
+    key, days = signing_key(settings), load_policy(settings.resolved_policy).link_days
+    mails = {env[1][0]: text_of(m) for env, m in zip(smtp.envelopes, smtp.messages, strict=True)}
+    assert "https://esg.example.kz/o/" in mails["ivan@example.kz"], mails["ivan@example.kz"]
+    token = mails["ivan@example.kz"].split("https://esg.example.kz/o/", 1)[1].split()[0]
+    opened = links.read(token, key, purpose="my", now=NOW)
+    assert (opened.org, opened.person, opened.expires - opened.issued) == ("KT", "ivan", dt.timedelta(days=days))
+    assert "Отправьте подтверждение или попросите перенести срок" in mails["ivan@example.kz"]
+    card = https.accepted()[0].body["attachments"][0]["content"]
+    action, = card["actions"]
+    assert action["type"] == "Action.OpenUrl" and action["title"] == "Open my obligations"
+    assert links.read(action["url"].rsplit("/", 1)[1], key, purpose="my", now=NOW).person == "john"
+
+
+def test_without_a_base_url_messages_carry_no_link(engine, smtp, directory, tmp_path):
+    settings = make_settings(tmp_path, smtp_url=SecretStr(smtp.url()))
+    enqueue(engine, [item("E4", "ivan")], directory, settings)
+    outbox.deliver_pending(engine, directory=directory, settings=settings, now=NOW)
+    assert "/o/" not in text_of(smtp.messages[0])

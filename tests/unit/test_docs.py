@@ -55,7 +55,9 @@ def test_every_option_has_help():
 # Commands that act on no organisation's data (set-up, the demo, the directory of people,
 # converting a document).
 NO_ORG = {"serve", "demo", "init", "roadmap normalise", "directory load", "directory show",
-          "keys init", "keys show"}  # the signing key is the installation's, not an organisation's
+          "keys init", "keys show",
+          "web", "users disable", "users enable"}  # the portal serves every organisation; user
+# names are global  # the signing key is the installation's, not an organisation's
 
 
 def test_every_data_command_takes_org():

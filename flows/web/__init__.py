@@ -1,0 +1,1 @@
+"""The web portal (esgtrack web): officers by signed link, the ESG office and auditors by account."""

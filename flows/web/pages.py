@@ -1,0 +1,94 @@
+"""What every page of the portal shares: the Portal (database, settings, clock, rate limits), the
+words of each language, rendering a page with its CSRF token, and the rate-limit check."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.engine import Engine
+from starlette.datastructures import FormData
+
+from config.settings import Settings
+from flows.web import security
+
+HERE = Path(__file__).resolve().parent
+LANGS = ("kk", "ru", "en")
+SESSION_HOURS = 8
+
+
+@lru_cache(maxsize=1)
+def _words() -> dict[str, dict[str, str]]:
+    return yaml.safe_load((HERE / "words.yaml").read_text(encoding="utf-8"))
+
+
+def words(lang: str) -> dict[str, str]:
+    return _words()[lang if lang in LANGS else "en"]
+
+
+@dataclass
+class Portal:
+    """What every route needs: the database, the settings, the clock (a parameter: tests fix
+    it), and the rate limits."""
+
+    engine: Engine
+    settings: Settings
+    clock: Callable[[], dt.datetime]
+    limits: dict[str, security.RateLimit]
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+    def directory(self) -> Any:
+        from flows.usecases.planning import load_directory_for
+
+        return load_directory_for(self.settings)
+
+    def policy(self) -> Any:
+        from flows.usecases.planning import load_policy_for
+
+        return load_policy_for(self.settings)
+
+
+def portal(request: Request) -> Portal:
+    found: Portal = request.app.state.portal
+    return found
+
+
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
+    """A page in the reader's language with the session's CSRF token."""
+    lang = request.session.get("lang") or "en"
+    context.update(request=request, lang=lang, w=words(lang), csrf=security.csrf_token(request),
+                   staff=request.session.get("staff"), langs=LANGS)
+    return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+def limited(request: Request, kind: str) -> None:
+    """Refuse with 429 when this client has made too many requests of this kind lately."""
+    limit = portal(request).limits.get(kind)
+    if limit is not None and not limit.hit(f"{kind}:{security.client_of(request)}"):
+        raise HTTPException(status_code=429, detail="too many requests")
+
+
+async def posted_form(request: Request) -> FormData:
+    """A form post's fields, once its rate limit and CSRF token have been checked (429 / 403)."""
+    limited(request, "post")
+    form = await request.form()
+    security.check_csrf(request, str(form.get("csrf") or ""))
+    return form
+
+
+def default_limits() -> dict[str, security.RateLimit]:
+    return {"link": security.RateLimit(30), "login": security.RateLimit(20), "post": security.RateLimit(60),
+            "page": security.RateLimit(600)}
