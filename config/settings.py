@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -165,15 +166,23 @@ def signing_key(settings: Settings) -> bytes:
             raise InputError("the secret key must be at least 32 characters", field="ESGTRACK_SECRET_KEY")
         return value.encode()
     path = settings.secret_file
-    if not path.exists():
+    if not path.exists():  # made whole in a private file, then linked into place: never seen half-written
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first: use theirs
-            return path.read_bytes().strip()
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".secret-")
         with os.fdopen(fd, "w") as out:
             out.write(secrets.token_hex(32))
-    return path.read_bytes().strip()
+        try:
+            os.link(temp, path)
+        except FileExistsError:  # another process made it first: theirs it is
+            pass
+        finally:
+            os.unlink(temp)
+    key = path.read_bytes().strip()
+    if len(key) < 32:
+        from models.core.errors import InputError
+
+        raise InputError("the secret key file holds fewer than 32 characters", file=str(path))
+    return key
 
 
 @lru_cache(maxsize=1)

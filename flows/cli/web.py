@@ -19,10 +19,20 @@ app.add_typer(links_app, name="links")
 PersonArg = Annotated[str, typer.Argument(help="The person's id in the directory, e.g. esg-head.")]
 
 
+def _operator() -> str:
+    """Who ran the command, as the ledger names them (the account on this server)."""
+    import getpass
+
+    return f"{getpass.getuser()} (command line)"
+
+
 @app.command("web")
 def web_cmd(
     host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0: every interface).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    forwarded_allow_ips: Annotated[str, typer.Option(
+        "--forwarded-allow-ips", help="Addresses of your reverse proxies, comma-separated: their "
+        "X-Forwarded-For names the client (rate limits and sign-in throttling count per client).")] = "127.0.0.1",
 ) -> None:
     """Serve the web portal (officers' obligations, review queue, dashboard, auditor's ledger) against
     the configured database. Put it behind your HTTPS reverse proxy and set ESGTRACK_BASE_URL."""
@@ -38,7 +48,8 @@ def web_cmd(
     console.print(f"esgtrack portal on http://{host}:{port} (staff sign in at /login; "
                   "officers open the link in their messages)")
     # no access log: an officer's first request carries their link's token in its path
-    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False, proxy_headers=True)
+    uvicorn.run(application, host=host, port=port, log_level="warning", access_log=False, proxy_headers=True,
+                forwarded_allow_ips=forwarded_allow_ips)
 
 
 @users_app.command("add")
@@ -65,7 +76,7 @@ def users_add(
     elif not sso_only:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     user = staff.add_user(db(), org=org_or_default(org), username=username, name=name, role=role, password=password,
-                          email=email, now=now())
+                          email=email, now=now(), by=_operator())
     console.print(f"added {user.username} ({user.role}, {user.org})")
 
 
@@ -86,7 +97,7 @@ def users_disable(username: Annotated[str, typer.Argument(metavar="USERNAME", he
     """Disable an account: its sessions end at their next request."""
     from flows.usecases import staff
 
-    staff.set_active(db(), username=username, active=False)
+    staff.set_active(db(), username=username, active=False, now=now(), by=_operator())
     console.print(f"disabled {username}")
 
 
@@ -95,7 +106,7 @@ def users_enable(username: Annotated[str, typer.Argument(metavar="USERNAME", hel
     """Enable a disabled account again."""
     from flows.usecases import staff
 
-    staff.set_active(db(), username=username, active=True)
+    staff.set_active(db(), username=username, active=True, now=now(), by=_operator())
     console.print(f"enabled {username}")
 
 

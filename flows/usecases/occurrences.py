@@ -117,7 +117,8 @@ def reopen(session: Session, *, ref: OccurrenceRef, actor: str, reason: str,
 
 
 def reschedule(session: Session, *, ref: OccurrenceRef, actor: str, to: dt.date, reason: str,
-               approved_by: str, now: dt.datetime, backdate: str | None = None) -> Recorded:
+               approved_by: str, now: dt.datetime, backdate: str | None = None,
+               extra: dict[str, Any] | None = None) -> Recorded:
     """Move an open occurrence's deadline (the roadmap's deadlines carry an asterisk: they
     can move with approval). A later roadmap import keeps the new date. A date in the past
     needs `backdate`, the reason it is set after the fact; none may precede the period."""
@@ -138,6 +139,7 @@ def reschedule(session: Session, *, ref: OccurrenceRef, actor: str, to: dt.date,
     data = {"from": old.isoformat(), "to": to.isoformat(), "reason": reason, "approved_by": approved_by}
     if backdated:
         data["backdate"] = (backdate or "").strip()
+    data.update(extra or {})
     return Recorded(occ, m, append_event(session, occ, m, event=L.RESCHEDULED, actor=actor, now=now, data=data))
 
 

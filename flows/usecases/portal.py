@@ -26,6 +26,7 @@ from models.evidence import store as evidence_store
 from models.store import ledger as ledger_store
 from models.store import occurrences, portal
 from models.store.db import session_scope
+from models.store.measures import org_codes
 from models.store.tables import MeasureRow, OccurrenceRow, Submission, stored_id
 
 
@@ -58,11 +59,18 @@ def check_not_revoked(engine: Engine, link: links.Link) -> None:
 
 
 def revoke_links(engine: Engine, *, org: str, person: str, by: str, reason: str, now: dt.datetime) -> None:
-    """Every link of this person issued until now stops opening (sessions opened by one too)."""
+    """Every link of this person issued until now stops opening (sessions opened by one too);
+    the ledger keeps who revoked them, when and why."""
     if not by.strip():
         raise InputError("give --by (who revokes them)", field="--by")
     with session_scope(engine) as session:
+        org_codes(session, org=org)
         portal.revoke(session, org=org, person=person, at=now, by=by.strip(), reason=reason.strip())
+        ledger_store.append(session, org=org, event=L.LINKS_REVOKED, actor=by, at=now,
+                            data={"person": person, "reason": reason.strip()})
+
+
+MAX_ID = 2**31 - 1  # an INTEGER key: a larger id names nothing (and PostgreSQL would refuse to compare)
 
 
 # --- "my obligations" -----------------------------------------------------------------------
@@ -133,7 +141,7 @@ def _mine_open(session: Session, *, org: str, person: str, occurrence_id: int, d
     """The occurrence, under the chain's lock, if it is open, of this organisation and this
     person's to complete; else bad input (an officer cannot act on another's obligations)."""
     ledger_store.lock(session, org=org)
-    occ = session.get(OccurrenceRow, occurrence_id, with_for_update=True)
+    occ = session.get(OccurrenceRow, occurrence_id, with_for_update=True) if 0 < occurrence_id <= MAX_ID else None
     m = session.get(MeasureRow, occ.measure_id) if occ is not None else None
     roles, office = responsible_roles(directory, policy, person)
     if occ is None or m is None or occ.org != org or not _mine(m, roles, office):

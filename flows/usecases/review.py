@@ -25,6 +25,7 @@ from models.store.db import session_scope
 from models.store.occurrences import OccurrenceRef
 from models.store.tables import MeasureRow, OccurrenceRow, Submission, stored_id
 
+MAX_ID = 2**31 - 1  # an INTEGER key: a larger id names nothing (and PostgreSQL would refuse to compare)
 _RETURNED = {
     "kk": "ESG кеңсесі жіберілген материалды қайтарды: {reason}. Сілтеме арқылы қайта жіберіңіз.",
     "ru": "ESG-офис вернул отправленные материалы: {reason}. Отправьте их заново по ссылке.",
@@ -63,7 +64,7 @@ def queue(engine: Engine, *, org: str, lang: str = "en") -> list[Pending]:
 
 def _pending(session: Session, *, org: str, submission_id: int) -> Submission:
     ledger_store.lock(session, org=org)
-    sub = session.get(Submission, submission_id, with_for_update=True)
+    sub = session.get(Submission, submission_id, with_for_update=True) if 0 < submission_id <= MAX_ID else None
     if sub is None or sub.org != org:
         raise InputError("no such submission", field="submission", value=submission_id)
     if sub.state != "pending":
@@ -84,12 +85,14 @@ def accept(engine: Engine, settings: Settings, *, org: str, submission_id: int, 
             ev = sub.payload["evidence"]
             evidence = Evidence(ref=ev.get("ref"), date=_day(ev.get("date")), valid_until=_day(ev.get("valid_until")),
                                 urls=tuple(ev.get("urls") or ()), note=ev.get("note"))
+            # judged late or on time by the day the officer submitted it, not by the review's day
             recorded = events.complete(session, ref=ref, actor=actor, evidence=evidence, files=[],
                                        store_root=settings.evidence_dir, now=now,
+                                       completed_on=local_date(sub.created_at),
                                        stored_files=tuple(ev.get("files") or ()), extra=review)
         else:
             recorded = events.reschedule(session, ref=ref, actor=actor, to=dt.date.fromisoformat(sub.payload["to"]),
-                                         reason=sub.payload["reason"], approved_by=actor, now=now)
+                                         reason=sub.payload["reason"], approved_by=actor, now=now, extra=review)
         sub.state, sub.decided_at, sub.decided_by = "accepted", now, actor
         session.add(sub)
         return recorded

@@ -8,10 +8,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
+from models.core import ledger as L
 from models.core.errors import InputError
+from models.store import ledger as ledger_store
 from models.store import portal
 from models.store.db import session_scope
+from models.store.measures import org_codes
 from models.store.tables import StaffUser
 
 if TYPE_CHECKING:
@@ -56,7 +60,9 @@ def _hasher() -> PasswordHasher:  # argon2-cffi is imported only where passwords
 
 
 def add_user(engine: Engine, *, org: str, username: str, name: str, role: str, password: str | None,
-             email: str | None, now: dt.datetime) -> Staff:
+             email: str | None, now: dt.datetime, by: str = "command line") -> Staff:
+    """A new account of an organisation (one whose roadmap is imported); the ledger keeps who
+    added it, with which role."""
     username = username.strip().lower()
     if not username or any(c.isspace() for c in username):
         raise InputError("a user name is one word", field="USERNAME", value=username)
@@ -69,12 +75,23 @@ def add_user(engine: Engine, *, org: str, username: str, name: str, role: str, p
     with session_scope(engine) as session:
         if portal.user_named(session, username=username):
             raise InputError("a user of this name exists", field="USERNAME", value=username)
+        if email and portal.users_by_email(session, email=email):
+            raise InputError("an account with this email exists (single sign-on matches on it)", field="--email",
+                             value=email)
+        org_codes(session, org=org)
         user = StaffUser(org=org, username=username, name=name.strip() or username, role=role,
                          email=(email or "").strip().lower() or None, created_at=now,
                          password_hash=_hasher().hash(password) if password is not None else None)
         session.add(user)
         session.flush()
+        _record(session, user, "added", by=by, now=now)
         return _staff(user)
+
+
+def _record(session: Session, user: StaffUser, action: str, *, by: str, now: dt.datetime) -> None:
+    ledger_store.append(session, org=user.org, event=L.STAFF_ACCOUNT, actor=by, at=now,
+                        data={"username": user.username, "name": user.name, "role": user.role,
+                              "email": user.email, "action": action})
 
 
 def list_users(engine: Engine, *, org: str | None = None) -> list[StaffUser]:
@@ -82,13 +99,17 @@ def list_users(engine: Engine, *, org: str | None = None) -> list[StaffUser]:
         return portal.users(session, org=org)
 
 
-def set_active(engine: Engine, *, username: str, active: bool) -> None:
+def set_active(engine: Engine, *, username: str, active: bool, now: dt.datetime, by: str = "command line",
+               org: str | None = None) -> None:
+    """Disable or enable an account (of `org` when given: another organisation's is not found)."""
     with session_scope(engine) as session:
         user = portal.user_named(session, username=username)
-        if user is None:
+        if user is None or (org is not None and user.org != org):
             raise InputError("no such user", field="USERNAME", value=username)
-        user.active = active
-        session.add(user)
+        if user.active != active:
+            user.active = active
+            session.add(user)
+            _record(session, user, "enabled" if active else "disabled", by=by, now=now)
 
 
 def sign_in(engine: Engine, *, username: str, password: str, client: str, now: dt.datetime) -> Staff:
@@ -110,8 +131,9 @@ def sign_in(engine: Engine, *, username: str, password: str, client: str, now: d
                 ok = False
         if ok and user is not None:
             return _staff(user)
-        portal.add_failure(session, key=f"user:{name}", at=now)
-        portal.add_failure(session, key=f"client:{client}", at=now)
+        if not throttled:  # a refused attempt does not lengthen the wait: the window ends when it says
+            portal.add_failure(session, key=f"user:{name}", at=now)
+            portal.add_failure(session, key=f"client:{client}", at=now)
     raise SignInError("throttled" if throttled else "invalid")
 
 
@@ -123,6 +145,8 @@ def by_id(engine: Engine, user_id: int) -> Staff | None:
 
 
 def by_email(engine: Engine, email: str) -> Staff | None:
+    """The one active account with this email (None when there is none, or more than one:
+    single sign-on never guesses between organisations)."""
     with session_scope(engine) as session:
-        user = portal.user_by_email(session, email=email)
-        return _staff(user) if user is not None and user.active else None
+        found = [u for u in portal.users_by_email(session, email=email) if u.active]
+        return _staff(found[0]) if len(found) == 1 else None

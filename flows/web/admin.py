@@ -16,7 +16,7 @@ from flows.web.pages import page, portal, posted_form
 from models.core.errors import InputError
 
 router = APIRouter()
-Admin = Annotated[staff.Staff, Depends(role("admin"))]
+Admin = Annotated[staff.Staff, Depends(role("admin", "esg_office"))]  # the ESG office may do everything
 
 
 def _page(request: Request, user: staff.Staff, *, status: int = 200, notice: str | None = None,
@@ -42,7 +42,8 @@ async def set_active(request: Request, username: str, action: str, user: Admin) 
         return _page(request, user, status=404, error="no such account in your organisation")
     if username == user.username:
         return _page(request, user, status=400, error="you cannot disable your own account")
-    staff.set_active(p.engine, username=username, active=action == "enable")
+    staff.set_active(p.engine, username=username, active=action == "enable", now=p.now(), by=user.actor,
+                     org=user.org)
     return RedirectResponse("/admin?done=saved", status_code=303)
 
 

@@ -32,7 +32,9 @@ def create_app(*, engine: Engine | None = None, settings: Settings | None = None
     app.state.portal = Portal(engine, settings, clock or (lambda: dt.datetime.now(dt.UTC)),
                               default_limits() if limits is None else limits)
     https = (settings.base_url or "").startswith("https://")
-    app.add_middleware(security.Headers, https=https)
+    app.add_middleware(security.BodyLimit, limit=64 * 1024,
+                       uploads=officer.MAX_FILES * int(settings.upload_max_mb * 1024 * 1024) + 1024 * 1024)
+    app.add_middleware(security.Headers, https=https)  # outside BodyLimit: its early 413 has them too
     app.add_middleware(SessionMiddleware, secret_key=signing_key(settings).decode(), session_cookie="esgtrack",
                        max_age=SESSION_HOURS * 3600, same_site="lax", https_only=https)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

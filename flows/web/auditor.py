@@ -14,13 +14,13 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
 from flows.reports import ledger_export
 from flows.usecases import audit, evidence_access, staff
 from flows.web.office import READERS
-from flows.web.pages import limited, page, portal
+from flows.web.pages import limited, page, portal, posted_form
 from models.core.errors import CheckFailed, InputError
 from models.core.ledger import EVENTS, VerifyResult
 from models.core.schedule import local_date
@@ -109,23 +109,16 @@ def export(request: Request, fmt: str, user: Reader) -> Response:
                     headers=attachment(name))
 
 
-@router.get("/ledger/pack")
-def pack_form(request: Request, user: Reader, period: str = "") -> Response:
-    """The ledger page's form: on to the year's pack (its address names the year)."""
-    limited(request, "page")
-    if not YEAR.fullmatch(period.strip()):
+@router.post("/ledger/pack")
+async def pack(request: Request, user: Reader) -> Response:
+    """The evidence pack (ZIP) of the organisation's year, written to a private temporary
+    folder, sent, then removed. A POST with the CSRF token: making a pack signs a checkpoint
+    of the chain (and may ask the TSA for its time), which no other site may trigger."""
+    form = await posted_form(request)
+    period = str(form.get("period") or "").strip()
+    if not YEAR.fullmatch(period):
         return _ledger_page(request, user, {}, rows=[], status=400,
                             error="the evidence pack's period is a year, e.g. 2025")
-    return RedirectResponse(f"/ledger/pack/{period.strip()}", status_code=303)
-
-
-@router.get("/ledger/pack/{period}")
-def pack(request: Request, period: str, user: Reader) -> Response:
-    """The evidence pack (ZIP) of the organisation's year, written to a private temporary
-    folder, sent, then removed."""
-    limited(request, "page")
-    if not YEAR.fullmatch(period):
-        raise HTTPException(status_code=404, detail="the evidence pack's period is a year, e.g. 2025")
     p = portal(request)
     folder = Path(tempfile.mkdtemp(prefix="esgtrack-pack-"))
     out = folder / f"evidence-pack-{user.org}-{period}.zip"

@@ -28,8 +28,18 @@ FIELDS = {"--evidence-ref": "ref", "--evidence-date": "date", "--valid-until": "
 
 
 def _link_refused(request: Request, reason: str) -> Response:
+    """Why a link does not open. The language links go to /link/REASON, never back to the
+    token's address."""
     key = {"expired": "link_expired", "revoked": "link_revoked"}.get(reason, "link_forged")
-    return page(request, "link_error.html", LINK_STATUS.get(reason, 403), message_key=key, reason=reason)
+    return page(request, "link_error.html", LINK_STATUS.get(reason, 403), message_key=key, reason=reason,
+                here=f"/link/{reason}")
+
+
+@router.get("/link/{reason}")
+def link_refused(request: Request, reason: str) -> Response:
+    if reason not in LINK_STATUS:
+        raise HTTPException(status_code=404, detail="no such page")
+    return _link_refused(request, reason)
 
 
 @router.get("/o/{token}")
@@ -137,12 +147,9 @@ async def submit(request: Request, occurrence_id: int) -> Response:
 
     limited(request, "post")
     p = portal(request)
-    limit = int(p.settings.upload_max_mb * 1024 * 1024)
-    if int(request.headers.get("content-length") or 0) > MAX_FILES * limit + 1024 * 1024:
-        raise HTTPException(status_code=413, detail=f"too large: at most {p.settings.upload_max_mb:g} MB a file")
+    link, person = officer_of(request)  # before the body is read: no session, no upload
     async with request.form(max_files=MAX_FILES) as form:  # closes (and deletes) the spooled uploads
         security.check_csrf(request, str(form.get("csrf") or ""))
-        link, person = officer_of(request)
         values = {k: str(form.get(k) or "").strip() for k in ("ref", "date", "valid_until", "url", "note")}
         uploads = [f for f in form.getlist("files") if isinstance(f, UploadFile)]
         try:
@@ -182,7 +189,7 @@ def calendar_feed(request: Request, token: str) -> Response:
     from flows.reports.calendar import build_calendar
     from flows.usecases import reports
 
-    limited(request, "link")
+    limited(request, "cal")
     p = portal(request)
     try:
         link, person = officers.open_link(p.engine, p.settings, p.directory(), token=token, purpose="cal",

@@ -90,5 +90,6 @@ async def posted_form(request: Request) -> FormData:
 
 
 def default_limits() -> dict[str, security.RateLimit]:
-    return {"link": security.RateLimit(30), "login": security.RateLimit(20), "post": security.RateLimit(60),
-            "page": security.RateLimit(600)}
+    # calendar feeds: Outlook's servers fetch every subscriber's from a few addresses
+    return {"link": security.RateLimit(30), "cal": security.RateLimit(600), "login": security.RateLimit(20),
+            "post": security.RateLimit(60), "page": security.RateLimit(600)}

@@ -8,39 +8,81 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import HTTPException, Request
-from starlette.middleware.base import BaseHTTPMiddleware
-from starlette.responses import Response
+from starlette.datastructures import MutableHeaders
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # No inline script or style anywhere: every asset is a file the package ships (no CDN).
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 
 
-class Headers(BaseHTTPMiddleware):
-    """Security headers on every answer; pages are never cached (they carry personal data)."""
+class Headers:
+    """Security headers on every answer; pages are never cached (they carry personal data). Plain
+    ASGI (not BaseHTTPMiddleware): an error raised while a route reads its body reaches the
+    route's exception handlers as it is."""
 
-    def __init__(self, app: object, *, https: bool) -> None:
-        super().__init__(app)  # type: ignore[arg-type]
-        self.https = https
+    def __init__(self, app: ASGIApp, *, https: bool) -> None:
+        self.app, self.https = app, https
 
-    async def dispatch(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        h = response.headers
-        h["Content-Security-Policy"] = CSP
-        h["X-Content-Type-Options"] = "nosniff"
-        h["X-Frame-Options"] = "DENY"
-        h["Referrer-Policy"] = "no-referrer"  # links carry tokens: never hand them to another site
-        h["Cross-Origin-Opener-Policy"] = "same-origin"
-        h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-        if not request.url.path.startswith("/static/"):
-            h["Cache-Control"] = "no-store"
-        if self.https:
-            h["Strict-Transport-Security"] = "max-age=31536000"
-        return response
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static/")
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                h = MutableHeaders(scope=message)
+                h["Content-Security-Policy"] = CSP
+                h["X-Content-Type-Options"] = "nosniff"
+                h["X-Frame-Options"] = "DENY"
+                h["Referrer-Policy"] = "no-referrer"  # links carry tokens: never hand them to another site
+                h["Cross-Origin-Opener-Policy"] = "same-origin"
+                h["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+                if not static:
+                    h["Cache-Control"] = "no-store"
+                if self.https:
+                    h["Strict-Transport-Security"] = "max-age=31536000"
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+UPLOADS = re.compile(r"/me/\d+/complete")  # the one form that carries files
+
+
+class BodyLimit:
+    """Request bodies at most `limit` bytes (`uploads` on the evidence form): a declared larger
+    one is refused at once (413), and the bytes that arrive are counted too, so a body sent in
+    chunks without a Content-Length stops at the limit instead of filling the disk."""
+
+    def __init__(self, app: ASGIApp, *, limit: int, uploads: int) -> None:
+        self.app, self.limit, self.uploads = app, limit, uploads
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        limit = self.uploads if UPLOADS.fullmatch(scope["path"]) else self.limit
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > limit:
+            await PlainTextResponse("request too large\n", status_code=413)(scope, receive, send)
+            return
+        received = 0
+
+        async def counted() -> Message:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:  # raised inside the route's form parsing: its handler answers 413
+                raise HTTPException(status_code=413, detail="request too large")
+            return message
+
+        await self.app(scope, counted, send)
 
 
 def csrf_token(request: Request) -> str:

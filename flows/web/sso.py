@@ -110,7 +110,7 @@ def _account(request: Request, claims: dict[str, Any]) -> staff.Staff:
     if not claims:
         raise HTTPException(status_code=400, detail=f"The identity provider returned no ID token. {AGAIN}")
     email = str(claims.get("email") or "").strip().lower()
-    if not email or claims.get("email_verified") in (False, "false"):
+    if not email or claims.get("email_verified") not in (True, "true"):
         raise HTTPException(status_code=403, detail="The identity provider gave no verified email address for "
                             "your account, and the portal matches staff on it. Ask the provider's administrator.")
     user = staff.by_email(portal(request).engine, email)

@@ -33,8 +33,11 @@ TARGET_SET = "target_set"  # esgtrack target set: a target defined or changed
 SUBMITTED = "submitted"
 RESCHEDULE_REQUESTED = "reschedule_requested"
 RETURNED = "returned"
+# Who may act: an officer's links revoked, a staff account added, disabled or enabled.
+LINKS_REVOKED = "links_revoked"
+STAFF_ACCOUNT = "staff_account"
 EVENTS = (ROADMAP_IMPORTED, OCCURRENCE_OPENED, COMPLETED, REOPENED, RESCHEDULED, WAIVED,
-          TARGET_READING, TARGET_SET, SUBMITTED, RESCHEDULE_REQUESTED, RETURNED)
+          TARGET_READING, TARGET_SET, SUBMITTED, RESCHEDULE_REQUESTED, RETURNED, LINKS_REVOKED, STAFF_ACCOUNT)
 
 
 def iso_utc(moment: dt.datetime) -> str:

@@ -223,6 +223,10 @@ def summary(event: str, data: dict[str, Any]) -> str:
         return f"submission #{data.get('submission')}: {data.get('from')} → {data.get('to')}: {data.get('reason')}"
     if event == "returned":
         return f"submission #{data.get('submission')} returned: {data.get('reason')}"
+    if event == "links_revoked":
+        return f"links of {data.get('person')} revoked: {data.get('reason')}"
+    if event == "staff_account":
+        return f"{data.get('username')} ({data.get('role')}) {data.get('action')}"
     if event == "rescheduled":
         return f"{data['from']} → {data['to']}, approved by {data['approved_by']}: {data['reason']}"
     if event == "waived":

@@ -14,8 +14,8 @@ def user_named(session: Session, *, username: str) -> StaffUser | None:
     return session.exec(select(StaffUser).where(StaffUser.username == username.strip().lower())).first()
 
 
-def user_by_email(session: Session, *, email: str) -> StaffUser | None:
-    return session.exec(select(StaffUser).where(func.lower(StaffUser.email) == email.strip().lower())).first()
+def users_by_email(session: Session, *, email: str) -> list[StaffUser]:
+    return list(session.exec(select(StaffUser).where(func.lower(StaffUser.email) == email.strip().lower())))
 
 
 def users(session: Session, *, org: str | None = None) -> list[StaffUser]:

@@ -164,7 +164,7 @@ def test_staff_sign_in_with_argon2_and_are_throttled(engine, imported):
     later = NOW + staff.WINDOW + dt.timedelta(seconds=1)
     assert staff.sign_in(engine, username="office", password="correct horse battery", client="10.0.0.1",
                          now=later).role == "esg_office"
-    staff.set_active(engine, username="office", active=False)
+    staff.set_active(engine, username="office", active=False, now=later)
     with pytest.raises(staff.SignInError):
         staff.sign_in(engine, username="office", password="correct horse battery", client="10.0.0.2", now=later)
 
@@ -182,3 +182,57 @@ def test_accounts_are_checked_when_added(engine, imported):
     with pytest.raises(InputError, match="exists"):
         staff.add_user(engine, org="KT", username="A", name="", role="auditor", password="long enough pass",
                        email=None, now=NOW)
+
+
+def test_lateness_is_judged_by_the_day_it_was_submitted_not_reviewed(engine, imported, tmp_path):
+    settings, *_ = ctx()
+    occ, sub = submit(engine, tmp_path)  # E1 2026, due 2026-12-31, submitted on 2026-11-16
+    review.accept(engine, settings, org="KT", submission_id=sub.id, actor="Office", now=NOW + dt.timedelta(days=60))
+    entry = audit.log(engine, where=LogFilter(org="KT", occurrence_ids=(occ,), event="completed"))[0]
+    assert entry["late"] is False and entry["data"]["completed_on"] == "2026-11-16"
+    assert entry["at"].startswith("2027-01-15")  # the entry itself is dated when the office accepted
+
+
+def test_an_approved_new_date_names_the_request_it_approves(engine, imported):
+    settings, directory, policy = ctx()
+    occ = open_occurrence(engine, "S1")
+    sub = portal.request_reschedule(engine, org="KT", person=directory.person("md-infosec"), occurrence_id=occ,
+                                    to=dt.date(2027, 3, 31), reason="vendor", directory=directory, policy=policy,
+                                    now=NOW)
+    review.accept(engine, settings, org="KT", submission_id=sub.id, actor="Office", now=NOW)
+    entry = audit.log(engine, where=LogFilter(org="KT", occurrence_ids=(occ,), event="rescheduled"))[0]
+    assert entry["data"]["submission"] == {"id": sub.id, "by": "md-infosec", "at": sub.created_at.isoformat()}
+    assert entry["approved_by"] == "Office"
+
+
+def test_who_may_act_is_in_the_ledger(engine, imported):
+    staff.add_user(engine, org="KT", username="audit1", name="Internal Audit", role="auditor",
+                   password="long enough pass", email="audit@example.kz", now=NOW, by="root (command line)")
+    staff.set_active(engine, username="audit1", active=False, now=NOW, by="Admin (admin, admin)")
+    staff.set_active(engine, username="audit1", active=False, now=NOW, by="Admin (admin, admin)")  # no change
+    portal.revoke_links(engine, org="KT", person="cao", by="Office", reason="forwarded", now=NOW)
+    rows = [(r["event"], r["actor"], r["summary"]) for r in audit.log(engine, where=LogFilter(org="KT"))
+            if r["event"] in ("staff_account", "links_revoked")]
+    assert rows == [("staff_account", "root (command line)", "audit1 (auditor) added"),
+                    ("staff_account", "Admin (admin, admin)", "audit1 (auditor) disabled"),
+                    ("links_revoked", "Office", "links of cao revoked: forwarded")]
+    with pytest.raises(InputError, match="no organisation 'ZZ'"):
+        staff.add_user(engine, org="ZZ", username="z", name="", role="auditor", password="long enough pass",
+                       email=None, now=NOW)
+    with pytest.raises(InputError, match="an account with this email exists"):
+        staff.add_user(engine, org="KT", username="audit2", name="", role="auditor", password="long enough pass",
+                       email="AUDIT@example.kz", now=NOW)
+    settings = get_settings()
+    assert all(r.ok for r in audit.verify(engine, org="KT", store_root=settings.evidence_dir))
+
+
+def test_one_address_failing_for_many_names_is_throttled(engine, imported):
+    staff.add_user(engine, org="KT", username="office", name="", role="esg_office", password="correct horse battery",
+                   email=None, now=NOW)
+    for i in range(staff.PER_CLIENT):
+        with pytest.raises(staff.SignInError, match="invalid"):
+            staff.sign_in(engine, username=f"guess{i}", password="x", client="203.0.113.9", now=NOW)
+    with pytest.raises(staff.SignInError, match="throttled"):
+        staff.sign_in(engine, username="office", password="correct horse battery", client="203.0.113.9", now=NOW)
+    assert staff.sign_in(engine, username="office", password="correct horse battery", client="198.51.100.1",
+                         now=NOW).username == "office"  # another address is not held up

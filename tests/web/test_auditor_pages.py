@@ -61,13 +61,13 @@ def _complete(engine: sa.Engine, tmp_path: Path, *, org: str, name: str, content
 
 
 def _record_kt(engine: sa.Engine, tmp_path: Path) -> None:
+    for username, role in (("aud", "auditor"), ("esg", "esg_office")):  # first: E2's completion is the head
+        staff.add_user(engine, org="KT", username=username, name=username.title(), role=role, password=PASSWORD,
+                       email=None, now=NOW)
     occurrences.record_completion(engine, ref=OccurrenceRef(org="KT", measure="E6", period=2025), actor="bolat",
                                   evidence=Evidence(ref="45-п", date=NOW.date().replace(day=1)), files=[],
                                   store_root=get_settings().evidence_dir, now=NOW)
     _complete(engine, tmp_path, org="KT", name=REPORT, content=REPORT_BYTES)
-    for username, role in (("aud", "auditor"), ("esg", "esg_office")):
-        staff.add_user(engine, org="KT", username=username, name=username.title(), role=role, password=PASSWORD,
-                       email=None, now=NOW)
 
 
 @pytest.fixture
@@ -159,7 +159,8 @@ def test_filters_narrow_the_log(app, kt):
         return [int(s) for s in re.findall(r'<tr id="e(\d+)"', answer.text)]
 
     every = seqs()
-    assert seqs(event="completed") == [kt.e6_seq, kt.seq] == every
+    assert seqs(event="completed") == [kt.e6_seq, kt.seq] == every[-2:]
+    assert seqs(event="staff_account") == every[:-2]  # the two accounts, added before
     assert seqs(measure="e6") == [kt.e6_seq]
     assert seqs(actor="BOLAT") == [kt.e6_seq]  # exact, any case
     assert seqs(aspect="E", period="2025", event="completed") == [kt.e6_seq, kt.seq]
@@ -349,7 +350,8 @@ def test_evidence_pack_is_a_zip_with_its_manifest(app, kt, monkeypatch):
         return str(made[-1])
 
     monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
-    answer = _client(app).get("/ledger/pack/2025")
+    client = _client(app)
+    answer = client.post("/ledger/pack", data={"csrf": _csrf(client), "period": "2025"})
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"] == "application/zip"
     assert answer.headers["content-disposition"] == "attachment; filename*=UTF-8''evidence-pack-KT-2025.zip"
@@ -364,21 +366,28 @@ def test_evidence_pack_is_a_zip_with_its_manifest(app, kt, monkeypatch):
     assert len(packs) == 1 and not packs[0].exists()  # the temporary pack is removed once sent
 
 
+def _csrf(client: TestClient) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', client.get("/ledger").text)
+    assert found is not None
+    return found.group(1)
+
+
 def test_pack_form_and_bad_periods(app, kt):
     client = _client(app)
-    answer = client.get("/ledger/pack", params={"period": "2025"}, follow_redirects=False)
-    assert answer.status_code == 303 and answer.headers["location"] == "/ledger/pack/2025"
-    answer = client.get("/ledger/pack", params={"period": "soon"})
+    token = _csrf(client)
+    answer = client.post("/ledger/pack", data={"csrf": token, "period": "soon"})
     assert answer.status_code == 400 and "is a year" in answer.text
-    answer = client.get("/ledger/pack/1999")
+    answer = client.post("/ledger/pack", data={"csrf": token, "period": "1999"})
     assert answer.status_code == 400 and "KT has no occurrences in 1999" in answer.text
-    assert client.get("/ledger/pack/20x5").status_code == 404
+    # a pack signs a checkpoint: no other site may make one for a signed-in auditor
+    assert client.post("/ledger/pack", data={"period": "2025"}).status_code == 403
+    assert client.get("/ledger/pack/2025").status_code == 404
 
 
 # --- who may see what ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/ledger", "/verify", "/ledger/1", "/ledger/export.csv", "/ledger/pack/2025",
+@pytest.mark.parametrize("path", ["/ledger", "/verify", "/ledger/1", "/ledger/export.csv",
                                   f"/evidence/{'a' * 64}"])
 def test_anonymous_requests_go_to_sign_in(app, kt, path):
     answer = _client(app, None).get(path, follow_redirects=False)

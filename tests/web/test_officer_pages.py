@@ -71,7 +71,8 @@ def test_links_that_do_not_open(engine, imported, case, status, words):
     else:
         target = "/o/nonsense"
     answer = c.get(target, follow_redirects=False)
-    assert answer.status_code == status and words in c.get("/lang/en?next=" + target).text
+    assert answer.status_code == status and target.rsplit("/", 1)[1] not in answer.text  # nor in its links
+    assert words in c.get("/lang/en?next=" + target).text
     assert c.get("/me").status_code == 403  # no session was opened
 
 
@@ -95,7 +96,9 @@ def test_field_level_errors_and_nothing_written(engine, imported):
     before = entries(engine)
     answer = c.post(f"/me/{e6}/complete", data={"csrf": csrf(page.text), "ref": "45-п", "date": "31.12.2025"})
     assert answer.status_code == 400
-    assert re.search(r'data-field="date">expected a date, YYYY-MM-DD', answer.text)
+    # in the officer's language (Russian for cao), with the check's own words after it
+    assert re.search(r'data-field="date">Укажите дату документа \(ГГГГ-ММ-ДД\): expected a date, YYYY-MM-DD',
+                     answer.text)
     answer = c.post(f"/me/{e6}/complete", data={"csrf": csrf(page.text), "ref": "45-п"})
     assert answer.status_code == 400 and 'data-field="date"' in answer.text and 'value="45-п"' in answer.text
     assert entries(engine) == before
@@ -202,3 +205,39 @@ def test_redirects_stay_on_the_site():
     assert security.safe_name("../../etc/passwd") == "passwd"
     assert security.safe_name("..\\..\\boot.ini") == "boot.ini"
     assert security.safe_name("Есеп 2025 <final>.pdf") == "Есеп 2025 _final_.pdf"
+
+
+def multipart(token: str, size: int) -> tuple[bytes, str]:
+    boundary = "esgtrack-test-boundary"
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{token}\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.pdf\"\r\n"
+            "Content-Type: application/pdf\r\n\r\n").encode()
+    body = head + b"%PDF" + b"x" * size + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+def test_a_body_past_the_limit_stops_there_even_without_a_content_length(engine, imported, monkeypatch):
+    monkeypatch.setenv("ESGTRACK_UPLOAD_MAX_MB", "0.05")  # 52 kB a file: 20 files + 1 MB a request
+    get_settings.cache_clear()
+    c, _ = client(engine)
+    page = c.get(link())
+    e1 = occurrence_of(page.text, "E1")
+    body, kind = multipart(csrf(page.text), 3 * 1024 * 1024)
+    declared = c.post(f"/me/{e1}/complete", content=body, headers={"content-type": kind})
+    assert declared.status_code == 413
+
+    def chunks():  # no Content-Length: the server counts what arrives
+        for start in range(0, len(body), 64 * 1024):
+            yield body[start:start + 64 * 1024]
+
+    streamed = c.post(f"/me/{e1}/complete", content=chunks(), headers={"content-type": kind})
+    assert streamed.status_code == 413 and "request too large" in streamed.text
+    assert c.post("/lang/en", content=b"x" * (65 * 1024)).status_code == 413  # other posts: 64 kB
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(Submission)).scalar_one() == 0
+
+
+def test_nothing_is_read_from_a_post_without_an_officers_session(engine, imported):
+    c, _ = client(engine)
+    body, kind = multipart("no-session", 1024)
+    assert c.post("/me/1/complete", content=body, headers={"content-type": kind}).status_code == 403

@@ -43,6 +43,7 @@ class Provider:
     key: RSAKey
     email: str = EMAIL
     nonce: str | None = None  # the nonce to put in ID tokens instead of the one asked for
+    verified: bool | None = True  # the ID token's email_verified (None: no such claim)
     issuer: str = ""
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
     issued: list[str] = field(default_factory=list)  # access and ID tokens handed out
@@ -80,8 +81,10 @@ class Provider:
         if grant is None or form.get("redirect_uri") != grant["redirect_uri"] or challenge != grant["challenge"]:
             return JSONResponse({"error": "invalid_grant"}, 400)
         now = int(time.time())  # the provider's clock: Authlib checks exp against the real one
-        claims = {"iss": self.issuer, "aud": CLIENT_ID, "sub": "u-1", "email": self.email, "email_verified": True,
-                  "nonce": self.nonce or grant["nonce"], "iat": now, "exp": now + 300}
+        claims = {"iss": self.issuer, "aud": CLIENT_ID, "sub": "u-1", "email": self.email,
+                  "email_verified": self.verified, "nonce": self.nonce or grant["nonce"], "iat": now, "exp": now + 300}
+        if self.verified is None:  # a provider that does not say
+            del claims["email_verified"]
         id_token = jwt.encode({"alg": "RS256", "kid": "test-key"}, claims, self.key)
         access = secrets.token_urlsafe(24)
         self.issued += [access, id_token]
@@ -182,9 +185,20 @@ def test_an_unknown_email_is_refused_with_how_to_add_it(imported: sa.Engine, pro
 
 def test_a_disabled_account_is_refused(imported: sa.Engine, provider: Provider) -> None:
     add_sso_user(imported)
-    staff.set_active(imported, username="sso-user", active=False)
+    staff.set_active(imported, username="sso-user", active=False, now=NOW)
     client = portal(imported)
     assert client.get(through_provider(client, provider)).status_code == 403
+
+
+@pytest.mark.parametrize("verified", [False, None])
+def test_an_email_the_provider_has_not_verified_is_refused(imported: sa.Engine, provider: Provider,
+                                                           verified: bool | None) -> None:
+    add_sso_user(imported)
+    provider.verified = verified
+    client = portal(imported)
+    refused = client.get(through_provider(client, provider))
+    assert refused.status_code == 403 and "no verified email" in refused.text
+    assert client.get("/review").status_code == 303  # no session
 
 
 def test_a_tampered_state_is_refused(imported: sa.Engine, provider: Provider) -> None:

@@ -113,6 +113,8 @@ def test_another_organisations_office_sees_and_decides_nothing_of_ours(engine, i
 
 
 def test_the_administrator_disables_accounts_and_revokes_links(engine, imported):
+    with session_scope(engine) as s:
+        roadmaps.import_roadmap(s, org="XX", loaded=load_roadmap(SHIPPED_ROADMAP), now=NOW)
     admin = signed_in(engine, "admin", "admin")
     staff.add_user(engine, org="KT", username="office", name="Office", role="esg_office", password=PASSWORD,
                    email=None, now=NOW)
@@ -130,3 +132,24 @@ def test_the_administrator_disables_accounts_and_revokes_links(engine, imported)
     assert revoked.status_code == 200 and "Revoked" in revoked.text
     officer = TestClient(create_app(engine=engine, clock=lambda: NOW))
     assert officer.get(url.split("8000", 1)[1], follow_redirects=False).status_code == 403
+
+
+def test_every_staff_form_post_needs_the_csrf_token(engine, imported):
+    """Each POST route of the app (the officer's are tested with an officer's session in
+    test_officer_pages.py) refuses a post without the session's token."""
+    office = signed_in(engine, "office", "esg_office")
+    staff.add_user(engine, org="KT", username="audit1", name="Audit", role="auditor", password=PASSWORD,
+                   email=None, now=NOW)
+    values = {"submission_id": "1", "username": "audit1", "action": "disable"}
+    from flows.web import admin, auditor, dashboard, sso
+    from flows.web import office as office_routes
+
+    posts = [route.path for module in (office_routes, admin, auditor, dashboard, sso)
+             for route in module.router.routes if "POST" in getattr(route, "methods", ())]
+    assert {"/login", "/logout", "/review/{submission_id}/accept", "/admin/links/revoke", "/ledger/pack"} <= set(posts)
+    for path in posts:
+        target = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], path)
+        answer = office.post(target, data={"csrf": "not-the-token", "reason": "x", "person": "cao", "period": "2025"})
+        assert answer.status_code == 403, path
+    assert office.get("/review").status_code == 200  # still signed in: /logout refused too
+    assert [a.active for a in staff.list_users(engine, org="KT") if a.username == "audit1"] == [True]
