@@ -38,9 +38,11 @@ def web_cmd(
     the configured database. Put it behind your HTTPS reverse proxy and set ESGTRACK_BASE_URL."""
     import warnings
 
+    # Authlib 1.9 (single sign-on) asks for httpx2 once on import and works on httpx: not the user's
+    # concern. Its module sets its warnings to "always" when imported: ours goes in front after that.
+    import authlib.deprecate  # noqa: F401
     import uvicorn
 
-    # Authlib 1.9 (single sign-on) asks for httpx2 once on import and works on httpx: not the user's concern
     warnings.filterwarnings("ignore", message="The httpx module is deprecated")
     from flows.web.app import create_app
 
