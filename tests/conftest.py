@@ -20,6 +20,7 @@ from config import SHIPPED_DOCUMENT, SHIPPED_ROADMAP
 from models.core.schedule import morning  # noqa: F401  (tests import it from here)
 from models.store import db as dbmod
 from tests.databases import PostgresLane, copy_sqlite, forget_engine
+from tests.notifications.servers import SMTPServer
 from tests.tsa import LocalTSA
 
 # Prefect: quiet, and a home of this test session's own (cached results must not leak between
@@ -87,6 +88,15 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     get_settings.cache_clear()
     yield home
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SMTPServer]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 keeping what it receives."""
+    server = SMTPServer()
+    server.controller.start()
+    yield server
+    server.controller.stop()
 
 
 @pytest.fixture

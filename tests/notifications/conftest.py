@@ -10,17 +10,9 @@ import pytest
 from config.settings import Settings
 from models.core.directory import Directory, parse_directory
 from models.core.escalation import PlannedItem
-from tests.notifications.servers import HTTPSServer, SMTPServer
+from tests.notifications.servers import HTTPSServer
 
 NOW = dt.datetime(2025, 12, 17, 4, 0, tzinfo=dt.UTC)  # 09:00 in Almaty
-
-
-@pytest.fixture
-def smtp() -> Iterator[SMTPServer]:
-    server = SMTPServer()
-    server.controller.start()
-    yield server
-    server.controller.stop()
 
 
 @pytest.fixture

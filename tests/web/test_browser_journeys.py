@@ -89,15 +89,6 @@ def site(imported: sa.Engine, live_server: LiveServer, monkeypatch: pytest.Monke
     return served
 
 
-@pytest.fixture
-def smtp() -> Iterator[SMTPServer]:
-    """A real SMTP server (aiosmtpd) on 127.0.0.1 keeping what it receives."""
-    server = SMTPServer()
-    server.controller.start()
-    yield server
-    server.controller.stop()
-
-
 def small_ca(folder: Path) -> Path:
     """A PEM of one throw-away CA as ESGTRACK_CA_FILE: each SMTP connection then loads it instead
     of the system bundle (~30 ms less per message; the server here speaks no TLS anyway)."""
