@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from flows.reports.labels import form_in, party_name, words
 from flows.reports.status import localized
-from models.core.escalation import role_names_in
+from models.core.escalation import responsible_for, role_names_in
 from models.core.roadmap import ROADMAP_TZ
 from models.core.schedule import local_date
 from models.store import occurrences
@@ -120,8 +120,7 @@ def feed_items(session: Session, *, orgs: list[str], lang: str, roles: set[str] 
     names = {org: role_names(session, org=org) for org in orgs}
     items = []
     for occ, m in occurrences.open_in_due_order(session, orgs=orgs):
-        named = set(m.executor_roles) | set(m.unit_roles)
-        if roles is not None and not (named & roles or (external and m.external_dependency and not m.executor_roles)):
+        if roles is not None and not responsible_for(m, roles, external=external):
             continue
         items.append(FeedItem(
             occurrence_id=stored_id(occ), org=occ.org, measure=m.code, aspect=m.aspect, period=occ.period,

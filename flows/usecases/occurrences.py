@@ -73,6 +73,17 @@ def append_event(session: Session, occ: OccurrenceRow, m: MeasureRow, *, event: 
                                data={"occurrence": occurrence, **data})
 
 
+def checked_evidence(occ: OccurrenceRow, m: MeasureRow, evidence: Evidence, *, names: list[str],
+                     now: dt.datetime) -> Evidence:
+    """The evidence with its files' names, if it fits the measure's completion form (a progress
+    check-in's own rule for its yearly update); else InputError naming what is missing. The CLI's
+    `complete` and the portal's submissions both check through here."""
+    evidence = replace(evidence, files=tuple(names))
+    evidence_rules.check(CompletionKind(m.completion_kind), evidence, measure=m.code,
+                         today=local_date(now), progress=occ.kind == OccurrenceKind.PROGRESS)
+    return evidence
+
+
 def complete(session: Session, *, ref: OccurrenceRef, actor: str, evidence: Evidence,
              files: list[Path], store_root: Path, now: dt.datetime,
              completed_on: dt.date | None = None, stored_files: tuple[dict, ...] = (),
@@ -88,9 +99,8 @@ def complete(session: Session, *, ref: OccurrenceRef, actor: str, evidence: Evid
                          value=completed_on.isoformat())
     evidence_store.check_readable(files)
     occ, m = _in_status(session, ref, (OccurrenceStatus.OPEN,), "reopen it first (esgtrack reopen) to record it again")
-    evidence = replace(evidence, files=tuple(p.name for p in files) + tuple(f["name"] for f in stored_files))
-    evidence_rules.check(CompletionKind(m.completion_kind), evidence, measure=m.code,
-                         today=local_date(now), progress=occ.kind == OccurrenceKind.PROGRESS)
+    evidence = checked_evidence(occ, m, evidence, names=[p.name for p in files] + [f["name"] for f in stored_files],
+                                now=now)
     stored = [*stored_files, *(evidence_store.store(store_root, path).as_dict() for path in files)]
     done_at = now if completed_on is None or completed_on == local_date(now) else end_of_day(completed_on)
     occ.status, occ.completed_at, occ.late = OccurrenceStatus.DONE, done_at, done_at > occ.due_at

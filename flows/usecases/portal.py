@@ -5,23 +5,22 @@ row and its ledger entry land together or not at all."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from config.settings import Settings, signing_key
-from flows.usecases.occurrences import append_event
-from models.core import evidence_rules, links
+from flows.usecases.occurrences import append_event, checked_evidence
 from models.core import ledger as L
+from models.core import links
 from models.core.directory import Directory, Person
 from models.core.errors import InputError
-from models.core.escalation import current_step, open_item
+from models.core.escalation import current_step, open_item, responsible_for
 from models.core.evidence_rules import Evidence
 from models.core.policy import Policy
-from models.core.roadmap import CompletionKind
-from models.core.schedule import OccurrenceKind, OccurrenceStatus, local_date
+from models.core.schedule import OccurrenceStatus, local_date
 from models.evidence import store as evidence_store
 from models.store import ledger as ledger_store
 from models.store import occurrences, portal
@@ -98,11 +97,6 @@ def responsible_roles(directory: Directory, policy: Policy, person: str) -> tupl
     return roles, policy.esg_office in roles
 
 
-def _mine(m: MeasureRow, roles: set[str], office: bool) -> bool:
-    return bool((set(m.executor_roles) | set(m.unit_roles)) & roles) or (
-        office and m.external_dependency and not m.executor_roles)
-
-
 def my_items(engine: Engine, *, org: str, person: str, directory: Directory, policy: Policy, lang: str,
              as_of: dt.date) -> list[MyItem]:
     """The person's open occurrences, soonest due first, with their review state."""
@@ -111,7 +105,8 @@ def my_items(engine: Engine, *, org: str, person: str, directory: Directory, pol
 
     roles, office = responsible_roles(directory, policy, person)
     with session_scope(engine) as session:
-        rows = [(occ, m) for occ, m in occurrences.open_in_due_order(session, orgs=[org]) if _mine(m, roles, office)]
+        rows = [(occ, m) for occ, m in occurrences.open_in_due_order(session, orgs=[org])
+                if responsible_for(m, roles, external=office)]
         subs = portal.submissions(session, org=org, occurrence_ids=[stored_id(o) for o, _ in rows])
     items = []
     for occ, m in rows:
@@ -144,7 +139,7 @@ def _mine_open(session: Session, *, org: str, person: str, occurrence_id: int, d
     occ = session.get(OccurrenceRow, occurrence_id, with_for_update=True) if 0 < occurrence_id <= MAX_ID else None
     m = session.get(MeasureRow, occ.measure_id) if occ is not None else None
     roles, office = responsible_roles(directory, policy, person)
-    if occ is None or m is None or occ.org != org or not _mine(m, roles, office):
+    if occ is None or m is None or occ.org != org or not responsible_for(m, roles, external=office):
         raise InputError("no such obligation of yours", field="occurrence", value=occurrence_id)
     if occ.status != OccurrenceStatus.OPEN:
         raise InputError(f"{m.code} {occ.period} is {occ.status}: nothing to submit", field="occurrence",
@@ -163,18 +158,10 @@ def submit_completion(engine: Engine, settings: Settings, *, org: str, person: P
                             directory=directory, policy=policy)
         if portal.pending_for(session, occurrence_id=stored_id(occ), kind="completion"):
             raise InputError(f"{m.code} {occ.period} already awaits the ESG office's review", field="occurrence")
-        evidence = replace(evidence, files=tuple(p.name for p in files))
-        evidence_rules.check(CompletionKind(m.completion_kind), evidence, measure=m.code,
-                             today=local_date(now), progress=occ.kind == OccurrenceKind.PROGRESS)
+        evidence = checked_evidence(occ, m, evidence, names=[p.name for p in files], now=now)
         stored = [evidence_store.store(settings.evidence_dir, path).as_dict() for path in files]
-        payload = {"evidence": {**evidence.as_dict(), "files": stored}}
-        sub = Submission(org=org, occurrence_id=stored_id(occ), measure=m.code, period=occ.period,
-                         person=person.id, kind="completion", payload=payload, created_at=now)
-        session.add(sub)
-        session.flush()
-        append_event(session, occ, m, event=L.SUBMITTED, actor=_actor(person), now=now,
-                     data={"submission": stored_id(sub), **payload})
-        return sub
+        return _submitted(session, occ, m, person, kind="completion", event=L.SUBMITTED, now=now,
+                          payload={"evidence": {**evidence.as_dict(), "files": stored}})
 
 
 def request_reschedule(engine: Engine, *, org: str, person: Person, occurrence_id: int, to: dt.date | None,
@@ -194,10 +181,17 @@ def request_reschedule(engine: Engine, *, org: str, person: Person, occurrence_i
         if portal.pending_for(session, occurrence_id=stored_id(occ), kind="reschedule"):
             raise InputError(f"a new date for {m.code} {occ.period} already awaits the ESG office", field="to")
         payload = {"from": local_date(occ.due_at).isoformat(), "to": to.isoformat(), "reason": reason.strip()}
-        sub = Submission(org=org, occurrence_id=stored_id(occ), measure=m.code, period=occ.period,
-                         person=person.id, kind="reschedule", payload=payload, created_at=now)
-        session.add(sub)
-        session.flush()
-        append_event(session, occ, m, event=L.RESCHEDULE_REQUESTED, actor=_actor(person), now=now,
-                     data={"submission": stored_id(sub), **payload})
-        return sub
+        return _submitted(session, occ, m, person, kind="reschedule", event=L.RESCHEDULE_REQUESTED, now=now,
+                          payload=payload)
+
+
+def _submitted(session: Session, occ: OccurrenceRow, m: MeasureRow, person: Person, *, kind: str, event: str,
+               payload: dict, now: dt.datetime) -> Submission:
+    """The submission row and its ledger entry (the entry names the row and carries its payload)."""
+    sub = Submission(org=occ.org, occurrence_id=stored_id(occ), measure=m.code, period=occ.period,
+                     person=person.id, kind=kind, payload=payload, created_at=now)
+    session.add(sub)
+    session.flush()
+    append_event(session, occ, m, event=event, actor=_actor(person), now=now,
+                 data={"submission": stored_id(sub), **payload})
+    return sub

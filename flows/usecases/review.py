@@ -16,7 +16,7 @@ from flows.usecases import occurrences as events
 from models.core import ledger as L
 from models.core.directory import Directory
 from models.core.errors import InputError
-from models.core.escalation import PlannedItem, StepKind
+from models.core.escalation import PlannedItem, StepKind, open_item
 from models.core.evidence_rules import Evidence
 from models.core.schedule import local_date
 from models.store import ledger as ledger_store
@@ -123,12 +123,12 @@ def _told(sub: Submission, occ: OccurrenceRow, m: MeasureRow, directory: Directo
     person = directory.people.get(sub.person)
     lang = person.language if person else "kk"
     words = _RETURNED if sub.kind == "completion" else _DECLINED
+    item = open_item(occ, m)
     return PlannedItem(
-        org=sub.org, occurrence_id=occ.id, measure=m.code,
-        titles={"kk": m.title, "ru": m.title_ru or m.title, "en": m.title_en or m.title},
-        period=occ.period, occurrence_kind=occ.kind, due=local_date(occ.due_at).isoformat(), days=None,
-        step=f"returned-{sub.id}", kind=StepKind.ALERT, level=0, completion_form=m.completion_form,
-        completion_kind=m.completion_kind, units={}, executors={}, external_party=None,
+        org=item.org, occurrence_id=item.occurrence_id, measure=item.measure, titles=item.titles,
+        period=item.period, occurrence_kind=item.kind, due=item.due.isoformat(), days=None,
+        step=f"returned-{sub.id}", kind=StepKind.ALERT, level=0, completion_form=item.completion_form,
+        completion_kind=item.completion_kind, units={}, executors={}, external_party=None,
         record_hint=words.get(lang, words["en"]).format(reason=sub.reason), recipient=sub.person)
 
 

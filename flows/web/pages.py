@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from fastapi import HTTPException, Request
@@ -19,6 +19,8 @@ from starlette.datastructures import FormData
 
 from config.settings import Settings
 from flows.web import security
+from models.core.directory import Directory, load_directory
+from models.core.policy import Policy, load_policy
 
 HERE = Path(__file__).resolve().parent
 LANGS = ("kk", "ru", "en")
@@ -47,15 +49,29 @@ class Portal:
     def now(self) -> dt.datetime:
         return self.clock()
 
-    def directory(self) -> Any:
-        from flows.usecases.planning import load_directory_for
+    def directory(self) -> Directory:
+        """The directory the settings name, read again only when its file changes (a page asks
+        for it several times; `esgtrack directory load` replaces it while the portal runs)."""
+        return _current(self.settings.resolved_directory, load_directory)
 
-        return load_directory_for(self.settings)
+    def policy(self) -> Policy:
+        return _current(self.settings.resolved_policy, load_policy)
 
-    def policy(self) -> Any:
-        from flows.usecases.planning import load_policy_for
 
-        return load_policy_for(self.settings)
+T = TypeVar("T")
+
+
+def _current(path: Path, load: Callable[[Path], T]) -> T:
+    try:
+        stat = path.stat()
+    except OSError:
+        return load(path)  # its own clear error
+    return _read(path, stat.st_mtime_ns, stat.st_size, load)
+
+
+@lru_cache(maxsize=8)
+def _read(path: Path, _mtime_ns: int, _size: int, load: Callable[[Path], Any]) -> Any:
+    return load(path)
 
 
 def portal(request: Request) -> Portal:

@@ -49,6 +49,14 @@ class OpenItem:
     completion_forms: dict[str, str] = field(default_factory=dict)  # ru/en translations, when known
 
 
+def responsible_for(m: Any, roles: set[str], *, external: bool = False) -> bool:
+    """Whether a measure (row or value with executor_roles, unit_roles, external_dependency) is
+    one of these roles' to complete; with `external`, the ESG office's view: also the measures
+    with no internal executor, which it follows up (as the planner routes them)."""
+    named = set(m.executor_roles) | set(m.unit_roles)
+    return bool(named & roles) or (external and bool(m.external_dependency) and not m.executor_roles)
+
+
 def open_item(occ: Any, m: Any) -> OpenItem:
     """An occurrence (row or tuple with id, org, period, kind, due_at) and its measure row."""
     return OpenItem(
